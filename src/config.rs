@@ -1,0 +1,261 @@
+//! Typed settings read once from the environment and validated at start-up.
+//!
+//! Every variable, its default and what it expects is listed in `README.md` and `.env.example`;
+//! keep the three in step.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything Beacon can be configured with.
+#[derive(Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`; when absent Beacon finds or starts a local PostgreSQL.
+    pub database_url: Option<String>,
+    /// `BEACON_ADDR`: where the HTTP server listens.
+    pub addr: SocketAddr,
+    pub database: DatabaseSettings,
+    /// `BEACON_DATA_DIR`: where a private PostgreSQL cluster lives when one has to be started.
+    pub data_dir: PathBuf,
+    /// `BEACON_CORS_ORIGINS`: origins allowed to call the API from a browser.
+    pub cors_origins: Vec<String>,
+    /// `BEACON_LOG_FORMAT`.
+    pub log_format: LogFormat,
+    /// `BEACON_MAX_BODY_BYTES`: larger request bodies are refused with 413.
+    pub max_body_bytes: usize,
+}
+
+/// Pool and query limits.
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    /// `BEACON_DB_POOL_SIZE`.
+    pub pool_size: u32,
+    /// `BEACON_DB_CONNECT_TIMEOUT_SECS`: how long a request waits for a connection.
+    pub connect_timeout: Duration,
+    /// `BEACON_DB_STATEMENT_TIMEOUT_SECS`: PostgreSQL cancels statements running longer.
+    pub statement_timeout: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// A variable that is set but unusable; the message names it and what it expects.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable}={value:?} is not valid: expected {expected}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+        Ok(Self {
+            database_url: env.get("DATABASE_URL"),
+            addr: env.parse(
+                "BEACON_ADDR",
+                "127.0.0.1:8080",
+                "a socket address such as 127.0.0.1:8080 or 0.0.0.0:8080",
+            )?,
+            database: DatabaseSettings {
+                pool_size: env.bounded("BEACON_DB_POOL_SIZE", 10, 1..=200)?,
+                connect_timeout: Duration::from_secs(env.bounded(
+                    "BEACON_DB_CONNECT_TIMEOUT_SECS",
+                    5,
+                    1..=120,
+                )?),
+                statement_timeout: Duration::from_secs(env.bounded(
+                    "BEACON_DB_STATEMENT_TIMEOUT_SECS",
+                    15,
+                    1..=3600,
+                )?),
+            },
+            data_dir: PathBuf::from(
+                env.get("BEACON_DATA_DIR")
+                    .unwrap_or_else(|| ".beacon".into()),
+            ),
+            cors_origins: env.origins("BEACON_CORS_ORIGINS")?,
+            log_format: env.log_format("BEACON_LOG_FORMAT")?,
+            max_body_bytes: env.bounded("BEACON_MAX_BODY_BYTES", 1_048_576, 1_024..=67_108_864)?,
+        })
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    // The database URL may carry a password, so only its presence is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field("addr", &self.addr)
+            .field("database", &self.database)
+            .field("data_dir", &self.data_dir)
+            .field("cors_origins", &self.cors_origins)
+            .field("log_format", &self.log_format)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    /// A set but blank variable counts as unset, as shells and compose files often produce them.
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|value| !value.trim().is_empty())
+    }
+
+    fn error(&self, variable: &'static str, value: &str, expected: &'static str) -> ConfigError {
+        ConfigError {
+            variable,
+            value: value.to_owned(),
+            expected,
+        }
+    }
+
+    fn parse<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: &str,
+        expected: &'static str,
+    ) -> Result<T, ConfigError> {
+        let value = self.get(name).unwrap_or_else(|| default.to_owned());
+        value
+            .trim()
+            .parse()
+            .map_err(|_| self.error(name, &value, expected))
+    }
+
+    fn bounded<T>(
+        &self,
+        name: &'static str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd,
+    {
+        let Some(value) = self.get(name) else {
+            return Ok(default);
+        };
+        match value.trim().parse::<T>() {
+            Ok(parsed) if range.contains(&parsed) => Ok(parsed),
+            _ => Err(self.error(name, &value, "a whole number within the documented range")),
+        }
+    }
+
+    fn origins(&self, name: &'static str) -> Result<Vec<String>, ConfigError> {
+        let Some(value) = self.get(name) else {
+            return Ok(Vec::new());
+        };
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(|origin| {
+                let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
+                    && !origin.ends_with('/')
+                    && url::Url::parse(origin).is_ok();
+                if valid {
+                    Ok(origin.to_owned())
+                } else {
+                    Err(self.error(
+                        name,
+                        &value,
+                        "comma-separated origins such as https://clinic.example,http://localhost:3000",
+                    ))
+                }
+            })
+            .collect()
+    }
+
+    fn log_format(&self, name: &'static str) -> Result<LogFormat, ConfigError> {
+        match self.get(name).as_deref().map(str::trim) {
+            None | Some("human") => Ok(LogFormat::Human),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(self.error(name, other, "`human` or `json`")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn an_empty_environment_gives_the_documented_defaults() {
+        let settings = settings(&[]).unwrap();
+        assert_eq!(settings.database_url, None);
+        assert_eq!(settings.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.database.pool_size, 10);
+        assert_eq!(settings.database.connect_timeout, Duration::from_secs(5));
+        assert_eq!(settings.log_format, LogFormat::Human);
+        assert!(settings.cors_origins.is_empty());
+        assert_eq!(settings.data_dir, PathBuf::from(".beacon"));
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_and_what_it_expects() {
+        let error = settings(&[("BEACON_DB_POOL_SIZE", "lots")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_DB_POOL_SIZE");
+        assert!(error.to_string().contains("BEACON_DB_POOL_SIZE=\"lots\""));
+
+        let error = settings(&[("BEACON_ADDR", "8080")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_ADDR");
+    }
+
+    #[test]
+    fn a_value_outside_its_range_is_refused() {
+        assert!(settings(&[("BEACON_DB_POOL_SIZE", "0")]).is_err());
+        assert!(settings(&[("BEACON_DB_POOL_SIZE", "200")]).is_ok());
+    }
+
+    #[test]
+    fn cors_origins_are_a_comma_separated_list_of_http_origins() {
+        let settings = settings(&[(
+            "BEACON_CORS_ORIGINS",
+            "https://clinic.example, http://localhost:3000",
+        )])
+        .unwrap();
+        assert_eq!(
+            settings.cors_origins,
+            ["https://clinic.example", "http://localhost:3000"]
+        );
+        assert!(super::tests::settings(&[("BEACON_CORS_ORIGINS", "clinic.example")]).is_err());
+        assert!(super::tests::settings(&[("BEACON_CORS_ORIGINS", "https://a.example/")]).is_err());
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_database_url() {
+        let settings = settings(&[("DATABASE_URL", "postgres://u:secret@db/beacon")]).unwrap();
+        assert!(!format!("{settings:?}").contains("secret"));
+    }
+
+    #[test]
+    fn the_log_format_is_human_or_json() {
+        assert_eq!(
+            settings(&[("BEACON_LOG_FORMAT", "json")])
+                .unwrap()
+                .log_format,
+            LogFormat::Json
+        );
+        assert!(settings(&[("BEACON_LOG_FORMAT", "xml")]).is_err());
+    }
+}

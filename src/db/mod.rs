@@ -1,0 +1,83 @@
+//! PostgreSQL access: the pool, the one helper that runs blocking diesel work, and migrations.
+
+pub mod api_keys;
+pub mod local;
+pub mod schema;
+
+use diesel::PgConnection;
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool as R2d2Pool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseSettings;
+use crate::error::Error;
+
+pub type Pool = R2d2Pool<ConnectionManager<PgConnection>>;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Any fixed number works; replicas starting together take turns migrating.
+const MIGRATION_LOCK_KEY: i64 = 0x6265_6163_6f6e;
+
+/// Builds the pool without connecting, so start-up never hangs on an unreachable database;
+/// a request that cannot get a connection within `connect_timeout` gets a 503.
+pub fn pool(url: &str, settings: &DatabaseSettings) -> Pool {
+    R2d2Pool::builder()
+        .max_size(settings.pool_size)
+        .min_idle(Some(settings.pool_size.min(2)))
+        .connection_timeout(settings.connect_timeout)
+        .connection_customizer(Box::new(SessionSettings {
+            statement_timeout_ms: settings.statement_timeout.as_millis(),
+        }))
+        .build_unchecked(ConnectionManager::new(url))
+}
+
+#[derive(Debug)]
+struct SessionSettings {
+    statement_timeout_ms: u128,
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {}; SET TIME ZONE 'UTC';",
+            self.statement_timeout_ms
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Runs blocking diesel work on actix's blocking pool, with the pool checkout inside, so no
+/// actix worker ever waits on the database. The caller's tracing span follows the work.
+pub async fn run<T, F>(pool: &Pool, work: F) -> Result<T, Error>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, Error> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        let mut conn = pool.get()?;
+        work(&mut conn)
+    })
+    .await?
+}
+
+/// Applies pending migrations under an advisory lock, so concurrent replicas do not race.
+pub fn migrate(conn: &mut PgConnection) -> Result<usize, Error> {
+    conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map(|versions| versions.len())
+        .map_err(|e| Error::internal(format!("migrations failed: {e}")));
+    conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+    applied
+}
+
+/// True when the database answers and every embedded migration has been applied.
+pub fn is_ready(conn: &mut PgConnection) -> Result<bool, Error> {
+    conn.has_pending_migration(MIGRATIONS)
+        .map(|pending| !pending)
+        .map_err(|e| Error::Unavailable(format!("cannot read migrations: {e}")))
+}

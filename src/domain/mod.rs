@@ -1,0 +1,9 @@
+//! Pure types and rules: no actix, no diesel, no I/O. Each type parses its input once and is
+//! valid from then on.
+
+pub mod contact_deadline;
+pub mod email;
+pub mod markdown;
+pub mod phone;
+pub mod slug;
+pub mod text;

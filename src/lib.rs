@@ -1,0 +1,18 @@
+//! Beacon: a headless JSON content and leads API.
+//!
+//! Layers, each depending only on those after it: `routes` (HTTP: parse, call, shape) →
+//! `services` (use cases; each owns its transaction) → `domain` (pure rules, no actix, no diesel)
+//! and `db` (pool, queries, schema). `startup` wires them into one `Application`.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod telemetry;

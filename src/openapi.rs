@@ -1,0 +1,161 @@
+//! The OpenAPI document: the fixed parts here, the paths collected from the registered routes.
+//! Shared by the server, `beacon openapi` and the drift test, so all three agree.
+
+use actix_web::App;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, PROBLEM_JSON, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Beacon",
+        description = "Headless JSON content and leads API for clinics: published articles for a \
+            front-end, enquiries (leads) from web forms, and keyed management of both. Errors are \
+            `application/problem+json` (RFC 9457). Conventions: see docs/API.md.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    servers((url = "/", description = "This server")),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "health", description = "Liveness and readiness probes"),
+        (name = "keys", description = "API keys and their scopes (scope `admin`)"),
+    ),
+)]
+struct BaseDocument;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut Document) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description = Some(
+            "An API key from `beacon keys create` or `POST /v1/keys`, sent as \
+             `Authorization: Bearer <key>`. Each operation lists the scope it needs."
+                .to_owned(),
+        );
+        components.add_security_scheme("api_key", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The complete document, identical whatever the configuration.
+pub fn spec() -> Document {
+    let (_, mut spec) = App::new()
+        .into_utoipa_app()
+        .openapi(BaseDocument::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    add_shared_responses(&mut spec);
+    spec
+}
+
+pub fn to_json(spec: &Document) -> Result<String, serde_json::Error> {
+    spec.to_pretty_json().map(|json| json + "\n")
+}
+
+/// The error answers every operation can give, added in one place: a handler declares only
+/// the errors particular to it. Public operations get an explicit empty `security`.
+fn add_shared_responses(spec: &mut Document) {
+    let components = spec.components.get_or_insert_with(Default::default);
+    for (name, description) in SHARED_RESPONSES {
+        components
+            .responses
+            .insert((*name).to_owned(), RefOr::T(problem_response(description)));
+    }
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            add_to_operation(operation, path != "/healthz");
+        }
+    }
+}
+
+const SHARED_RESPONSES: &[(&str, &str)] = &[
+    (
+        "BadRequest",
+        "The request could not be parsed (malformed JSON or query string)",
+    ),
+    (
+        "Unauthorized",
+        "No valid API key was sent (see the `WWW-Authenticate` header)",
+    ),
+    (
+        "Forbidden",
+        "The API key lacks the scope this operation needs",
+    ),
+    ("PayloadTooLarge", "The body exceeds the configured limit"),
+    ("UnsupportedMediaType", "The body is not `application/json`"),
+    (
+        "ValidationFailed",
+        "One or more fields are invalid; `errors` lists each",
+    ),
+    (
+        "InternalError",
+        "An unexpected error; it was logged with the request id",
+    ),
+    (
+        "ServiceUnavailable",
+        "The database is unreachable or not migrated; retry later",
+    ),
+];
+
+fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+fn add_to_operation(operation: &mut Operation, uses_database: bool) {
+    let keyed = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let has_body = operation.request_body.is_some();
+    let has_query = operation.parameters.as_ref().is_some_and(|params| {
+        params
+            .iter()
+            .any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query)))
+    });
+    let mut shared = vec![("500", "InternalError")];
+    if uses_database {
+        shared.push(("503", "ServiceUnavailable"));
+    }
+    if keyed {
+        shared.extend([("401", "Unauthorized"), ("403", "Forbidden")]);
+    }
+    if has_body || has_query {
+        shared.push(("400", "BadRequest"));
+    }
+    if has_body {
+        shared.extend([
+            ("413", "PayloadTooLarge"),
+            ("415", "UnsupportedMediaType"),
+            ("422", "ValidationFailed"),
+        ]);
+    }
+    for (status, name) in shared {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+    }
+    if operation.security.is_none() {
+        operation.security = Some(Vec::new());
+    }
+}

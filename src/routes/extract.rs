@@ -1,0 +1,170 @@
+//! Request-body and query extractors whose failures are our problem+json errors, with a JSON
+//! Pointer to the offending field where there is one.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, FieldError};
+use crate::startup::AppState;
+
+/// A JSON body. Wrong content type → 415, too large → 413, not JSON → 400, wrong shape → 422.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = is_json(req);
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(0, |state| state.settings.max_body_bytes);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(Error::UnsupportedMediaType(
+                    "Send the body as `Content-Type: application/json`.".to_owned(),
+                ));
+            }
+            let bytes = body.await.map_err(|error| {
+                if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Error::PayloadTooLarge { limit }
+                } else {
+                    Error::BadRequest(format!("The body could not be read: {error}"))
+                }
+            })?;
+            parse(&bytes).map(Json)
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5 && essence.to_ascii_lowercase().ends_with("+json"))
+}
+
+/// Parses JSON text into `T`, telling syntax errors (400) from shape errors (422).
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let pointer = pointer(error.path());
+        let inner = error.into_inner();
+        if inner.is_data() {
+            shape_error(&pointer, &inner)
+        } else {
+            Error::BadRequest(format!("The body is not valid JSON: {inner}."))
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| Error::BadRequest(format!("The body is not valid JSON: {e}.")))?;
+    Ok(value)
+}
+
+fn pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .map(|token| format!("/{token}"))
+        .collect()
+}
+
+fn shape_error(pointer: &str, error: &serde_json::Error) -> Error {
+    let message = error.to_string();
+    // "… at line 1 column 7" locates the text, which the pointer already does better.
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(head, _)| head);
+    // serde reports a missing field at its parent; point at the field itself.
+    let pointer = match message.strip_prefix("missing field `") {
+        Some(rest) => format!("{pointer}/{}", rest.trim_end_matches('`')),
+        None => pointer.to_owned(),
+    };
+    let message = if message.starts_with("missing field") {
+        "is required"
+    } else {
+        message
+    };
+    Error::Validation(vec![FieldError::new(pointer, message)])
+}
+
+/// The error a malformed query string gets, installed as actix's `QueryConfig` handler.
+pub fn query_error(
+    error: actix_web::error::QueryPayloadError,
+    _: &HttpRequest,
+) -> actix_web::Error {
+    Error::BadRequest(format!("The query string is not valid: {error}.")).into()
+}
+
+/// A path segment that does not parse (a malformed id, say) names nothing that exists.
+pub fn path_error(_: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    Error::NotFound.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        consent: Option<Consent>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Consent {
+        agreed: bool,
+    }
+
+    fn field_error(body: &str) -> FieldError {
+        match parse::<Body>(body.as_bytes()) {
+            Err(Error::Validation(errors)) => errors[0].clone(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_field_points_at_the_field() {
+        let error = field_error("{}");
+        assert_eq!(error.pointer, "/name");
+        assert_eq!(error.message, "is required");
+    }
+
+    #[test]
+    fn a_wrong_type_points_into_nested_objects() {
+        let error = field_error(r#"{"name": "A", "consent": {"agreed": "yes"}}"#);
+        assert_eq!(error.pointer, "/consent/agreed");
+        assert!(error.message.starts_with("invalid type: string"));
+        assert!(!error.message.contains("line"));
+    }
+
+    #[test]
+    fn broken_json_is_a_bad_request() {
+        assert!(matches!(
+            parse::<Body>(br#"{"name": "#),
+            Err(Error::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse::<Body>(br#"{"name": "A"} trailing"#),
+            Err(Error::BadRequest(_))
+        ));
+    }
+}

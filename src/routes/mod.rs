@@ -1,0 +1,17 @@
+//! HTTP handlers and their request/response shapes, one module per resource. Handlers parse,
+//! call a service inside `db::run`, and shape the answer; nothing else.
+
+pub mod extract;
+pub mod fallback;
+pub mod health;
+pub mod keys;
+
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+/// Every documented route. The OpenAPI document is collected from exactly these registrations.
+pub fn configure(config: &mut ServiceConfig) {
+    config
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(scope::scope("/v1").configure(keys::configure));
+}

@@ -1,0 +1,3 @@
+//! Use cases. Each takes a connection, owns its transaction, and is shared by HTTP and the CLI.
+
+pub mod api_keys;

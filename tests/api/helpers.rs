@@ -1,0 +1,235 @@
+//! `spawn_app`: the real application on a free port, over a fresh database cloned from a
+//! migrated template, dropped again when the test ends.
+
+use std::sync::OnceLock;
+
+use beacon::config::Settings;
+use beacon::db::local::{self, LocalOptions};
+use beacon::services::api_keys::{self, NewKeyRequest};
+use beacon::startup::Application;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    database_name: String,
+}
+
+/// The server tests create their databases on: `DATABASE_URL`'s, or the local one `cargo run`
+/// would find or start.
+struct Server {
+    /// Without a database name; `/<name>` is appended.
+    base_url: String,
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            let mut url = url::Url::parse(&url).expect("DATABASE_URL is a URL");
+            url.set_path("");
+            return Server {
+                base_url: url.to_string().trim_end_matches('/').to_owned(),
+            };
+        }
+        let options = LocalOptions {
+            data_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/.beacon").into(),
+            ..LocalOptions::default()
+        };
+        let server = local::find_server(&options).expect("a PostgreSQL server for the tests");
+        let base_url = server
+            .url_for("postgres")
+            .trim_end_matches("/postgres")
+            .to_owned();
+        // Test processes leave a private cluster running for the next test to reuse.
+        std::mem::forget(server);
+        Server { base_url }
+    })
+}
+
+fn admin_connection() -> PgConnection {
+    let url = format!("{}/postgres", server().base_url);
+    PgConnection::establish(&url).expect("connect to the postgres database")
+}
+
+/// Named after the migrations' contents, so a changed migration gets a new template.
+fn template_name() -> String {
+    let mut files: Vec<_> = walk(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(file.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&file).expect("read a migration"));
+    }
+    format!("beacon_template_{}", &hex::encode(hasher.finalize())[..16])
+}
+
+fn walk(dir: &str) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("read migrations")
+        .flatten()
+        .flat_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(path.to_str().expect("utf-8 path"))
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}
+
+/// Creates the template once per migration set; parallel test processes wait on an advisory lock.
+fn ensure_template(admin: &mut PgConnection) -> String {
+    let template = template_name();
+    admin
+        .batch_execute("SELECT pg_advisory_lock(727274)")
+        .expect("take the template lock");
+    let exists = diesel::select(diesel::dsl::exists(
+        pg_database::table.filter(pg_database::datname.eq(&template)),
+    ))
+    .get_result::<bool>(admin)
+    .expect("look for the template");
+    if !exists {
+        let building = format!("{template}_wip");
+        // Left over from a test process killed mid-way; one statement per call, as
+        // CREATE/DROP DATABASE refuse to run inside the implicit transaction of a batch.
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+            .expect("drop an unfinished template");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {building}"))
+            .expect("create the template");
+        {
+            let mut conn =
+                PgConnection::establish(&format!("{}/{building}", server().base_url)).unwrap();
+            beacon::db::migrate(&mut conn).expect("migrate the template");
+        }
+        admin
+            .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .expect("publish the template");
+    }
+    admin
+        .batch_execute("SELECT pg_advisory_unlock(727274)")
+        .expect("release the template lock");
+    template
+}
+
+diesel::table! {
+    pg_database (datname) {
+        datname -> Text,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        beacon::telemetry::init(beacon::config::LogFormat::Human);
+    }
+    let database_name = format!("beacon_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = admin_connection();
+    let template = ensure_template(&mut admin);
+    admin
+        .batch_execute(&format!(
+            "CREATE DATABASE {database_name} TEMPLATE {template}"
+        ))
+        .expect("clone the template");
+    drop(admin);
+    let database_url = format!("{}/{database_name}", server().base_url);
+
+    let mut settings = Settings::from_lookup(|_| None).expect("default settings");
+    settings.database_url = Some(database_url.clone());
+    settings.addr = "127.0.0.1:0".parse().unwrap();
+    settings.database.pool_size = 4;
+    configure(&mut settings);
+
+    let application = Application::build(settings).await.expect("build the app");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    actix_web::rt::spawn(application.run_until_stopped());
+
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        database_url,
+        database_name,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub fn connection(&self) -> PgConnection {
+        PgConnection::establish(&self.database_url).unwrap()
+    }
+
+    /// A fresh key with these scopes, made the way `beacon keys create` makes one.
+    pub fn key(&self, scopes: &[&str]) -> String {
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        let request = NewKeyRequest::parse("test key", &scopes).unwrap();
+        api_keys::create(&mut self.connection(), request)
+            .unwrap()
+            .secret
+    }
+}
+
+impl TestApp {
+    /// Simulates losing the database: drops it under the running app.
+    pub fn drop_database(&self) {
+        self.try_drop_database().expect("drop the test database");
+    }
+
+    fn try_drop_database(&self) -> Result<(), String> {
+        let url = format!("{}/postgres", server().base_url);
+        let mut admin = PgConnection::establish(&url).map_err(|e| e.to_string())?;
+        admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.database_name
+            ))
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Drop for TestApp {
+    // Never panics: a panic here, during a failing test's unwinding, would abort the run.
+    fn drop(&mut self) {
+        if let Err(error) = self.try_drop_database() {
+            eprintln!("could not drop {}: {error}", self.database_name);
+        }
+    }
+}
+
+/// The body of a problem+json response, after checking that it is one.
+pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert_eq!(body["request_id"], request_id.as_str());
+    assert!(body["type"].as_str().unwrap().starts_with("/problems/"));
+    assert!(body["title"].is_string() && body["detail"].is_string());
+    body
+}

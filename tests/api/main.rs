@@ -1,0 +1,10 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The one integration-test binary: each file mirrors a route module, each test gets its own
+//! application and its own database.
+
+mod cli;
+mod docs;
+mod errors;
+mod health;
+mod helpers;
+mod keys;
