@@ -103,7 +103,13 @@ impl From<KeySummary> for Key {
     tag = "keys",
     request_body(content = CreateKey, example = json!({"name": "Website CMS", "scopes": ["content:write"]})),
     responses((status = 201, description = "The new key, with its secret", body = CreatedKey,
-        headers(("Location" = String, description = "The key's address")))),
+        headers(("Location" = String, description = "The key's address")),
+        example = json!({
+            "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81", "name": "Website CMS",
+            "prefix": "bcn_3f9a1c2b7d4e", "scopes": ["content:write"],
+            "created_at": "2026-11-29T15:04:05Z", "last_used_at": null, "revoked_at": null,
+            "secret": "bcn_3f9a1c2b7d4e_q3JmYXJ2aGx5cG9ueHZ6c3R1d2J5emFiY2RlZmdoaWo"
+        }))),
     security(("api_key" = ["admin"])),
 )]
 #[post("/keys")]
@@ -131,7 +137,15 @@ pub async fn create_key(
 #[utoipa::path(
     tag = "keys",
     params(KeyFilter),
-    responses((status = 200, description = "The keys", body = KeyList)),
+    responses((status = 200, description = "The keys", body = KeyList, example = json!({
+        "items": [{
+            "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81", "name": "Website CMS",
+            "prefix": "bcn_3f9a1c2b7d4e", "scopes": ["content:write"],
+            "created_at": "2026-11-29T15:04:05Z", "last_used_at": "2026-11-29T16:00:00Z",
+            "revoked_at": null
+        }],
+        "next_cursor": null
+    }))),
     security(("api_key" = ["admin"])),
 )]
 #[get("/keys")]
@@ -160,7 +174,12 @@ pub async fn list_keys(
     tag = "keys",
     params(("id" = Uuid, Path, description = "The key's id")),
     responses(
-        (status = 200, description = "The revoked key", body = Key),
+        (status = 200, description = "The revoked key", body = Key, example = json!({
+            "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81", "name": "Old CMS",
+            "prefix": "bcn_3f9a1c2b7d4e", "scopes": ["content:write"],
+            "created_at": "2026-11-29T15:04:05Z", "last_used_at": "2026-11-29T16:00:00Z",
+            "revoked_at": "2026-11-30T09:12:00Z"
+        })),
         (status = 404, description = "No key has this id", body = crate::error::Problem,
             content_type = "application/problem+json"),
     ),

@@ -60,6 +60,33 @@ fn every_operation_has_a_summary_a_description_and_declared_security() {
 }
 
 #[test]
+fn every_request_body_and_success_response_has_an_example() {
+    let spec: Value = serde_json::from_str(&generated()).unwrap();
+
+    for (name, operation) in operations(&spec) {
+        if let Some(body) = operation.get("requestBody") {
+            for (media, content) in body["content"].as_object().unwrap() {
+                assert!(
+                    content.get("example").is_some(),
+                    "{name} request {media} has no example"
+                );
+            }
+        }
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            if !status.starts_with('2') {
+                continue;
+            }
+            for (media, content) in response["content"].as_object().into_iter().flatten() {
+                assert!(
+                    content.get("example").is_some() || content.get("examples").is_some(),
+                    "{name} {status} {media} has no example"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn keyed_operations_name_their_scope_and_document_401_and_403() {
     let spec: Value = serde_json::from_str(&generated()).unwrap();
 
