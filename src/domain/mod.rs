@@ -2,8 +2,10 @@
 //! valid from then on.
 
 pub mod contact_deadline;
+pub mod csv;
 pub mod email;
 pub mod markdown;
 pub mod phone;
+pub mod pipeline;
 pub mod slug;
 pub mod text;
