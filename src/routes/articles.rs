@@ -99,9 +99,8 @@ pub struct Author {
     slug: String,
     #[schema(example = "MD, board-certified psychiatrist")]
     credentials: Option<String>,
-    /// Plain text; may hold line breaks.
+    /// Plain text; may hold line breaks. Always null in lists.
     #[schema(example = "Dr. Patel leads the clinic's ketamine programme.")]
-    #[serde(skip_serializing_if = "Option::is_none")]
     bio: Option<String>,
 }
 

@@ -2,4 +2,5 @@
 
 pub mod api_keys;
 pub mod articles;
+pub mod seed;
 pub mod tags;
