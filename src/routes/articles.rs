@@ -73,8 +73,10 @@ pub struct TagRef {
     /// Use it in `GET /v1/articles?tag=` and `GET /v1/tags/{slug}`.
     #[schema(example = "ketamine-therapy")]
     slug: String,
+    /// Display name.
     #[schema(example = "Ketamine therapy")]
     name: String,
+    /// Plain text for the tag page.
     #[schema(example = "How ketamine-assisted treatment works and who it may help.")]
     description: Option<String>,
 }
@@ -92,11 +94,13 @@ impl From<TagRow> for TagRef {
 /// Who wrote the article.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Author {
+    /// Full name as it should appear in a byline.
     #[schema(example = "Dr. Maya Patel")]
     name: String,
     /// Derived from the name; use it in `GET /v1/articles?author=`.
     #[schema(example = "dr-maya-patel")]
     slug: String,
+    /// Degrees or role, shown after the name.
     #[schema(example = "MD, board-certified psychiatrist")]
     credentials: Option<String>,
     /// Plain text; may hold line breaks. Always null in lists.
@@ -106,12 +110,16 @@ pub struct Author {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CoverImage {
+    /// Absolute http(s) URL of the image.
     #[schema(example = "https://cdn.clinic.example/images/ptsd-hope.jpg")]
     url: String,
+    /// Text alternative for screen readers.
     #[schema(example = "Sunlight through trees on a quiet path")]
     alt: String,
+    /// Pixels, when known; lets the page reserve space.
     #[schema(example = 1600)]
     width: Option<u32>,
+    /// Pixels, when known.
     #[schema(example = 900)]
     height: Option<u32>,
 }
@@ -122,8 +130,10 @@ pub struct OutlineItem {
     /// 1–4 (`#` to `####`).
     #[schema(example = 2)]
     level: u8,
+    /// The heading as plain text.
     #[schema(example = "How ketamine helps with PTSD")]
     text: String,
+    /// The heading's `id` in `body_html`: link to `#anchor`.
     #[schema(example = "how-ketamine-helps-with-ptsd")]
     anchor: String,
 }
@@ -170,24 +180,29 @@ pub struct Share {
     /// The image to pin: `og_image`, else the cover image; null when there is none.
     #[schema(example = "https://cdn.clinic.example/images/ptsd-hope.jpg")]
     pinterest_image: Option<String>,
+    /// The meta description, else the excerpt.
     #[schema(
         example = "How ketamine therapy may ease PTSD symptoms when other treatments have not."
     )]
     pinterest_description: String,
+    /// Share intent URLs.
     links: ShareLinks,
 }
 
 /// Share intent URLs for the usual networks.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ShareLinks {
+    /// Facebook share dialog.
     #[schema(
         example = "https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fclinic.example%2Fblog%2Fketamine-and-ptsd"
     )]
     facebook: String,
+    /// X (Twitter) post intent with the share text.
     #[schema(
         example = "https://x.com/intent/post?url=https%3A%2F%2Fclinic.example%2Fblog%2Fketamine-and-ptsd&text=Ketamine%20and%20PTSD"
     )]
     x: String,
+    /// LinkedIn share dialog.
     #[schema(
         example = "https://www.linkedin.com/sharing/share-offsite/?url=https%3A%2F%2Fclinic.example%2Fblog%2Fketamine-and-ptsd"
     )]
@@ -197,6 +212,7 @@ pub struct ShareLinks {
         example = "https://pinterest.com/pin/create/button/?url=https%3A%2F%2Fclinic.example%2Fblog%2Fketamine-and-ptsd&media=https%3A%2F%2Fcdn.clinic.example%2Fimages%2Fptsd-hope.jpg&description=How%20ketamine%20therapy"
     )]
     pinterest: Option<String>,
+    /// A `mailto:` link with subject and body filled in.
     #[schema(
         example = "mailto:?subject=Ketamine%20and%20PTSD&body=How%20ketamine%20therapy%0A%0Ahttps%3A%2F%2Fclinic.example%2Fblog%2Fketamine-and-ptsd"
     )]
@@ -224,7 +240,11 @@ impl From<DomainShare> for Share {
 /// A whole article: everything an article page needs.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Article {
+    /// Stable identifier (UUID v7); writes address the article by it.
+    #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81")]
     id: Uuid,
+    /// The article's address: lowercase letters, digits and hyphens, unique. Old slugs keep
+    /// answering with a 301.
     #[schema(example = "ketamine-and-ptsd-a-ray-of-hope-for-trauma-survivors")]
     slug: String,
     /// The article's absolute URL on the public site.
@@ -232,8 +252,10 @@ pub struct Article {
         example = "https://clinic.example/blog/ketamine-and-ptsd-a-ray-of-hope-for-trauma-survivors"
     )]
     url: String,
+    /// The headline, plain text.
     #[schema(example = "Ketamine and PTSD: a ray of hope for trauma survivors")]
     title: String,
+    /// A secondary headline, plain text.
     #[schema(example = "What the research says, and what treatment looks like")]
     subtitle: Option<String>,
     /// Plain text: the editor's, or the start of the body's first paragraph (≤ 280 characters).
@@ -250,37 +272,57 @@ pub struct Article {
         example = "<p>For many trauma survivors…</p>\n<h2 id=\"how-ketamine-helps-with-ptsd\">How ketamine helps with PTSD</h2>"
     )]
     body_html: String,
+    /// The body's headings (levels 1–4) in order, for a table of contents.
+    #[schema(example = json!([{"level": 2, "text": "How ketamine helps with PTSD", "anchor": "how-ketamine-helps-with-ptsd"}]))]
     outline: Vec<OutlineItem>,
+    /// Words of the body's text.
     #[schema(example = 1240)]
     word_count: u32,
     /// At 230 words a minute, rounded up.
     #[schema(example = 6)]
     reading_time_minutes: u32,
     /// In the order the editor gave them.
+    #[schema(example = json!([{"slug": "ptsd", "name": "PTSD", "description": null}]))]
     tags: Vec<TagRef>,
+    /// Who wrote the article.
     author: Author,
     /// Who medically reviewed the article.
     #[schema(example = "Dr. Sam Okafor, MD, psychiatrist")]
     reviewed_by: Option<String>,
+    /// When the medical review was last done.
+    #[schema(example = "2026-11-20T09:00:00Z")]
     last_reviewed_at: Option<DateTime<Utc>>,
+    /// The image at the top of the article and on cards.
     cover_image: Option<CoverImage>,
-    /// As the editor set it (null: falls back, see `seo`).
+    /// As the editor set it; null falls back to the title (see `seo`).
     #[schema(example = json!(null))]
     meta_title: Option<String>,
+    /// As the editor set it; null falls back to the excerpt (see `seo`).
     #[schema(example = json!(null))]
     meta_description: Option<String>,
+    /// As the editor set it; null falls back to `url` (see `seo`).
     #[schema(example = json!(null))]
     canonical_url: Option<String>,
+    /// As the editor set it; null falls back to the cover image (see `seo`).
     #[schema(example = json!(null))]
     og_image: Option<String>,
+    /// `<head>` values with the fallbacks applied.
     seo: Seo,
+    /// Everything share buttons need.
     share: Share,
+    /// `scheduled` reads as `published` once `published_at` has passed.
     status: ArticleStatus,
     /// When it went (or goes) live; null for drafts.
+    #[schema(example = "2026-11-08T09:00:00Z")]
     published_at: Option<DateTime<Utc>>,
+    /// Highlighted by the editors (filter with `featured=true`).
     #[schema(example = false)]
     featured: bool,
+    /// When the article was created.
+    #[schema(example = "2026-11-01T14:12:03Z")]
     created_at: DateTime<Utc>,
+    /// When the article (or one of its tags) last changed.
+    #[schema(example = "2026-11-07T16:40:55Z")]
     updated_at: DateTime<Utc>,
     /// Goes up with every change; the `ETag` of keyed reads follows it.
     #[schema(example = 3)]
@@ -290,32 +332,51 @@ pub struct Article {
 /// An article in a list: no body.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ArticleSummary {
+    /// Stable identifier (UUID v7).
+    #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81")]
     id: Uuid,
+    /// Link to `GET /v1/articles/{slug}`.
     #[schema(example = "ketamine-and-ptsd-a-ray-of-hope-for-trauma-survivors")]
     slug: String,
+    /// The article's absolute URL on the public site.
     #[schema(
         example = "https://clinic.example/blog/ketamine-and-ptsd-a-ray-of-hope-for-trauma-survivors"
     )]
     url: String,
+    /// The headline, plain text.
     #[schema(example = "Ketamine and PTSD: a ray of hope for trauma survivors")]
     title: String,
+    /// A secondary headline, plain text.
     #[schema(example = json!(null))]
     subtitle: Option<String>,
+    /// Plain text, ≤ 500 characters.
     #[schema(
         example = "For many trauma survivors, standard treatments bring only partial relief."
     )]
     excerpt: String,
+    /// In the order the editor gave them.
+    #[schema(example = json!([{"slug": "ptsd", "name": "PTSD", "description": null}]))]
     tags: Vec<TagRef>,
+    /// Who wrote the article (`bio` is null here).
     author: Author,
+    /// The card image.
     cover_image: Option<CoverImage>,
+    /// Words of the body's text.
     #[schema(example = 1240)]
     word_count: u32,
+    /// At 230 words a minute, rounded up.
     #[schema(example = 6)]
     reading_time_minutes: u32,
+    /// Always `published` in public lists.
     status: ArticleStatus,
+    /// When it went live.
+    #[schema(example = "2026-11-08T09:00:00Z")]
     published_at: Option<DateTime<Utc>>,
+    /// Highlighted by the editors.
     #[schema(example = true)]
     featured: bool,
+    /// When the article (or one of its tags) last changed.
+    #[schema(example = "2026-11-07T16:40:55Z")]
     updated_at: DateTime<Utc>,
     /// Only with `q`: up to two short passages of the body around the matches, as HTML-escaped
     /// plain text in which matched words are wrapped in `<mark>`…`</mark>` (no other markup).
@@ -327,6 +388,7 @@ pub struct ArticleSummary {
 /// A page of articles.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ArticleList {
+    /// Article summaries, newest first (or best match first with `q`).
     items: Vec<ArticleSummary>,
     /// Pass it as `cursor` for the next page; null on the last page.
     #[schema(example = "cDE6MTc2NDQxNzYwMDAwMDAwMDowMTkzYTRmMTdjMWU3YjUyOWEwZTNmMmQ1YzZiN2E4MQ")]
@@ -336,8 +398,10 @@ pub struct ArticleList {
 /// Related articles (no paging).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RelatedList {
+    /// Article summaries, most related first.
     items: Vec<ArticleSummary>,
     /// Always null.
+    #[schema(example = json!(null))]
     next_cursor: Option<String>,
 }
 
@@ -506,6 +570,7 @@ pub struct CoverImageBody {
     /// Pixels, 1–20000.
     #[schema(example = 1600)]
     width: Option<u32>,
+    /// Pixels, 1–20000.
     #[schema(example = 900)]
     height: Option<u32>,
 }
@@ -557,11 +622,15 @@ pub struct CreateArticle {
     #[serde(default)]
     #[schema(example = json!(["PTSD", "ketamine-therapy"]))]
     tags: Vec<String>,
+    /// Who wrote the article.
     author: AuthorBody,
+    /// Who medically reviewed the article, up to 200 characters.
     #[schema(example = "Dr. Sam Okafor, MD, psychiatrist")]
     reviewed_by: Option<String>,
+    #[schema(example = "2026-11-20T09:00:00Z")]
     /// Not in the future.
     last_reviewed_at: Option<DateTime<Utc>>,
+    /// The image at the top of the article and on cards.
     cover_image: Option<CoverImageBody>,
     /// ≤ 120 characters; the title is used when absent.
     #[schema(example = json!(null))]
@@ -575,11 +644,14 @@ pub struct CreateArticle {
     /// An absolute http(s) URL; the cover image is used when absent.
     #[schema(example = json!(null))]
     og_image: Option<String>,
+    /// Highlight the article (filter with `featured=true`).
     #[serde(default)]
     #[schema(example = false)]
     featured: bool,
+    #[schema(example = "published")]
     /// `draft` (default), `published` or `scheduled`.
     status: Option<NewArticleStatus>,
+    #[schema(example = json!(null))]
     /// With `published`: optional, not in the future (defaults to now). With `scheduled`:
     /// required, in the future. With `draft`: not allowed.
     published_at: Option<DateTime<Utc>>,
@@ -614,56 +686,68 @@ impl CreateArticle {
 }
 
 /// Changes to an article: absent fields stay as they are; `null` clears an optional field.
-/// The status changes only through the lifecycle actions.
+/// Limits are those of creating an article. The status changes only through the lifecycle
+/// actions; server-set fields are refused.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateArticle {
+    /// A new headline; the slug stays (send `slug` to change it). Not null.
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "Ketamine and PTSD: new hope for trauma survivors")]
     title: Change<String>,
+    /// `null` removes it.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "What the research says")]
     subtitle: Change<String>,
     /// A new slug; the old one keeps answering with a 301. `null` derives it from the title.
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "ketamine-and-ptsd")]
     slug: Change<String>,
-    /// `null` derives it from the body again.
+    /// `null` derives it from the body again (and after every body change).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = json!(null))]
     excerpt: Change<String>,
+    /// A new body; HTML, outline, word count and reading time follow. Not null.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "For many trauma survivors…\n\n## How ketamine helps\n\n…")]
     body_markdown: Change<String>,
     /// Replaces all tags; `[]` or `null` removes them.
     #[serde(default)]
     #[schema(value_type = Option<Vec<String>>, example = json!(["PTSD", "Trauma"]))]
     tags: Change<Vec<String>>,
-    /// Replaces the author.
+    /// Replaces the author as a whole. Not null.
     #[serde(default)]
     #[schema(value_type = Option<AuthorBody>)]
     author: Change<AuthorBody>,
+    /// `null` removes it.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "Dr. Sam Okafor, MD, psychiatrist")]
     reviewed_by: Change<String>,
+    /// Not in the future; `null` removes it.
     #[serde(default)]
-    #[schema(value_type = Option<DateTime<Utc>>)]
+    #[schema(value_type = Option<DateTime<Utc>>, example = "2026-11-20T09:00:00Z")]
     last_reviewed_at: Change<DateTime<Utc>>,
+    /// Replaces the cover image as a whole; `null` removes it.
     #[serde(default)]
     #[schema(value_type = Option<CoverImageBody>)]
     cover_image: Change<CoverImageBody>,
+    /// `null` falls back to the title.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "Ketamine for PTSD | Clinic")]
     meta_title: Change<String>,
+    /// `null` falls back to the excerpt.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "How ketamine therapy may ease PTSD symptoms.")]
     meta_description: Change<String>,
+    /// `null` falls back to the article's own URL.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = json!(null))]
     canonical_url: Change<String>,
+    /// `null` falls back to the cover image.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "https://cdn.clinic.example/images/og/ptsd.jpg")]
     og_image: Change<String>,
+    /// Highlight the article or stop doing so.
     #[serde(default)]
     #[schema(value_type = Option<bool>, example = true)]
     featured: Change<bool>,
@@ -703,6 +787,7 @@ impl From<UpdateArticle> for ContentPatch {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishArticle {
+    #[schema(example = "2026-11-01T08:00:00Z")]
     /// Back-date the publication (not in the future). Without it, an article published before
     /// keeps its date; otherwise it is now.
     published_at: Option<DateTime<Utc>>,
@@ -711,6 +796,7 @@ pub struct PublishArticle {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleArticle {
+    #[schema(example = "2026-12-15T08:00:00Z")]
     /// When the article goes live; must be in the future.
     published_at: DateTime<Utc>,
 }
@@ -731,6 +817,8 @@ pub struct PreviewToken {
         example = "AZOk8XwetyUpoD8tXGt6gQAAAABpKxSAvbq6Eb0M0Cw5dP1h9bqS2iC1xM3kQwqLZ6v3nL0JHtY"
     )]
     token: String,
+    /// After this instant the token is refused with a 401.
+    #[schema(example = "2026-11-30T12:00:00Z")]
     expires_at: DateTime<Utc>,
     /// The article's page on the public site with the token, to hand to a reviewer.
     #[schema(example = "https://clinic.example/blog/ketamine-and-ptsd?preview_token=AZOk8Xwe…")]
@@ -766,6 +854,7 @@ pub struct ListParams {
     #[param(example = "ketamine ptsd")]
     q: Option<String>,
     /// `next_cursor` of the previous page, with the same filters and `q`.
+    #[param(example = "cDE6MTc2NDQxNzYwMDAwMDAwMDowMTkzYTRmMTdjMWU3YjUyOWEwZTNmMmQ1YzZiN2E4MQ")]
     cursor: Option<String>,
     /// Page size, 1–100 (default 20).
     #[param(example = 20, minimum = 1, maximum = 100)]
@@ -776,7 +865,10 @@ pub struct ListParams {
 #[into_params(parameter_in = Query)]
 pub struct ArticleParams {
     /// A token from `POST /v1/articles/{article}/preview-token`: shows that article whatever
-    /// its status, without a key, until the token expires.
+    /// its status, without a key, until the token expires. A bad or expired token is a 401.
+    #[param(
+        example = "AZOk8XwetyUpoD8tXGt6gQAAAABpKxSAvbq6Eb0M0Cw5dP1h9bqS2iC1xM3kQwqLZ6v3nL0JHtY"
+    )]
     preview_token: Option<String>,
 }
 
@@ -1154,8 +1246,11 @@ pub async fn create_article(
 #[utoipa::path(
     tag = "articles",
     params(
-        ("article" = Uuid, Path, description = "The article's id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` of your last read; 412 when the article changed since"),
+        ("article" = Uuid, Path, description = "The article's id",
+            example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81"),
+        ("If-Match" = Option<String>, Header,
+            description = "The `ETag` of your last keyed read or write; 412 when the article changed since",
+            example = "\"mC9hQ2ZkX3sRk0VqU1b4yA\""),
     ),
     request_body(content = UpdateArticle, example = json!({
         "title": "Ketamine and PTSD: new hope for trauma survivors",
@@ -1211,8 +1306,11 @@ fn written(
 #[utoipa::path(
     tag = "articles",
     params(
-        ("article" = Uuid, Path, description = "The article's id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` of your last read; 412 when the article changed since"),
+        ("article" = Uuid, Path, description = "The article's id",
+            example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81"),
+        ("If-Match" = Option<String>, Header,
+            description = "The `ETag` of your last keyed read or write; 412 when the article changed since",
+            example = "\"mC9hQ2ZkX3sRk0VqU1b4yA\""),
     ),
     responses(
         (status = 204, description = "Deleted"),
@@ -1264,8 +1362,11 @@ async fn act(
 #[utoipa::path(
     tag = "articles",
     params(
-        ("article" = Uuid, Path, description = "The article's id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` of your last read; 412 when the article changed since"),
+        ("article" = Uuid, Path, description = "The article's id",
+            example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81"),
+        ("If-Match" = Option<String>, Header,
+            description = "The `ETag` of your last keyed read or write; 412 when the article changed since",
+            example = "\"mC9hQ2ZkX3sRk0VqU1b4yA\""),
     ),
     request_body(content = Option<PublishArticle>, description = "Optional",
         example = json!({"published_at": "2026-11-01T08:00:00Z"})),
@@ -1299,8 +1400,11 @@ pub async fn publish_article(
 #[utoipa::path(
     tag = "articles",
     params(
-        ("article" = Uuid, Path, description = "The article's id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` of your last read; 412 when the article changed since"),
+        ("article" = Uuid, Path, description = "The article's id",
+            example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81"),
+        ("If-Match" = Option<String>, Header,
+            description = "The `ETag` of your last keyed read or write; 412 when the article changed since",
+            example = "\"mC9hQ2ZkX3sRk0VqU1b4yA\""),
     ),
     request_body(content = ScheduleArticle, example = json!({"published_at": "2026-12-15T08:00:00Z"})),
     responses(
@@ -1333,8 +1437,11 @@ pub async fn schedule_article(
 #[utoipa::path(
     tag = "articles",
     params(
-        ("article" = Uuid, Path, description = "The article's id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` of your last read; 412 when the article changed since"),
+        ("article" = Uuid, Path, description = "The article's id",
+            example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81"),
+        ("If-Match" = Option<String>, Header,
+            description = "The `ETag` of your last keyed read or write; 412 when the article changed since",
+            example = "\"mC9hQ2ZkX3sRk0VqU1b4yA\""),
     ),
     responses(
         (status = 200, description = "The article, now a draft", body = Article,
@@ -1364,8 +1471,11 @@ pub async fn unpublish_article(
 #[utoipa::path(
     tag = "articles",
     params(
-        ("article" = Uuid, Path, description = "The article's id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` of your last read; 412 when the article changed since"),
+        ("article" = Uuid, Path, description = "The article's id",
+            example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81"),
+        ("If-Match" = Option<String>, Header,
+            description = "The `ETag` of your last keyed read or write; 412 when the article changed since",
+            example = "\"mC9hQ2ZkX3sRk0VqU1b4yA\""),
     ),
     responses(
         (status = 200, description = "The archived article", body = Article,
@@ -1396,7 +1506,8 @@ pub async fn archive_article(
 /// `BEACON_PREVIEW_SECRET` revokes them all).
 #[utoipa::path(
     tag = "articles",
-    params(("article" = Uuid, Path, description = "The article's id")),
+    params(("article" = Uuid, Path, description = "The article's id",
+            example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81")),
     request_body(content = Option<PreviewTokenRequest>, description = "Optional",
         example = json!({"expires_in_seconds": 3600})),
     responses(

@@ -30,6 +30,7 @@ pub struct Tag {
     /// Use it in `GET /v1/articles?tag=`.
     #[schema(example = "ketamine-therapy")]
     slug: String,
+    /// Display name.
     #[schema(example = "Ketamine therapy")]
     name: String,
     /// Plain text for the tag page.
@@ -53,8 +54,10 @@ impl From<TagWithCount> for Tag {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TagList {
+    /// Tags by name.
     items: Vec<Tag>,
     /// Always null: every tag fits on one page.
+    #[schema(example = json!(null))]
     next_cursor: Option<String>,
 }
 
