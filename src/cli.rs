@@ -35,6 +35,12 @@ pub enum Command {
     },
     /// Print the OpenAPI document on stdout (needs no database).
     Openapi,
+    /// Load sample content; running it again adds nothing twice.
+    Seed {
+        /// A handful of realistic demo articles (published, scheduled and draft) with tags.
+        #[arg(long)]
+        demo: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -64,6 +70,8 @@ pub enum CliError {
     Connect(#[from] diesel::ConnectionError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Usage(&'static str),
 }
 
 fn describe(error: &Error) -> String {
@@ -96,6 +104,8 @@ pub async fn run(command: Command, settings: Settings) -> Result<(), CliError> {
         Command::Openapi => print_openapi(),
         Command::Migrate => with_database(settings, |_| Ok(())),
         Command::Keys { command } => with_database(settings, |conn| keys(conn, command)),
+        Command::Seed { demo: false } => Err(CliError::Usage("nothing to seed: pass --demo")),
+        Command::Seed { demo: true } => with_database(settings, seed_demo),
     }
 }
 
@@ -114,6 +124,15 @@ fn with_database(
         });
     database.release();
     result
+}
+
+fn seed_demo(conn: &mut PgConnection) -> Result<(), CliError> {
+    let seeded = crate::services::seed::demo(conn, chrono::Utc::now())?;
+    println!(
+        "Seeded {} demo articles ({} already present).",
+        seeded.created, seeded.already_present
+    );
+    Ok(())
 }
 
 fn keys(conn: &mut PgConnection, command: KeysCommand) -> Result<(), CliError> {

@@ -7,6 +7,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::domain::preview::PreviewKey;
+use crate::domain::share::SiteUrls;
+use crate::domain::text;
+
 /// Everything Beacon can be configured with.
 #[derive(Clone)]
 pub struct Settings {
@@ -23,6 +27,22 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `BEACON_MAX_BODY_BYTES`: larger request bodies are refused with 413.
     pub max_body_bytes: usize,
+    pub content: ContentSettings,
+}
+
+/// How articles are served and linked.
+#[derive(Clone, Debug)]
+pub struct ContentSettings {
+    /// `BEACON_SITE_URL` and `BEACON_ARTICLE_PATH`: the public site, for absolute article URLs
+    /// in share blocks, canonical URLs and preview links.
+    pub site: SiteUrls,
+    /// `BEACON_PUBLIC_CACHE_CONTROL`: `Cache-Control` of public article and tag reads.
+    pub public_cache_control: String,
+    /// `BEACON_PREVIEW_SECRET`: signs preview tokens. When unset, a random key is created once
+    /// in the database and shared by every replica (filled in at start-up).
+    pub preview_key: Option<PreviewKey>,
+    /// `BEACON_PREVIEW_TTL_SECS`: how long a preview token works unless the request says less.
+    pub preview_ttl: Duration,
 }
 
 /// Pool and query limits.
@@ -86,6 +106,16 @@ impl Settings {
             cors_origins: env.origins("BEACON_CORS_ORIGINS")?,
             log_format: env.log_format("BEACON_LOG_FORMAT")?,
             max_body_bytes: env.bounded("BEACON_MAX_BODY_BYTES", 1_048_576, 1_024..=67_108_864)?,
+            content: ContentSettings {
+                site: env.site()?,
+                public_cache_control: env.cache_control("BEACON_PUBLIC_CACHE_CONTROL")?,
+                preview_key: env.preview_key("BEACON_PREVIEW_SECRET")?,
+                preview_ttl: Duration::from_secs(env.bounded(
+                    "BEACON_PREVIEW_TTL_SECS",
+                    86_400,
+                    60..=2_592_000,
+                )?),
+            },
         })
     }
 }
@@ -101,6 +131,7 @@ impl std::fmt::Debug for Settings {
             .field("cors_origins", &self.cors_origins)
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("content", &self.content)
             .finish()
     }
 }
@@ -177,6 +208,65 @@ impl Env<'_> {
             .collect()
     }
 
+    fn site(&self) -> Result<SiteUrls, ConfigError> {
+        const SITE: &str = "BEACON_SITE_URL";
+        const PATH: &str = "BEACON_ARTICLE_PATH";
+        let site = self
+            .get(SITE)
+            .unwrap_or_else(|| "http://localhost:3000".to_owned());
+        let site_url = text::http_url(&site)
+            .ok()
+            .filter(|url| !url.contains(['?', '#']))
+            .ok_or_else(|| {
+                self.error(
+                    SITE,
+                    &site,
+                    "an absolute http(s) URL without query, e.g. https://clinic.example",
+                )
+            })?;
+        let path = self.get(PATH).unwrap_or_else(|| "/blog/{slug}".to_owned());
+        SiteUrls::new(&site_url, path.trim()).ok_or_else(|| {
+            self.error(
+                PATH,
+                &path,
+                "a path starting with / holding {slug} once, e.g. /blog/{slug}",
+            )
+        })
+    }
+
+    fn cache_control(&self, name: &'static str) -> Result<String, ConfigError> {
+        let value = self
+            .get(name)
+            .unwrap_or_else(|| "public, max-age=60, stale-while-revalidate=300".to_owned());
+        let value = value.trim();
+        let valid = value.is_ascii() && !value.chars().any(|c| c.is_ascii_control());
+        if valid {
+            Ok(value.to_owned())
+        } else {
+            Err(self.error(
+                name,
+                value,
+                "a Cache-Control value such as public, max-age=60, stale-while-revalidate=300",
+            ))
+        }
+    }
+
+    fn preview_key(&self, name: &'static str) -> Result<Option<PreviewKey>, ConfigError> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        // The value is a secret: the error never repeats it.
+        PreviewKey::new(value.trim().as_bytes().to_vec())
+            .map(Some)
+            .ok_or_else(|| {
+                self.error(
+                    name,
+                    "<redacted>",
+                    "at least 32 characters of random text, e.g. from `openssl rand -base64 48`",
+                )
+            })
+    }
+
     fn log_format(&self, name: &'static str) -> Result<LogFormat, ConfigError> {
         match self.get(name).as_deref().map(str::trim) {
             None | Some("human") => Ok(LogFormat::Human),
@@ -246,6 +336,67 @@ mod tests {
     fn debug_output_never_shows_the_database_url() {
         let settings = settings(&[("DATABASE_URL", "postgres://u:secret@db/beacon")]).unwrap();
         assert!(!format!("{settings:?}").contains("secret"));
+    }
+
+    #[test]
+    fn content_settings_default_to_a_local_front_end_and_a_short_public_cache() {
+        let content = settings(&[]).unwrap().content;
+        assert_eq!(
+            content.site.article("ketamine"),
+            "http://localhost:3000/blog/ketamine"
+        );
+        assert_eq!(
+            content.public_cache_control,
+            "public, max-age=60, stale-while-revalidate=300"
+        );
+        assert!(content.preview_key.is_none());
+        assert_eq!(content.preview_ttl, Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn the_site_url_and_article_path_make_article_urls() {
+        let content = settings(&[
+            ("BEACON_SITE_URL", "https://clinic.example/"),
+            ("BEACON_ARTICLE_PATH", "/articles/{slug}/"),
+        ])
+        .unwrap()
+        .content;
+        assert_eq!(
+            content.site.article("a"),
+            "https://clinic.example/articles/a/"
+        );
+        for (name, value) in [
+            ("BEACON_SITE_URL", "clinic.example"),
+            ("BEACON_SITE_URL", "javascript:alert(1)"),
+            ("BEACON_SITE_URL", "https://clinic.example/?x=1"),
+            ("BEACON_ARTICLE_PATH", "blog/{slug}"),
+            ("BEACON_ARTICLE_PATH", "/blog"),
+        ] {
+            assert_eq!(settings(&[(name, value)]).unwrap_err().variable, name);
+        }
+    }
+
+    #[test]
+    fn the_public_cache_control_is_configurable() {
+        let content = settings(&[("BEACON_PUBLIC_CACHE_CONTROL", "public, max-age=300")])
+            .unwrap()
+            .content;
+        assert_eq!(content.public_cache_control, "public, max-age=300");
+        assert!(settings(&[("BEACON_PUBLIC_CACHE_CONTROL", "public\u{7}")]).is_err());
+        assert!(settings(&[("BEACON_PUBLIC_CACHE_CONTROL", "max-age=60 ü")]).is_err());
+    }
+
+    #[test]
+    fn a_preview_secret_must_be_long_and_is_never_shown() {
+        let secret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t";
+        let settings_ = settings(&[("BEACON_PREVIEW_SECRET", secret)]).unwrap();
+        assert!(settings_.content.preview_key.is_some());
+        assert!(!format!("{settings_:?}").contains("s3cr3t"));
+
+        let error = settings(&[("BEACON_PREVIEW_SECRET", "short-secret")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_PREVIEW_SECRET");
+        assert!(!error.to_string().contains("short-secret"));
+        assert!(settings(&[("BEACON_PREVIEW_TTL_SECS", "10")]).is_err());
     }
 
     #[test]

@@ -25,6 +25,10 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
     tags(
         (name = "health", description = "Liveness and readiness probes"),
         (name = "keys", description = "API keys and their scopes (scope `admin`)"),
+        (name = "articles", description = "Published articles for the front-end (no key), and \
+            writing, publishing and previewing them (scope `content:write`)"),
+        (name = "tags", description = "Tags with their article counts; renamed and deleted with \
+            scope `content:write`"),
     ),
 )]
 struct BaseDocument;

@@ -93,7 +93,7 @@ pub struct Application {
 
 impl Application {
     /// Finds the database, migrates it, binds the listener and builds the server (not yet run).
-    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+    pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
         let resolve_settings = settings.clone();
         let database = web::block(move || Database::resolve(&resolve_settings))
             .await
@@ -110,6 +110,16 @@ impl Application {
                     cause: error.to_string(),
                 })?;
         tracing::info!(applied, "database migrated");
+        if settings.content.preview_key.is_none() {
+            // Every replica must verify every other's tokens, so the key lives in the database.
+            let key = db::run(&pool, crate::services::articles::stored_preview_key)
+                .await
+                .map_err(|error| StartupError::Migration {
+                    target: database.describe(),
+                    cause: error.to_string(),
+                })?;
+            settings.content.preview_key = Some(key);
+        }
 
         let listener = TcpListener::bind(settings.addr).map_err(|cause| StartupError::Listen {
             addr: settings.addr.to_string(),

@@ -1,8 +1,11 @@
 //! PostgreSQL access: the pool, the one helper that runs blocking diesel work, and migrations.
 
 pub mod api_keys;
+pub mod articles;
 pub mod local;
 pub mod schema;
+pub mod secrets;
+pub mod tags;
 
 use diesel::PgConnection;
 use diesel::connection::SimpleConnection;

@@ -30,15 +30,46 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     "Send the body as `Content-Type: application/json`.".to_owned(),
                 ));
             }
-            let bytes = body.await.map_err(|error| {
-                if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Error::PayloadTooLarge { limit }
-                } else {
-                    Error::BadRequest(format!("The body could not be read: {error}"))
-                }
-            })?;
+            let bytes = body.await.map_err(|error| read_error(&error, limit))?;
             parse(&bytes).map(Json)
         })
+    }
+}
+
+/// A JSON body that may be left out: an empty body is `None` (no content type needed);
+/// anything else is read like [`Json`].
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = is_json(req);
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(0, |state| state.settings.max_body_bytes);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|error| read_error(&error, limit))?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(None));
+            }
+            if !is_json {
+                return Err(Error::UnsupportedMediaType(
+                    "Send the body as `Content-Type: application/json`.".to_owned(),
+                ));
+            }
+            parse(&bytes).map(|value| OptionalJson(Some(value)))
+        })
+    }
+}
+
+fn read_error(error: &actix_web::Error, limit: usize) -> Error {
+    if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+        Error::PayloadTooLarge { limit }
+    } else {
+        Error::BadRequest(format!("The body could not be read: {error}"))
     }
 }
 

@@ -1,10 +1,13 @@
 //! HTTP handlers and their request/response shapes, one module per resource. Handlers parse,
 //! call a service inside `db::run`, and shape the answer; nothing else.
 
+pub mod articles;
+pub mod caching;
 pub mod extract;
 pub mod fallback;
 pub mod health;
 pub mod keys;
+pub mod tags;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
@@ -13,5 +16,10 @@ pub fn configure(config: &mut ServiceConfig) {
     config
         .service(health::healthz)
         .service(health::readyz)
-        .service(scope::scope("/v1").configure(keys::configure));
+        .service(
+            scope::scope("/v1")
+                .configure(keys::configure)
+                .configure(articles::configure)
+                .configure(tags::configure),
+        );
 }

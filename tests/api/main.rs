@@ -2,9 +2,12 @@
 //! The one integration-test binary: each file mirrors a route module, each test gets its own
 //! application and its own database.
 
+mod articles;
 mod cli;
 mod docs;
 mod errors;
 mod health;
 mod helpers;
 mod keys;
+mod seed;
+mod tags;

@@ -1,0 +1,460 @@
+//! Queries on `articles` and `article_slug_history`. Public visibility is decided here in SQL
+//! (`status IN ('published', 'scheduled') AND published_at <= now`), matching the partial index.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Float, Text, Timestamptz, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use super::schema::{article_slug_history, article_tags, articles, tags};
+
+/// Written literally (not bound) so the planner can use the partial indexes.
+const PUBLIC_STATUS: &str = "articles.status IN ('published', 'scheduled')";
+/// Matches are wrapped in \x02 … \x03, which no stored text can contain (control characters are
+/// refused on input), so the caller can escape the snippet and then mark the matches.
+const HEADLINE_OPTIONS: &str = "StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"";
+
+/// A whole article as stored, without the search vector and plain text.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles, check_for_backend(Pg))]
+pub struct ArticleRow {
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub excerpt: String,
+    pub excerpt_is_custom: bool,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub outline: serde_json::Value,
+    pub word_count: i32,
+    pub reading_time_minutes: i32,
+    pub author_name: String,
+    pub author_slug: String,
+    pub author_credentials: Option<String>,
+    pub author_bio: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub last_reviewed_at: Option<DateTime<Utc>>,
+    pub cover_image: Option<serde_json::Value>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub og_image: Option<String>,
+    pub status: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub featured: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// What a list shows of an article: no body.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles, check_for_backend(Pg))]
+pub struct SummaryRow {
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub excerpt: String,
+    pub word_count: i32,
+    pub reading_time_minutes: i32,
+    pub author_name: String,
+    pub author_slug: String,
+    pub author_credentials: Option<String>,
+    pub cover_image: Option<serde_json::Value>,
+    pub og_image: Option<String>,
+    pub status: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub featured: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// Every column a write sets, content and derived alike.
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = articles, treat_none_as_null = true)]
+pub struct ArticleValues<'a> {
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub subtitle: Option<&'a str>,
+    pub excerpt: &'a str,
+    pub excerpt_is_custom: bool,
+    pub body_markdown: &'a str,
+    pub body_html: &'a str,
+    pub body_text: &'a str,
+    pub outline: serde_json::Value,
+    pub word_count: i32,
+    pub reading_time_minutes: i32,
+    pub author_name: &'a str,
+    pub author_slug: &'a str,
+    pub author_credentials: Option<&'a str>,
+    pub author_bio: Option<&'a str>,
+    pub reviewed_by: Option<&'a str>,
+    pub last_reviewed_at: Option<DateTime<Utc>>,
+    pub cover_image: Option<serde_json::Value>,
+    pub meta_title: Option<&'a str>,
+    pub meta_description: Option<&'a str>,
+    pub canonical_url: Option<&'a str>,
+    pub og_image: Option<&'a str>,
+    pub featured: bool,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = articles)]
+struct NewArticle<'a> {
+    id: Uuid,
+    #[diesel(embed)]
+    values: ArticleValues<'a>,
+    status: &'a str,
+    published_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+pub fn insert(
+    conn: &mut PgConnection,
+    id: Uuid,
+    values: ArticleValues<'_>,
+    status: &str,
+    published_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> QueryResult<ArticleRow> {
+    diesel::insert_into(articles::table)
+        .values(NewArticle {
+            id,
+            values,
+            status,
+            published_at,
+            created_at: now,
+            updated_at: now,
+        })
+        .returning(ArticleRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ArticleRow>> {
+    articles::table
+        .find(id)
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_slug(conn: &mut PgConnection, slug: &str) -> QueryResult<Option<ArticleRow>> {
+    articles::table
+        .filter(articles::slug.eq(slug))
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Locks the row for the rest of the transaction, so concurrent writes queue up and the
+/// version check in between is reliable.
+pub fn find_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ArticleRow>> {
+    articles::table
+        .find(id)
+        .select(ArticleRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+/// The plain text a derived excerpt and the search index are made from (not in `ArticleRow`).
+pub fn body_text(conn: &mut PgConnection, id: Uuid) -> QueryResult<String> {
+    articles::table
+        .find(id)
+        .select(articles::body_text)
+        .first(conn)
+}
+
+/// Saves new content; bumps the version.
+pub fn update_content(
+    conn: &mut PgConnection,
+    id: Uuid,
+    values: ArticleValues<'_>,
+    now: DateTime<Utc>,
+) -> QueryResult<ArticleRow> {
+    diesel::update(articles::table.find(id))
+        .set((
+            values,
+            articles::version.eq(articles::version + 1),
+            articles::updated_at.eq(now),
+        ))
+        .returning(ArticleRow::as_returning())
+        .get_result(conn)
+}
+
+/// Moves an article in its lifecycle; bumps the version.
+pub fn set_lifecycle(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    published_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> QueryResult<ArticleRow> {
+    diesel::update(articles::table.find(id))
+        .set((
+            articles::status.eq(status),
+            articles::published_at.eq(published_at),
+            articles::version.eq(articles::version + 1),
+            articles::updated_at.eq(now),
+        ))
+        .returning(ArticleRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::delete(articles::table.find(id)).execute(conn)
+}
+
+/// Live slugs among `candidates`, and old slugs too when `include_history` (a derived slug
+/// must not take over another article's old address).
+pub fn slugs_in_use(
+    conn: &mut PgConnection,
+    candidates: &[String],
+    include_history: bool,
+) -> QueryResult<Vec<String>> {
+    let mut used: Vec<String> = articles::table
+        .filter(articles::slug.eq_any(candidates))
+        .select(articles::slug)
+        .load(conn)?;
+    if include_history {
+        used.extend(
+            article_slug_history::table
+                .filter(article_slug_history::slug.eq_any(candidates))
+                .select(article_slug_history::slug)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(used)
+}
+
+/// Whether another article than `except` has `slug` as its current slug.
+pub fn slug_taken(conn: &mut PgConnection, slug: &str, except: Option<Uuid>) -> QueryResult<bool> {
+    let mut query = articles::table.filter(articles::slug.eq(slug)).into_boxed();
+    if let Some(id) = except {
+        query = query.filter(articles::id.ne(id));
+    }
+    diesel::select(diesel::dsl::exists(query)).get_result(conn)
+}
+
+/// The article an old slug pointed to.
+pub fn find_by_old_slug(conn: &mut PgConnection, slug: &str) -> QueryResult<Option<ArticleRow>> {
+    article_slug_history::table
+        .inner_join(articles::table)
+        .filter(article_slug_history::slug.eq(slug))
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// `old` now redirects to `article_id`; `new` is live again, so it is no longer an old slug.
+pub fn record_slug_change(
+    conn: &mut PgConnection,
+    article_id: Uuid,
+    old: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    forget_old_slug(conn, new)?;
+    diesel::insert_into(article_slug_history::table)
+        .values((
+            article_slug_history::slug.eq(old),
+            article_slug_history::article_id.eq(article_id),
+            article_slug_history::created_at.eq(now),
+        ))
+        .on_conflict(article_slug_history::slug)
+        .do_update()
+        .set((
+            article_slug_history::article_id.eq(article_id),
+            article_slug_history::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn forget_old_slug(conn: &mut PgConnection, slug: &str) -> QueryResult<()> {
+    diesel::delete(article_slug_history::table.filter(article_slug_history::slug.eq(slug)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Filters of the public list; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub tag: Option<String>,
+    pub featured: Option<bool>,
+    pub author: Option<String>,
+    pub published_after: Option<DateTime<Utc>>,
+    pub published_before: Option<DateTime<Utc>>,
+}
+
+/// The visible articles matching `filter`, without the keyset condition or order.
+fn visible(filter: &ListFilter, now: DateTime<Utc>) -> articles::BoxedQuery<'static, Pg> {
+    let mut query = articles::table
+        .filter(sql::<Bool>(PUBLIC_STATUS))
+        .filter(articles::published_at.assume_not_null().le(now))
+        .into_boxed();
+    if let Some(tag) = &filter.tag {
+        query = query.filter(
+            articles::id.eq_any(
+                article_tags::table
+                    .inner_join(tags::table)
+                    .filter(tags::slug.eq(tag.clone()))
+                    .select(article_tags::article_id),
+            ),
+        );
+    }
+    if let Some(featured) = filter.featured {
+        query = query.filter(articles::featured.eq(featured));
+    }
+    if let Some(author) = &filter.author {
+        query = query.filter(articles::author_slug.eq(author.clone()));
+    }
+    if let Some(after) = filter.published_after {
+        query = query.filter(articles::published_at.assume_not_null().ge(after));
+    }
+    if let Some(before) = filter.published_before {
+        query = query.filter(articles::published_at.assume_not_null().lt(before));
+    }
+    query
+}
+
+/// Newest first: up to `limit` visible articles after `after` (a `(published_at, id)` key).
+pub fn list_newest(
+    conn: &mut PgConnection,
+    filter: &ListFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<SummaryRow>> {
+    let mut query = visible(filter, now);
+    if let Some((at, id)) = after {
+        // A row comparison the (published_at DESC, id DESC) index answers directly.
+        query = query.filter(
+            sql::<Bool>("(articles.published_at, articles.id) < (")
+                .bind::<Timestamptz, _>(at)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
+        );
+    }
+    query
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(limit)
+        .select(SummaryRow::as_select())
+        .load(conn)
+}
+
+/// Best match first: up to `limit` visible articles matching `q` after `after` (a `(rank, id)`
+/// key), each with its rank.
+pub fn search(
+    conn: &mut PgConnection,
+    filter: &ListFilter,
+    q: &str,
+    after: Option<(f32, Uuid)>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<(SummaryRow, f32)>> {
+    let matches = sql::<Bool>("articles.search @@ websearch_to_tsquery('english', ")
+        .bind::<Text, _>(q.to_owned())
+        .sql(")");
+    let mut query = visible(filter, now).filter(matches);
+    if let Some((rank, id)) = after {
+        query = query.filter(
+            sql::<Bool>("(ts_rank(articles.search, websearch_to_tsquery('english', ")
+                .bind::<Text, _>(q.to_owned())
+                .sql(")), articles.id) < (")
+                .bind::<Float, _>(rank)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
+        );
+    }
+    let rank_expr = sql::<Float>("ts_rank(articles.search, websearch_to_tsquery('english', ")
+        .bind::<Text, _>(q.to_owned())
+        .sql("))");
+    let order_expr = sql::<Float>("ts_rank(articles.search, websearch_to_tsquery('english', ")
+        .bind::<Text, _>(q.to_owned())
+        .sql("))");
+    query
+        .order((order_expr.desc(), articles::id.desc()))
+        .limit(limit)
+        .select((SummaryRow::as_select(), rank_expr))
+        .load(conn)
+}
+
+/// Snippets of the body around the matches of `q`, for one page of results (one query).
+pub fn headlines(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    q: &str,
+) -> QueryResult<Vec<(Uuid, String)>> {
+    let headline =
+        sql::<Text>("ts_headline('english', articles.body_text, websearch_to_tsquery('english', ")
+            .bind::<Text, _>(q.to_owned())
+            .sql("), ")
+            .bind::<Text, _>(HEADLINE_OPTIONS)
+            .sql(")");
+    articles::table
+        .filter(articles::id.eq_any(ids))
+        .select((articles::id, headline))
+        .load(conn)
+}
+
+pub fn summaries(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<SummaryRow>> {
+    articles::table
+        .filter(articles::id.eq_any(ids))
+        .select(SummaryRow::as_select())
+        .load(conn)
+}
+
+#[derive(QueryableByName)]
+struct Related {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+/// Up to `limit` visible articles sharing tags with `id`: most shared tags first, then newest.
+/// Articles sharing no tag fill the remaining places, newest first.
+pub fn related_ids(
+    conn: &mut PgConnection,
+    id: Uuid,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<Uuid>> {
+    let mut ids: Vec<Uuid> = diesel::sql_query(
+        "SELECT a.id FROM article_tags theirs \
+         JOIN articles a ON a.id = theirs.article_id \
+         WHERE theirs.tag_id IN (SELECT tag_id FROM article_tags WHERE article_id = $1) \
+           AND theirs.article_id <> $1 \
+           AND a.status IN ('published', 'scheduled') AND a.published_at <= $2 \
+         GROUP BY a.id \
+         ORDER BY count(*) DESC, a.published_at DESC, a.id DESC \
+         LIMIT $3",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Timestamptz, _>(now)
+    .bind::<BigInt, _>(limit)
+    .load::<Related>(conn)?
+    .into_iter()
+    .map(|row| row.id)
+    .collect();
+    let missing = limit - i64::try_from(ids.len()).unwrap_or(limit);
+    if missing > 0 {
+        let mut excluded = ids.clone();
+        excluded.push(id);
+        let fill: Vec<Uuid> = visible(&ListFilter::default(), now)
+            .filter(articles::id.ne_all(excluded))
+            .order((articles::published_at.desc(), articles::id.desc()))
+            .limit(missing)
+            .select(articles::id)
+            .load(conn)?;
+        ids.extend(fill);
+    }
+    Ok(ids)
+}

@@ -1,0 +1,242 @@
+//! `/v1/tags`: tags with their article counts (public), renamed and deleted with `content:write`.
+//! Tags are created by naming them on an article.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, web};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{Caller, MaybeCaller, Scope};
+use crate::db::{self, tags::TagWithCount};
+use crate::domain::article::{Change, TagChanges};
+use crate::error::Error;
+use crate::routes::caching::{Audience, Cacheable};
+use crate::routes::extract::Json;
+use crate::services::{articles::invalid, tags};
+use crate::startup::AppState;
+
+pub fn configure(config: &mut ServiceConfig) {
+    config
+        .service(list_tags)
+        .service(get_tag)
+        .service(update_tag)
+        .service(delete_tag);
+}
+
+/// A tag and how many articles the public can read under it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tag {
+    /// Use it in `GET /v1/articles?tag=`.
+    #[schema(example = "ketamine-therapy")]
+    slug: String,
+    /// Display name.
+    #[schema(example = "Ketamine therapy")]
+    name: String,
+    /// Plain text for the tag page.
+    #[schema(example = "How ketamine-assisted treatment works and who it may help.")]
+    description: Option<String>,
+    /// Published articles carrying the tag, now.
+    #[schema(example = 4)]
+    article_count: i64,
+}
+
+impl From<TagWithCount> for Tag {
+    fn from(tag: TagWithCount) -> Self {
+        Tag {
+            slug: tag.tag.slug,
+            name: tag.tag.name,
+            description: tag.tag.description,
+            article_count: tag.article_count,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TagList {
+    /// Tags by name.
+    items: Vec<Tag>,
+    /// Always null: every tag fits on one page.
+    #[schema(example = json!(null))]
+    next_cursor: Option<String>,
+}
+
+/// Changes to a tag; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTag {
+    /// 1–60 characters.
+    #[schema(example = "Ketamine-assisted therapy")]
+    name: Option<String>,
+    /// A new slug (lowercase letters, digits, single hyphens). Links with the old slug stop
+    /// working.
+    #[schema(example = "ketamine-assisted-therapy")]
+    slug: Option<String>,
+    /// Up to 500 characters; `null` or blank removes it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "How ketamine-assisted treatment works and who it may help.")]
+    description: Change<String>,
+}
+
+/// A key must carry `content:write` to see unused tags.
+fn is_editor(caller: &MaybeCaller) -> Result<bool, Error> {
+    match &caller.0 {
+        Some(caller) => caller.require(Scope::ContentWrite).map(|()| true),
+        None => Ok(false),
+    }
+}
+
+fn audience(editor: bool, public: &str) -> Audience<'_> {
+    if editor {
+        Audience::Private
+    } else {
+        Audience::Public(public)
+    }
+}
+
+/// List tags
+///
+/// Every tag with its count of published articles, by name, for a tag cloud or a filter menu.
+/// The public sees only tags with at least one published article; a `content:write` key
+/// sees all (marked `Cache-Control: private, no-store`).
+#[utoipa::path(
+    tag = "tags",
+    responses(
+        (status = 200, description = "The tags", body = TagList,
+            headers(
+                ("ETag" = String, description = "Strong validator"),
+                ("Cache-Control" = String, description = "`BEACON_PUBLIC_CACHE_CONTROL`, or `private, no-store` with a key"),
+            )),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
+    ),
+    security(("api_key" = ["content:write"]), ()),
+)]
+#[get("/tags")]
+pub async fn list_tags(
+    req: HttpRequest,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Error> {
+    let editor = is_editor(&caller)?;
+    let now = Utc::now();
+    let found = db::run(&state.pool, move |conn| tags::list(conn, editor, now)).await?;
+    let last_modified = found.iter().map(|tag| tag.tag.updated_at).max();
+    let body = TagList {
+        items: found.into_iter().map(Tag::from).collect(),
+        next_cursor: None,
+    };
+    Cacheable {
+        audience: audience(editor, &state.settings.content.public_cache_control),
+        etag: None,
+        last_modified,
+    }
+    .respond(&req, &body)
+}
+
+/// Get a tag
+///
+/// One tag with its count of published articles, for a tag page's heading; list its articles
+/// with `GET /v1/articles?tag=<slug>`. Tags without published articles are 404 to the public.
+#[utoipa::path(
+    tag = "tags",
+    params(("slug" = String, Path, description = "The tag's slug", example = "ptsd")),
+    responses(
+        (status = 200, description = "The tag", body = Tag,
+            headers(
+                ("ETag" = String, description = "Strong validator"),
+                ("Cache-Control" = String, description = "`BEACON_PUBLIC_CACHE_CONTROL`, or `private, no-store` with a key"),
+            )),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
+        (status = 404, description = "No such tag (or, for the public, none with published articles)",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = ["content:write"]), ()),
+)]
+#[get("/tags/{slug}")]
+pub async fn get_tag(
+    req: HttpRequest,
+    caller: MaybeCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let editor = is_editor(&caller)?;
+    let now = Utc::now();
+    let slug = path.into_inner();
+    let found = db::run(&state.pool, move |conn| {
+        tags::find(conn, &slug, editor, now)
+    })
+    .await?;
+    let last_modified = Some(found.tag.updated_at);
+    Cacheable {
+        audience: audience(editor, &state.settings.content.public_cache_control),
+        etag: None,
+        last_modified,
+    }
+    .respond(&req, &Tag::from(found))
+}
+
+/// Update a tag
+///
+/// Renames a tag, changes its slug or description. Every article carrying it gets a new
+/// version (their ETags change). Another tag's slug is a 409.
+#[utoipa::path(
+    tag = "tags",
+    params(("slug" = String, Path, description = "The tag's slug", example = "ketamine-therapy")),
+    request_body(content = UpdateTag, example = json!({
+        "name": "Ketamine-assisted therapy",
+        "description": "How ketamine-assisted treatment works and who it may help."
+    })),
+    responses(
+        (status = 200, description = "The updated tag", body = Tag),
+        (status = 404, description = "No tag has this slug",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new slug belongs to another tag",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = ["content:write"])),
+)]
+#[patch("/tags/{slug}")]
+pub async fn update_tag(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: Json<UpdateTag>,
+) -> Result<HttpResponse, Error> {
+    caller.require(Scope::ContentWrite)?;
+    let body = body.0;
+    let changes = TagChanges::parse(body.name, body.slug, body.description).map_err(invalid)?;
+    let now = Utc::now();
+    let slug = path.into_inner();
+    let found = db::run(&state.pool, move |conn| {
+        let updated = tags::update(conn, &slug, changes, now)?;
+        tags::find(conn, &updated.slug, true, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Tag::from(found)))
+}
+
+/// Delete a tag
+///
+/// Removes the tag from every article (each gets a new version) and deletes it.
+#[utoipa::path(
+    tag = "tags",
+    params(("slug" = String, Path, description = "The tag's slug", example = "ketamine-therapy")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No tag has this slug",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = ["content:write"])),
+)]
+#[delete("/tags/{slug}")]
+pub async fn delete_tag(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    caller.require(Scope::ContentWrite)?;
+    let now = Utc::now();
+    let slug = path.into_inner();
+    db::run(&state.pool, move |conn| tags::delete(conn, &slug, now)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
