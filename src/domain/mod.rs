@@ -1,9 +1,13 @@
 //! Pure types and rules: no actix, no diesel, no I/O. Each type parses its input once and is
 //! valid from then on.
 
+pub mod client_ip;
 pub mod contact_deadline;
+pub mod crisis;
 pub mod email;
+pub mod lead;
 pub mod markdown;
 pub mod phone;
+pub mod rate_limit;
 pub mod slug;
 pub mod text;
