@@ -1,6 +1,7 @@
 //! PostgreSQL access: the pool, the one helper that runs blocking diesel work, and migrations.
 
 pub mod api_keys;
+pub mod interests;
 pub mod local;
 pub mod schema;
 

@@ -4,6 +4,7 @@
 pub mod extract;
 pub mod fallback;
 pub mod health;
+pub mod interests;
 pub mod keys;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
@@ -13,5 +14,9 @@ pub fn configure(config: &mut ServiceConfig) {
     config
         .service(health::healthz)
         .service(health::readyz)
-        .service(scope::scope("/v1").configure(keys::configure));
+        .service(
+            scope::scope("/v1")
+                .configure(keys::configure)
+                .configure(interests::configure),
+        );
 }

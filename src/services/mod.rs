@@ -1,3 +1,4 @@
 //! Use cases. Each takes a connection, owns its transaction, and is shared by HTTP and the CLI.
 
 pub mod api_keys;
+pub mod interests;

@@ -7,4 +7,5 @@ mod docs;
 mod errors;
 mod health;
 mod helpers;
+mod interests;
 mod keys;
