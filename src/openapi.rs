@@ -25,6 +25,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
     tags(
         (name = "health", description = "Liveness and readiness probes"),
         (name = "keys", description = "API keys and their scopes (scope `admin`)"),
+        (name = "leads", description = "Enquiries from web forms: public intake"),
         (name = "interests", description = "The conditions lead forms ask about: public to read, \
             managed with scope `admin`"),
     ),

@@ -6,6 +6,7 @@ pub mod fallback;
 pub mod health;
 pub mod interests;
 pub mod keys;
+pub mod leads;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
@@ -17,6 +18,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(
             scope::scope("/v1")
                 .configure(keys::configure)
-                .configure(interests::configure),
+                .configure(interests::configure)
+                .configure(leads::configure),
         );
 }

@@ -9,3 +9,4 @@ mod health;
 mod helpers;
 mod interests;
 mod keys;
+mod leads;
