@@ -4,6 +4,7 @@
 
 mod cli;
 mod docs;
+mod durability;
 mod errors;
 mod health;
 mod helpers;
