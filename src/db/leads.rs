@@ -34,7 +34,7 @@ pub struct NewLeadRow<'a> {
     pub phone: &'a str,
     pub phone_e164: &'a str,
     pub email: Option<&'a str>,
-    pub interests: Vec<Option<&'a str>>,
+    pub interests: &'a [String],
 }
 
 /// A lead's new values after a repeat enquiry.
@@ -46,7 +46,7 @@ pub struct LeadMerge<'a> {
     pub name: &'a str,
     pub phone: &'a str,
     pub email: Option<&'a str>,
-    pub interests: Vec<Option<&'a str>>,
+    pub interests: &'a [String],
 }
 
 #[derive(Insertable)]
@@ -71,7 +71,7 @@ pub struct NewSubmissionRow<'a> {
     pub phone: &'a str,
     pub phone_e164: &'a str,
     pub email: Option<&'a str>,
-    pub interests: Vec<Option<&'a str>>,
+    pub interests: &'a [String],
     pub message: Option<&'a str>,
     pub preferred_contact_time: Option<&'a str>,
 }
@@ -126,7 +126,7 @@ pub fn merge(conn: &mut PgConnection, id: Uuid, merge: &LeadMerge<'_>) -> QueryR
             leads::name.eq(merge.name),
             leads::phone.eq(merge.phone),
             leads::email.eq(merge.email),
-            leads::interests.eq(&merge.interests),
+            leads::interests.eq(merge.interests),
         ))
         .execute(conn)
         .map(drop)

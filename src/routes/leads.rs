@@ -231,7 +231,7 @@ pub async fn create_lead(
     body: JsonBytes,
 ) -> Result<HttpResponse, Error> {
     let key = idempotency_key(&req)?;
-    let request: extract_request::Parsed = extract_request::parse(&body.0)?;
+    let request = ParsedBody::parse(&body.0)?;
     let settings = &state.settings.leads;
     let honeypot_filled = request.has_filled(&settings.honeypot_field);
     let new_lead = request
@@ -353,42 +353,38 @@ fn client(req: &HttpRequest, state: &AppState) -> Client {
     }
 }
 
-/// The body read twice: as the typed request (for its field errors), and as a JSON document
-/// for what the type does not hold: the honeypot and the canonical hash.
-mod extract_request {
-    use super::*;
+/// The body read twice: as the typed request (for its field errors), and as a JSON document for
+/// what the type does not hold: the honeypot and the canonical hash.
+struct ParsedBody {
+    lead: LeadRequest,
+    document: serde_json::Map<String, serde_json::Value>,
+    /// Of the canonical JSON (keys sorted, no whitespace), so a retry that formats the same
+    /// data differently still matches its idempotency key.
+    sha256: [u8; 32],
+}
 
-    pub struct Parsed {
-        pub lead: LeadRequest,
-        document: serde_json::Map<String, serde_json::Value>,
-        /// Of the canonical JSON (keys sorted, no whitespace), so a retry that formats the same
-        /// data differently still matches its idempotency key.
-        pub sha256: [u8; 32],
-    }
-
-    pub fn parse(bytes: &[u8]) -> Result<Parsed, Error> {
+impl ParsedBody {
+    fn parse(bytes: &[u8]) -> Result<Self, Error> {
         let lead: LeadRequest = extract::parse(bytes)?;
         let document: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(bytes)
             .map_err(|e| Error::BadRequest(format!("The body is not valid JSON: {e}.")))?;
         let canonical = serde_json::to_vec(&document).map_err(Error::internal)?;
-        Ok(Parsed {
+        Ok(Self {
             lead,
             document,
             sha256: Sha256::digest(&canonical).into(),
         })
     }
 
-    impl Parsed {
-        /// Whether the hidden field holds anything a person could have typed or ticked.
-        pub fn has_filled(&self, field: &str) -> bool {
-            use serde_json::Value;
-            match self.document.get(field) {
-                None | Some(Value::Null | Value::Bool(false)) => false,
-                Some(Value::String(value)) => !value.trim().is_empty(),
-                Some(Value::Array(items)) => !items.is_empty(),
-                Some(Value::Object(fields)) => !fields.is_empty(),
-                Some(_) => true,
-            }
+    /// Whether the hidden field holds anything a person could have typed or ticked.
+    fn has_filled(&self, field: &str) -> bool {
+        use serde_json::Value;
+        match self.document.get(field) {
+            None | Some(Value::Null | Value::Bool(false)) => false,
+            Some(Value::String(value)) => !value.trim().is_empty(),
+            Some(Value::Array(items)) => !items.is_empty(),
+            Some(Value::Object(fields)) => !fields.is_empty(),
+            Some(_) => true,
         }
     }
 }

@@ -317,78 +317,137 @@ fn record(
         settings.min_fill,
     );
     let interests = lead::merge_interests(&[], &lead.interests);
-    let crisis = lead::needs_crisis_resources(&interests);
-    // Whole seconds: a deadline a fraction earlier is still the promise, and reads better.
-    let deadline = settings.calendar.contact_by(received).trunc_subsecs(0);
-    let marketing_consent = lead.consent.as_ref().map(|consent| consent.agreed);
     let existing = match spam {
         None => find_existing(conn, settings, &lead.phone, received)?,
         Some(_) => None,
     };
-
-    let (lead_id, status, priority, contact_by, duplicate) = match existing {
-        Some(existing) => {
-            let stored_interests: Vec<String> =
-                existing.interests.into_iter().flatten().flatten().collect();
-            let merged = lead::merge_interests(&stored_interests, &interests);
-            let priority = Priority::parse(&existing.priority)
-                .unwrap_or(Priority::Normal)
-                .raised_to(Priority::for_interests(&interests));
-            let contact_by = lead::merged_contact_by(existing.contact_by, deadline, received);
-            queries::merge(
-                conn,
-                existing.id,
-                &queries::LeadMerge {
-                    priority: priority.as_str(),
-                    contact_by,
-                    marketing_consent: marketing_consent.or(existing.marketing_consent),
-                    received_at: received,
-                    name: &lead.name,
-                    phone: &lead.phone_input,
-                    email: lead
-                        .email
-                        .as_ref()
-                        .map(Email::as_str)
-                        .or(existing.email.as_deref()),
-                    interests: merged.iter().map(|code| Some(code.as_str())).collect(),
-                },
-            )?;
-            (existing.id, existing.status, priority, contact_by, true)
-        }
-        None => {
-            let id = Uuid::now_v7();
-            let priority = Priority::for_interests(&interests);
-            queries::insert(
-                conn,
-                &queries::NewLeadRow {
-                    id,
-                    status: if spam.is_some() { "spam" } else { "new" },
-                    priority: priority.as_str(),
-                    contact_by: deadline,
-                    marketing_consent,
-                    first_received_at: received,
-                    last_received_at: received,
-                    name: &lead.name,
-                    phone: &lead.phone_input,
-                    phone_e164: lead.phone.as_str(),
-                    email: lead.email.as_ref().map(Email::as_str),
-                    interests: interests.iter().map(|code| Some(code.as_str())).collect(),
-                },
-            )?;
-            // Quarantined leads answer as new ones do.
-            (id, "new".to_owned(), priority, deadline, false)
-        }
+    // Whole seconds: a deadline a fraction earlier is still the promise, and reads better.
+    let deadline = settings.calendar.contact_by(received).trunc_subsecs(0);
+    let receipt = match existing {
+        Some(existing) => merge_into(conn, existing, &lead, &interests, deadline, received)?,
+        None => create(conn, &lead, &interests, spam, deadline, received)?,
     };
+    let submission_id = insert_submission(conn, &receipt, &lead, &interests, spam, received)?;
+    if let Some(consent) = &lead.consent {
+        insert_consent(
+            conn,
+            &receipt,
+            submission_id,
+            consent,
+            &lead,
+            client,
+            received,
+        )?;
+    }
+    Ok(receipt)
+}
 
-    let submission_id = Uuid::now_v7();
+/// A lead of its own; quarantined spam answers exactly as a new lead does.
+fn create(
+    conn: &mut PgConnection,
+    lead: &NewLead,
+    interests: &[String],
+    spam: Option<SpamReason>,
+    deadline: DateTime<Utc>,
+    received: DateTime<Utc>,
+) -> Result<Receipt, Error> {
+    let id = Uuid::now_v7();
+    let priority = Priority::for_interests(interests);
+    queries::insert(
+        conn,
+        &queries::NewLeadRow {
+            id,
+            status: if spam.is_some() { "spam" } else { "new" },
+            priority: priority.as_str(),
+            contact_by: deadline,
+            marketing_consent: lead.consent.as_ref().map(|consent| consent.agreed),
+            first_received_at: received,
+            last_received_at: received,
+            name: &lead.name,
+            phone: &lead.phone_input,
+            phone_e164: lead.phone.as_str(),
+            email: lead.email.as_ref().map(Email::as_str),
+            interests,
+        },
+    )?;
+    Ok(Receipt {
+        lead_id: id,
+        status: "new".to_owned(),
+        priority,
+        contact_by: deadline,
+        duplicate: false,
+        crisis: lead::needs_crisis_resources(interests),
+        quarantined: spam.is_some(),
+    })
+}
+
+/// A repeat enquiry: the lead takes the latest contact details, gains the new interests, may
+/// become urgent, and keeps an open deadline.
+fn merge_into(
+    conn: &mut PgConnection,
+    existing: queries::LeadForMerge,
+    lead: &NewLead,
+    interests: &[String],
+    deadline: DateTime<Utc>,
+    received: DateTime<Utc>,
+) -> Result<Receipt, Error> {
+    let stored: Vec<String> = existing.interests.into_iter().flatten().flatten().collect();
+    let merged = lead::merge_interests(&stored, interests);
+    let priority = Priority::parse(&existing.priority)
+        .unwrap_or(Priority::Normal)
+        .raised_to(Priority::for_interests(interests));
+    let contact_by = lead::merged_contact_by(existing.contact_by, deadline, received);
+    queries::merge(
+        conn,
+        existing.id,
+        &queries::LeadMerge {
+            priority: priority.as_str(),
+            contact_by,
+            marketing_consent: lead
+                .consent
+                .as_ref()
+                .map(|consent| consent.agreed)
+                .or(existing.marketing_consent),
+            received_at: received,
+            name: &lead.name,
+            phone: &lead.phone_input,
+            email: lead
+                .email
+                .as_ref()
+                .map(Email::as_str)
+                .or(existing.email.as_deref()),
+            interests: &merged,
+        },
+    )?;
+    Ok(Receipt {
+        lead_id: existing.id,
+        status: existing.status,
+        priority,
+        contact_by,
+        duplicate: true,
+        crisis: lead::needs_crisis_resources(interests),
+        quarantined: false,
+    })
+}
+
+/// Every enquiry is kept as sent, whatever became of its lead.
+fn insert_submission(
+    conn: &mut PgConnection,
+    receipt: &Receipt,
+    lead: &NewLead,
+    interests: &[String],
+    spam: Option<SpamReason>,
+    received: DateTime<Utc>,
+) -> Result<Uuid, Error> {
+    let id = Uuid::now_v7();
     let attribution = &lead.attribution;
     queries::insert_submission(
         conn,
         &queries::NewSubmissionRow {
-            id: submission_id,
-            lead_id,
+            id,
+            lead_id: receipt.lead_id,
             received_at: received,
-            duplicate,
+            duplicate: receipt.duplicate,
             spam_reason: spam.map(SpamReason::as_str),
             utm_source: attribution.utm_source.as_deref(),
             utm_medium: attribution.utm_medium.as_deref(),
@@ -404,46 +463,48 @@ fn record(
             phone: &lead.phone_input,
             phone_e164: lead.phone.as_str(),
             email: lead.email.as_ref().map(Email::as_str),
-            interests: interests.iter().map(|code| Some(code.as_str())).collect(),
+            interests,
             message: lead.message.as_deref(),
             preferred_contact_time: lead.preferred_contact_time.as_deref(),
         },
     )?;
+    Ok(id)
+}
 
-    if let Some(consent) = &lead.consent {
-        let page_url = consent
-            .page_url
-            .as_deref()
-            .or(attribution.landing_page.as_deref())
-            .or(client.referer.as_deref());
-        let ip = client.ip.map(|ip| ip.to_canonical().to_string());
-        queries::insert_consent(
-            conn,
-            &queries::NewConsentRow {
-                id: Uuid::now_v7(),
-                lead_id,
-                submission_id,
-                agreed: consent.agreed,
-                wording: &consent.wording,
-                wording_sha256: &lead::wording_sha256(&consent.wording),
-                form_version: consent.version.as_deref(),
-                recorded_at: received,
-                ip: ip.as_deref(),
-                user_agent: client.user_agent.as_deref(),
-                page_url,
-            },
-        )?;
-    }
-
-    Ok(Receipt {
-        lead_id,
-        status,
-        priority,
-        contact_by,
-        duplicate,
-        crisis,
-        quarantined: spam.is_some(),
-    })
+/// Evidence of what was shown and answered, from where; the page defaults to the landing
+/// page, then the `Referer`.
+fn insert_consent(
+    conn: &mut PgConnection,
+    receipt: &Receipt,
+    submission_id: Uuid,
+    consent: &Consent,
+    lead: &NewLead,
+    client: &Client,
+    received: DateTime<Utc>,
+) -> Result<(), Error> {
+    let page_url = consent
+        .page_url
+        .as_deref()
+        .or(lead.attribution.landing_page.as_deref())
+        .or(client.referer.as_deref());
+    let ip = client.ip.map(|ip| ip.to_canonical().to_string());
+    queries::insert_consent(
+        conn,
+        &queries::NewConsentRow {
+            id: Uuid::now_v7(),
+            lead_id: receipt.lead_id,
+            submission_id,
+            agreed: consent.agreed,
+            wording: &consent.wording,
+            wording_sha256: &lead::wording_sha256(&consent.wording),
+            form_version: consent.version.as_deref(),
+            recorded_at: received,
+            ip: ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+            page_url,
+        },
+    )?;
+    Ok(())
 }
 
 /// The lead a repeat enquiry joins, holding the number's lock until the transaction ends so
