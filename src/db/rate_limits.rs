@@ -32,19 +32,13 @@ pub fn hit(
         .get_result(conn)
 }
 
-/// Deletes up to `batch` windows of `bucket` that started before `before`, skipping rows
-/// another transaction holds.
-pub fn prune(
-    conn: &mut PgConnection,
-    bucket: &str,
-    before: DateTime<Utc>,
-    batch: i64,
-) -> QueryResult<usize> {
+/// Deletes up to `batch` windows that started before `before`, skipping rows another
+/// transaction holds, so pruning never waits.
+pub fn prune(conn: &mut PgConnection, before: DateTime<Utc>, batch: i64) -> QueryResult<usize> {
     diesel::sql_query(
         "DELETE FROM rate_limit_windows WHERE ctid IN (SELECT ctid FROM rate_limit_windows \
-         WHERE bucket = $1 AND window_start < $2 LIMIT $3 FOR UPDATE SKIP LOCKED)",
+         WHERE window_start < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
     )
-    .bind::<diesel::sql_types::Text, _>(bucket)
     .bind::<diesel::sql_types::Timestamptz, _>(before)
     .bind::<diesel::sql_types::BigInt, _>(batch)
     .execute(conn)

@@ -146,7 +146,7 @@ pub fn submit(
     received: DateTime<Utc>,
     render: impl FnOnce(&Receipt) -> Result<StoredResponse, Error>,
 ) -> Result<Submitted, Error> {
-    conn.transaction(|conn| {
+    let submitted = conn.transaction(|conn| -> Result<Submitted, Error> {
         if let Some(key) = &idempotency
             && let Some(replay) = claim_key(conn, key, received)?
         {
@@ -160,7 +160,27 @@ pub fn submit(
             store_key(conn, key, &response, received)?;
         }
         Ok(Submitted::New { receipt, response })
-    })
+    })?;
+    prune(conn, settings, received);
+    Ok(submitted)
+}
+
+/// Deletes a batch of finished rate windows and expired idempotency keys. Outside the intake
+/// transaction, so it never holds a lock an enquiry waits for, and a failure loses nothing.
+fn prune(conn: &mut PgConnection, settings: &LeadSettings, now: DateTime<Utc>) {
+    let longest_window = settings
+        .rate_per_ip
+        .length
+        .max(settings.rate_per_phone.length);
+    let results = [
+        rate_limits::prune(conn, now - longest_window, PRUNE_BATCH),
+        idempotency::prune_expired(conn, now, PRUNE_BATCH),
+    ];
+    for result in results {
+        if let Err(error) = result {
+            tracing::warn!(%error, "pruning old rate windows or idempotency keys failed");
+        }
+    }
 }
 
 /// The advisory lock a request with this `Idempotency-Key` holds while it runs.
@@ -216,7 +236,6 @@ fn store_key(
             expires_at: now + IDEMPOTENCY_TTL,
         },
     )?;
-    idempotency::prune_expired(conn, now, PRUNE_BATCH)?;
     Ok(())
 }
 
@@ -263,12 +282,7 @@ fn hit(
         .chain_update([0])
         .chain_update(subject.as_bytes())
         .finalize();
-    let start = window.start(now);
-    let count = rate_limits::hit(conn, bucket, &subject, start)?;
-    if count == 1 {
-        // A new window began: clear this bucket's finished ones.
-        rate_limits::prune(conn, bucket, start, PRUNE_BATCH)?;
-    }
+    let count = rate_limits::hit(conn, bucket, &subject, window.start(now))?;
     if window.exceeded_by(count.into()) {
         return Err(Error::TooManyRequests {
             retry_after_secs: window.retry_after_secs(now),

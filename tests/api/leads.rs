@@ -2,9 +2,10 @@
 //! for people in crisis.
 
 use beacon::db::schema::{consent_records, idempotency_keys, lead_submissions, leads};
+use beacon::domain::contact_deadline::BusinessCalendar;
 use beacon::domain::crisis::CrisisResources;
 use beacon::domain::rate_limit::FixedWindow;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -126,6 +127,26 @@ async fn the_answer_echoes_nothing_the_person_sent() {
     for sent in ["Jane", "555", "jane@", "Private", "ptsd"] {
         assert!(!text.contains(sent), "{text}");
     }
+}
+
+#[actix_web::test]
+async fn the_deadline_follows_the_configured_clinic_calendar() {
+    let calendar =
+        BusinessCalendar::parse("Europe/London", "08:00-18:00", "mon-sat", "2026-12-24").unwrap();
+    let configured = calendar.clone();
+    let app = spawn_app_with(move |settings| settings.leads.calendar = configured).await;
+    let before = Utc::now();
+
+    let answer = accepted(post(&app, &enquiry(PHONE)).await, 201).await;
+
+    let after = Utc::now();
+    let contact_by: DateTime<Utc> = answer["contact_by"].as_str().unwrap().parse().unwrap();
+    // contact_by never decreases with the receipt time, which lies between before and after.
+    let earliest = calendar.contact_by(before).trunc_subsecs(0);
+    assert!(
+        earliest <= contact_by && contact_by <= calendar.contact_by(after),
+        "{contact_by} is not the London deadline for a lead received between {before} and {after}"
+    );
 }
 
 #[actix_web::test]
@@ -470,6 +491,49 @@ async fn an_idempotency_key_is_kept_for_at_least_24_hours() {
         .first(&mut app.connection())
         .unwrap();
     assert!(expires_at >= before + chrono::TimeDelta::hours(24));
+}
+
+#[actix_web::test]
+async fn expired_idempotency_keys_and_finished_rate_windows_are_pruned_by_later_enquiries() {
+    use beacon::db::schema::rate_limit_windows;
+    let app = spawn_app().await;
+    let mut conn = app.connection();
+    let long_ago = Utc::now() - chrono::TimeDelta::hours(25);
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::scope.eq("POST /v1/leads"),
+            idempotency_keys::key.eq("old-key"),
+            idempotency_keys::request_sha256.eq(vec![0u8; 32]),
+            idempotency_keys::response_status.eq(201_i16),
+            idempotency_keys::response_body.eq(json!({})),
+            idempotency_keys::created_at.eq(long_ago),
+            idempotency_keys::expires_at.eq(long_ago + chrono::TimeDelta::hours(24)),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    diesel::insert_into(rate_limit_windows::table)
+        .values((
+            rate_limit_windows::bucket.eq("lead_ip"),
+            rate_limit_windows::subject.eq(vec![0u8; 32]),
+            rate_limit_windows::window_start.eq(long_ago),
+            rate_limit_windows::count.eq(3),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+
+    post_with_key(&app, "new-key", &enquiry(PHONE)).await;
+
+    let keys: Vec<String> = idempotency_keys::table
+        .select(idempotency_keys::key)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(keys, ["new-key"]);
+    let old_windows: i64 = rate_limit_windows::table
+        .filter(rate_limit_windows::window_start.eq(long_ago))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(old_windows, 0);
 }
 
 #[actix_web::test]
