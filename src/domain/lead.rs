@@ -103,14 +103,20 @@ impl SpamReason {
 
 /// Judges a submission. `rendered_at` is the form's own clock: a time after `received` means
 /// the visitor's clock runs ahead, so the fill time is unknown and is not held against them.
+/// Speed alone never quarantines someone reporting suicidal thoughts: a person in crisis with
+/// autofill can be quick, and a missed call costs more than a spam call.
 pub fn spam_verdict(
     honeypot_filled: bool,
     rendered_at: Option<DateTime<Utc>>,
     received: DateTime<Utc>,
     min_fill: Duration,
+    reports_crisis: bool,
 ) -> Option<SpamReason> {
     if honeypot_filled {
         return Some(SpamReason::Honeypot);
+    }
+    if reports_crisis {
+        return None;
     }
     let fill_time = (received - rendered_at?).to_std().ok()?;
     (fill_time < min_fill).then_some(SpamReason::TooFast)
@@ -223,7 +229,7 @@ mod tests {
     #[test]
     fn a_filled_honeypot_is_spam_whatever_the_timing() {
         assert_eq!(
-            spam_verdict(true, None, at(10, 0, 0), THREE_SECONDS),
+            spam_verdict(true, None, at(10, 0, 0), THREE_SECONDS, false),
             Some(SpamReason::Honeypot)
         );
     }
@@ -231,7 +237,13 @@ mod tests {
     #[test]
     fn a_form_sent_faster_than_the_minimum_fill_time_is_spam() {
         assert_eq!(
-            spam_verdict(false, Some(at(10, 0, 0)), at(10, 0, 2), THREE_SECONDS),
+            spam_verdict(
+                false,
+                Some(at(10, 0, 0)),
+                at(10, 0, 2),
+                THREE_SECONDS,
+                false
+            ),
             Some(SpamReason::TooFast)
         );
     }
@@ -239,28 +251,61 @@ mod tests {
     #[test]
     fn a_form_filled_in_at_least_the_minimum_time_is_not_spam() {
         assert_eq!(
-            spam_verdict(false, Some(at(10, 0, 0)), at(10, 0, 3), THREE_SECONDS),
+            spam_verdict(
+                false,
+                Some(at(10, 0, 0)),
+                at(10, 0, 3),
+                THREE_SECONDS,
+                false
+            ),
             None
         );
         assert_eq!(
-            spam_verdict(false, Some(at(9, 0, 0)), at(10, 0, 0), THREE_SECONDS),
+            spam_verdict(false, Some(at(9, 0, 0)), at(10, 0, 0), THREE_SECONDS, false),
             None
+        );
+    }
+
+    #[test]
+    fn speed_alone_never_quarantines_someone_reporting_a_crisis() {
+        assert_eq!(
+            spam_verdict(false, Some(at(10, 0, 0)), at(10, 0, 1), THREE_SECONDS, true),
+            None
+        );
+        assert_eq!(
+            spam_verdict(true, Some(at(10, 0, 0)), at(10, 0, 1), THREE_SECONDS, true),
+            Some(SpamReason::Honeypot)
         );
     }
 
     #[test]
     fn a_render_time_in_the_future_is_a_skewed_clock_not_spam() {
         assert_eq!(
-            spam_verdict(false, Some(at(10, 5, 0)), at(10, 0, 0), THREE_SECONDS),
+            spam_verdict(
+                false,
+                Some(at(10, 5, 0)),
+                at(10, 0, 0),
+                THREE_SECONDS,
+                false
+            ),
             None
         );
     }
 
     #[test]
     fn without_a_render_time_or_minimum_only_the_honeypot_counts() {
-        assert_eq!(spam_verdict(false, None, at(10, 0, 0), THREE_SECONDS), None);
         assert_eq!(
-            spam_verdict(false, Some(at(10, 0, 0)), at(10, 0, 0), Duration::ZERO),
+            spam_verdict(false, None, at(10, 0, 0), THREE_SECONDS, false),
+            None
+        );
+        assert_eq!(
+            spam_verdict(
+                false,
+                Some(at(10, 0, 0)),
+                at(10, 0, 0),
+                Duration::ZERO,
+                false
+            ),
             None
         );
     }

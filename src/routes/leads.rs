@@ -25,15 +25,15 @@ use crate::services::leads::{
 };
 use crate::startup::AppState;
 
-pub const NAME_MAX_CHARS: usize = 200;
-pub const MESSAGE_MAX_CHARS: usize = 2_000;
-pub const CONTACT_TIME_MAX_CHARS: usize = 100;
-pub const CONSENT_TEXT_MAX_CHARS: usize = 5_000;
-pub const CONSENT_VERSION_MAX_CHARS: usize = 100;
-pub const UTM_MAX_CHARS: usize = 200;
-pub const CLICK_ID_MAX_CHARS: usize = 500;
-pub const MAX_INTERESTS: usize = 20;
-pub const IDEMPOTENCY_KEY_MAX_CHARS: usize = 255;
+const NAME_MAX_CHARS: usize = 200;
+const MESSAGE_MAX_CHARS: usize = 2_000;
+const CONTACT_TIME_MAX_CHARS: usize = 100;
+const CONSENT_TEXT_MAX_CHARS: usize = 5_000;
+const CONSENT_VERSION_MAX_CHARS: usize = 100;
+const UTM_MAX_CHARS: usize = 200;
+const CLICK_ID_MAX_CHARS: usize = 500;
+const MAX_INTERESTS: usize = 20;
+const IDEMPOTENCY_KEY_MAX_CHARS: usize = 255;
 const USER_AGENT_MAX_CHARS: usize = 512;
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const IDEMPOTENCY_KEY_POINTER: &str = "#/header/Idempotency-Key";

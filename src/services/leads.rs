@@ -324,13 +324,14 @@ fn record(
     client: &Client,
     received: DateTime<Utc>,
 ) -> Result<Receipt, Error> {
+    let interests = lead::merge_interests(&[], &lead.interests);
     let spam = lead::spam_verdict(
         lead.honeypot_filled,
         lead.rendered_at,
         received,
         settings.min_fill,
+        lead::needs_crisis_resources(&interests),
     );
-    let interests = lead::merge_interests(&[], &lead.interests);
     let existing = match spam {
         None => find_existing(conn, settings, &lead.phone, received)?,
         Some(_) => None,

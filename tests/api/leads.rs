@@ -708,6 +708,19 @@ async fn a_form_sent_faster_than_a_person_can_fill_it_is_quarantined() {
 }
 
 #[actix_web::test]
+async fn a_quick_form_reporting_a_crisis_is_never_quarantined_for_its_speed() {
+    let app = spawn_app().await;
+    let mut body = enquiry(PHONE);
+    body["interests"] = json!(["suicidal_ideation"]);
+    body["form_rendered_at"] = json!(Utc::now().to_rfc3339());
+
+    let answer = accepted(post(&app, &body).await, 201).await;
+
+    let (status, priority, _) = lead_row(&app, answer["id"].as_str().unwrap());
+    assert_eq!((status.as_str(), priority.as_str()), ("new", "urgent"));
+}
+
+#[actix_web::test]
 async fn quarantined_spam_never_absorbs_a_real_enquiry() {
     let app = spawn_app().await;
     let mut spam = enquiry(PHONE);
