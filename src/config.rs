@@ -3,6 +3,7 @@
 //! Every variable, its default and what it expects is listed in `README.md` and `.env.example`;
 //! keep the three in step.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,6 +11,15 @@ use std::time::Duration;
 use crate::domain::preview::PreviewKey;
 use crate::domain::share::SiteUrls;
 use crate::domain::text;
+use chrono::TimeDelta;
+use phonenumber::country;
+
+use crate::domain::client_ip::TrustedProxies;
+use crate::domain::contact_deadline::{BusinessCalendar, CalendarError};
+use crate::domain::crisis::CrisisResources;
+use crate::domain::lead::FORM_FIELDS;
+use crate::domain::phone;
+use crate::domain::rate_limit::FixedWindow;
 
 /// Everything Beacon can be configured with.
 #[derive(Clone)]
@@ -28,6 +38,7 @@ pub struct Settings {
     /// `BEACON_MAX_BODY_BYTES`: larger request bodies are refused with 413.
     pub max_body_bytes: usize,
     pub content: ContentSettings,
+    pub leads: LeadSettings,
 }
 
 /// How articles are served and linked.
@@ -68,7 +79,7 @@ pub enum LogFormat {
 pub struct ConfigError {
     pub variable: &'static str,
     pub value: String,
-    pub expected: &'static str,
+    pub expected: Cow<'static, str>,
 }
 
 impl Settings {
@@ -116,6 +127,7 @@ impl Settings {
                     60..=2_592_000,
                 )?),
             },
+            leads: LeadSettings::from_env(&env)?,
         })
     }
 }
@@ -132,6 +144,7 @@ impl std::fmt::Debug for Settings {
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("content", &self.content)
+            .field("leads", &self.leads)
             .finish()
     }
 }
@@ -144,11 +157,16 @@ impl Env<'_> {
         (self.0)(name).filter(|value| !value.trim().is_empty())
     }
 
-    fn error(&self, variable: &'static str, value: &str, expected: &'static str) -> ConfigError {
+    fn error(
+        &self,
+        variable: &'static str,
+        value: &str,
+        expected: impl Into<Cow<'static, str>>,
+    ) -> ConfigError {
         ConfigError {
             variable,
             value: value.to_owned(),
-            expected,
+            expected: expected.into(),
         }
     }
 
@@ -272,6 +290,124 @@ impl Env<'_> {
             None | Some("human") => Ok(LogFormat::Human),
             Some("json") => Ok(LogFormat::Json),
             Some(other) => Err(self.error(name, other, "`human` or `json`")),
+        }
+    }
+}
+
+/// How leads are taken in: phone region, the clinic's calendar, dedupe, spam and abuse guards,
+/// and what people in crisis are shown.
+#[derive(Clone, Debug)]
+pub struct LeadSettings {
+    /// `BEACON_DEFAULT_REGION`: how phone numbers without a country code are read.
+    pub default_region: country::Id,
+    /// `BEACON_CLINIC_TIME_ZONE`, `BEACON_BUSINESS_HOURS`, `BEACON_BUSINESS_DAYS`,
+    /// `BEACON_HOLIDAYS`: the calendar `contact_by` is computed on, parsed once here.
+    pub calendar: BusinessCalendar,
+    /// `BEACON_LEAD_DEDUPE_DAYS`: a repeat enquiry from a number within this time of its last
+    /// one joins the existing lead. Zero turns dedupe off.
+    pub dedupe_window: TimeDelta,
+    /// `BEACON_HONEYPOT_FIELD`: a body field people never see; bots that fill it are quarantined.
+    pub honeypot_field: String,
+    /// `BEACON_MIN_FILL_SECONDS`: a form sent sooner after `form_rendered_at` is quarantined.
+    pub min_fill: Duration,
+    /// `BEACON_LEAD_RATE_PER_IP`: accepted enquiries per client network per minute.
+    pub rate_per_ip: FixedWindow,
+    /// `BEACON_LEAD_RATE_PER_PHONE`: accepted enquiries per phone number per hour.
+    pub rate_per_phone: FixedWindow,
+    /// `BEACON_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+    /// `BEACON_CRISIS_RESOURCES`: JSON shown to people who report suicidal thoughts.
+    pub crisis_resources: CrisisResources,
+}
+
+impl LeadSettings {
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            default_region: env.region("BEACON_DEFAULT_REGION")?,
+            calendar: env.calendar()?,
+            dedupe_window: TimeDelta::days(env.bounded("BEACON_LEAD_DEDUPE_DAYS", 30, 0..=365)?),
+            honeypot_field: env.honeypot_field("BEACON_HONEYPOT_FIELD")?,
+            min_fill: Duration::from_secs(env.bounded("BEACON_MIN_FILL_SECONDS", 3, 0..=600)?),
+            rate_per_ip: FixedWindow::per_minute(env.bounded(
+                "BEACON_LEAD_RATE_PER_IP",
+                10,
+                0..=1_000_000,
+            )?),
+            rate_per_phone: FixedWindow::per_hour(env.bounded(
+                "BEACON_LEAD_RATE_PER_PHONE",
+                5,
+                0..=1_000_000,
+            )?),
+            trusted_proxies: env.trusted_proxies("BEACON_TRUSTED_PROXIES")?,
+            crisis_resources: env.crisis_resources("BEACON_CRISIS_RESOURCES")?,
+        })
+    }
+}
+
+impl Env<'_> {
+    fn region(&self, name: &'static str) -> Result<country::Id, ConfigError> {
+        let value = self.get(name).unwrap_or_else(|| "US".to_owned());
+        phone::parse_region(&value)
+            .map_err(|_| self.error(name, &value, "a two-letter country code such as US or GB"))
+    }
+
+    /// Each part is its own variable; an error names the one at fault.
+    fn calendar(&self) -> Result<BusinessCalendar, ConfigError> {
+        const ZONE: &str = "BEACON_CLINIC_TIME_ZONE";
+        const HOURS: &str = "BEACON_BUSINESS_HOURS";
+        const DAYS: &str = "BEACON_BUSINESS_DAYS";
+        const HOLIDAYS: &str = "BEACON_HOLIDAYS";
+        let zone = self
+            .get(ZONE)
+            .unwrap_or_else(|| "America/New_York".to_owned());
+        let hours = self.get(HOURS).unwrap_or_else(|| "09:00-17:00".to_owned());
+        let days = self.get(DAYS).unwrap_or_else(|| "mon-fri".to_owned());
+        // Blank is a real choice here (no holidays), so only an unset variable takes the default.
+        let holidays = (self.0)(HOLIDAYS).unwrap_or_else(|| "us-federal".to_owned());
+        BusinessCalendar::parse(&zone, &hours, &days, &holidays).map_err(|error| {
+            let (variable, value) = match &error {
+                CalendarError::UnknownTimeZone(_) => (ZONE, &zone),
+                CalendarError::HoursFormat(_) | CalendarError::HoursOrder(_) => (HOURS, &hours),
+                CalendarError::UnknownWeekday(_) | CalendarError::NoBusinessDays => (DAYS, &days),
+                CalendarError::InvalidHoliday(_) => (HOLIDAYS, &holidays),
+            };
+            self.error(variable, value, error.to_string())
+        })
+    }
+
+    fn honeypot_field(&self, name: &'static str) -> Result<String, ConfigError> {
+        let value = self.get(name).unwrap_or_else(|| "website".to_owned());
+        let field = value.trim();
+        let well_formed = field.len() <= 64
+            && field.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && field
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !well_formed || FORM_FIELDS.contains(&field) {
+            return Err(self.error(
+                name,
+                &value,
+                "a field name the lead form does not otherwise use, such as website",
+            ));
+        }
+        Ok(field.to_owned())
+    }
+
+    fn trusted_proxies(&self, name: &'static str) -> Result<TrustedProxies, ConfigError> {
+        let value = self.get(name).unwrap_or_default();
+        TrustedProxies::parse(&value).map_err(|error| self.error(name, &value, error.to_string()))
+    }
+
+    fn crisis_resources(&self, name: &'static str) -> Result<CrisisResources, ConfigError> {
+        match self.get(name) {
+            None => Ok(CrisisResources::us_default()),
+            Some(value) => CrisisResources::from_json(&value).map_err(|error| {
+                self.error(
+                    name,
+                    &value,
+                    format!("JSON such as {{\"message\": \"…\", \"resources\": [{{\"label\": \"Call or text 988\", \"href\": \"tel:988\"}}]}} ({error})"),
+                )
+            }),
         }
     }
 }
@@ -408,5 +544,140 @@ mod tests {
             LogFormat::Json
         );
         assert!(settings(&[("BEACON_LOG_FORMAT", "xml")]).is_err());
+    }
+
+    #[test]
+    fn lead_settings_default_to_a_us_clinic_with_guards_on() {
+        let leads = settings(&[]).unwrap().leads;
+        assert_eq!(leads.default_region, country::US);
+        assert_eq!(leads.calendar, BusinessCalendar::us_default());
+        assert_eq!(leads.dedupe_window, TimeDelta::days(30));
+        assert_eq!(leads.honeypot_field, "website");
+        assert_eq!(leads.min_fill, Duration::from_secs(3));
+        assert_eq!(leads.rate_per_ip, FixedWindow::per_minute(10));
+        assert_eq!(leads.rate_per_phone, FixedWindow::per_hour(5));
+        assert_eq!(leads.trusted_proxies, TrustedProxies::default());
+        assert_eq!(leads.crisis_resources, CrisisResources::us_default());
+    }
+
+    #[test]
+    fn the_default_phone_region_is_a_country_code() {
+        let leads = settings(&[("BEACON_DEFAULT_REGION", "gb")]).unwrap().leads;
+        assert_eq!(leads.default_region, country::GB);
+        let error = settings(&[("BEACON_DEFAULT_REGION", "Narnia")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_DEFAULT_REGION");
+    }
+
+    #[test]
+    fn the_clinic_calendar_is_parsed_once_and_errors_name_the_variable_at_fault() {
+        let leads = settings(&[
+            ("BEACON_CLINIC_TIME_ZONE", "Europe/London"),
+            ("BEACON_BUSINESS_HOURS", "08:30-18:00"),
+            ("BEACON_BUSINESS_DAYS", "mon-sat"),
+            ("BEACON_HOLIDAYS", "2026-12-24"),
+        ])
+        .unwrap()
+        .leads;
+        assert_eq!(
+            leads.calendar,
+            BusinessCalendar::parse("Europe/London", "08:30-18:00", "mon-sat", "2026-12-24")
+                .unwrap()
+        );
+        for (variable, value) in [
+            ("BEACON_CLINIC_TIME_ZONE", "Mars/Olympus"),
+            ("BEACON_BUSINESS_HOURS", "17:00-09:00"),
+            ("BEACON_BUSINESS_DAYS", "someday"),
+            ("BEACON_HOLIDAYS", "christmas"),
+        ] {
+            let error = settings(&[(variable, value)]).unwrap_err();
+            assert_eq!(error.variable, variable);
+        }
+    }
+
+    #[test]
+    fn a_blank_holiday_list_means_no_holidays() {
+        let leads = settings(&[("BEACON_HOLIDAYS", "")]).unwrap().leads;
+        assert_eq!(
+            leads.calendar,
+            BusinessCalendar::parse("America/New_York", "09:00-17:00", "mon-fri", "").unwrap()
+        );
+    }
+
+    #[test]
+    fn the_dedupe_window_is_whole_days_and_zero_turns_it_off() {
+        let days = |value| settings(&[("BEACON_LEAD_DEDUPE_DAYS", value)]);
+        assert_eq!(days("7").unwrap().leads.dedupe_window, TimeDelta::days(7));
+        assert_eq!(days("0").unwrap().leads.dedupe_window, TimeDelta::zero());
+        assert!(days("366").is_err());
+        assert!(days("a month").is_err());
+    }
+
+    #[test]
+    fn the_honeypot_must_not_reuse_a_real_form_field() {
+        let field = |value| settings(&[("BEACON_HONEYPOT_FIELD", value)]);
+        assert_eq!(
+            field("fax_number").unwrap().leads.honeypot_field,
+            "fax_number"
+        );
+        for bad in ["phone", "name", "two words", "1st", "x".repeat(65).as_str()] {
+            assert_eq!(
+                field(bad).unwrap_err().variable,
+                "BEACON_HONEYPOT_FIELD",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_minimum_fill_time_is_bounded_seconds() {
+        let fill = |value| settings(&[("BEACON_MIN_FILL_SECONDS", value)]);
+        assert_eq!(fill("0").unwrap().leads.min_fill, Duration::ZERO);
+        assert!(fill("601").is_err());
+    }
+
+    #[test]
+    fn rate_limits_are_per_minute_per_ip_and_per_hour_per_phone_and_zero_is_off() {
+        let leads = settings(&[
+            ("BEACON_LEAD_RATE_PER_IP", "0"),
+            ("BEACON_LEAD_RATE_PER_PHONE", "3"),
+        ])
+        .unwrap()
+        .leads;
+        assert!(leads.rate_per_ip.is_off());
+        assert_eq!(leads.rate_per_phone, FixedWindow::per_hour(3));
+        let error = settings(&[("BEACON_LEAD_RATE_PER_PHONE", "-1")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_LEAD_RATE_PER_PHONE");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_cidr_blocks() {
+        let leads = settings(&[("BEACON_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7, ::1")])
+            .unwrap()
+            .leads;
+        assert!(
+            leads
+                .trusted_proxies
+                .contains("10.20.30.40".parse().unwrap())
+        );
+        assert!(leads.trusted_proxies.contains("::1".parse().unwrap()));
+        let error = settings(&[("BEACON_TRUSTED_PROXIES", "10.0.0.0/99")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_TRUSTED_PROXIES");
+        assert!(error.to_string().contains("10.0.0.0/99"));
+    }
+
+    #[test]
+    fn crisis_resources_are_configurable_json_checked_at_start() {
+        let json = r#"{"message": "Help is here.", "resources": [{"label": "Call 116 123", "href": "tel:116123"}]}"#;
+        let leads = settings(&[("BEACON_CRISIS_RESOURCES", json)])
+            .unwrap()
+            .leads;
+        assert_eq!(leads.crisis_resources.message, "Help is here.");
+        let error = settings(&[(
+            "BEACON_CRISIS_RESOURCES",
+            r#"{"message": "Hi", "resources": []}"#,
+        )])
+        .unwrap_err();
+        assert_eq!(error.variable, "BEACON_CRISIS_RESOURCES");
+        assert!(error.to_string().contains("1 to 20"), "{error}");
     }
 }

@@ -29,6 +29,9 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
             writing, publishing and previewing them (scope `content:write`)"),
         (name = "tags", description = "Tags with their article counts; renamed and deleted with \
             scope `content:write`"),
+        (name = "leads", description = "Enquiries from web forms: public intake"),
+        (name = "interests", description = "The conditions lead forms ask about: public to read, \
+            managed with scope `admin`"),
     ),
 )]
 struct BaseDocument;

@@ -226,6 +226,7 @@ fn cors(origins: &[String]) -> Cors {
         header::LOCATION,
         header::LINK,
         header::RETRY_AFTER,
+        header::HeaderName::from_static(routes::leads::IDEMPOTENT_REPLAYED),
         middleware::REQUEST_ID,
     ])
     .block_on_origin_mismatch(false)

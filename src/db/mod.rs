@@ -2,15 +2,21 @@
 
 pub mod api_keys;
 pub mod articles;
+pub mod idempotency;
+pub mod interests;
+pub mod leads;
 pub mod local;
+pub mod rate_limits;
 pub mod schema;
 pub mod secrets;
 pub mod tags;
 
-use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool as R2d2Pool};
+use diesel::sql_types::{BigInt, Bool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use sha2::{Digest, Sha256};
 
 use crate::config::DatabaseSettings;
 use crate::error::Error;
@@ -83,4 +89,41 @@ pub fn is_ready(conn: &mut PgConnection) -> Result<bool, Error> {
     conn.has_pending_migration(MIGRATIONS)
         .map(|pending| !pending)
         .map_err(|e| Error::Unavailable(format!("cannot read migrations: {e}")))
+}
+
+/// The advisory-lock key for `name` within `namespace` (the first 64 bits of a SHA-256). Two
+/// names sharing a key is astronomically unlikely and would only make them wait for each other.
+pub fn lock_key(namespace: &str, name: &str) -> i64 {
+    let digest = Sha256::new()
+        .chain_update(namespace.as_bytes())
+        .chain_update([0])
+        .chain_update(name.as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+/// Takes a lock held until the current transaction ends, or returns `false` at once when
+/// another transaction holds it.
+pub fn try_lock_for_transaction(conn: &mut PgConnection, key: i64) -> QueryResult<bool> {
+    diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+        .bind::<BigInt, _>(key)
+        .get_result::<Locked>(conn)
+        .map(|row| row.locked)
+}
+
+/// Takes a lock held until the current transaction ends, waiting for it if need be (at most
+/// the statement timeout).
+pub fn lock_for_transaction(conn: &mut PgConnection, key: i64) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<BigInt, _>(key)
+        .execute(conn)
+        .map(drop)
 }

@@ -74,10 +74,105 @@ diesel::table! {
 }
 
 diesel::table! {
+    consent_records (id) {
+        id -> Uuid,
+        lead_id -> Uuid,
+        submission_id -> Uuid,
+        agreed -> Bool,
+        wording -> Text,
+        wording_sha256 -> Bytea,
+        form_version -> Nullable<Text>,
+        recorded_at -> Timestamptz,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        page_url -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        request_sha256 -> Bytea,
+        response_status -> Int2,
+        response_body -> Jsonb,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     instance_secrets (name) {
         name -> Text,
         value -> Bytea,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    interests (code) {
+        code -> Text,
+        label -> Text,
+        active -> Bool,
+        position -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    lead_submissions (id) {
+        id -> Uuid,
+        lead_id -> Uuid,
+        received_at -> Timestamptz,
+        duplicate -> Bool,
+        spam_reason -> Nullable<Text>,
+        utm_source -> Nullable<Text>,
+        utm_medium -> Nullable<Text>,
+        utm_campaign -> Nullable<Text>,
+        utm_term -> Nullable<Text>,
+        utm_content -> Nullable<Text>,
+        gclid -> Nullable<Text>,
+        fbclid -> Nullable<Text>,
+        referrer -> Nullable<Text>,
+        landing_page -> Nullable<Text>,
+        article_slug -> Nullable<Text>,
+        name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        phone_e164 -> Nullable<Text>,
+        email -> Nullable<Text>,
+        interests -> Nullable<Array<Nullable<Text>>>,
+        message -> Nullable<Text>,
+        preferred_contact_time -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    leads (id) {
+        id -> Uuid,
+        status -> Text,
+        priority -> Text,
+        contact_by -> Timestamptz,
+        marketing_consent -> Nullable<Bool>,
+        submission_count -> Int4,
+        first_received_at -> Timestamptz,
+        last_received_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        phone_e164 -> Nullable<Text>,
+        email -> Nullable<Text>,
+        interests -> Nullable<Array<Nullable<Text>>>,
+    }
+}
+
+diesel::table! {
+    rate_limit_windows (bucket, subject, window_start) {
+        bucket -> Text,
+        subject -> Bytea,
+        window_start -> Timestamptz,
+        count -> Int4,
     }
 }
 
@@ -95,12 +190,21 @@ diesel::table! {
 diesel::joinable!(article_slug_history -> articles (article_id));
 diesel::joinable!(article_tags -> articles (article_id));
 diesel::joinable!(article_tags -> tags (tag_id));
+diesel::joinable!(consent_records -> lead_submissions (submission_id));
+diesel::joinable!(consent_records -> leads (lead_id));
+diesel::joinable!(lead_submissions -> leads (lead_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     article_slug_history,
     article_tags,
     articles,
+    consent_records,
+    idempotency_keys,
     instance_secrets,
+    interests,
+    lead_submissions,
+    leads,
+    rate_limit_windows,
     tags,
 );

@@ -15,8 +15,9 @@ pub const MAX_DOMAIN_LABEL_BYTES: usize = 63;
 
 const EXAMPLE: &str = "name@example.com";
 
-/// A syntactically valid email address, with its domain lowercased.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A syntactically valid email address, with its domain lowercased. Its `Debug` hides the
+/// address, so a stray `{:?}` cannot put it in the logs.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 /// Why an email address was rejected. Messages are phrased to follow a field
@@ -61,6 +62,12 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Email(<redacted>)")
     }
 }
 
@@ -248,6 +255,12 @@ mod tests {
     #[test]
     fn hyphens_inside_domain_labels_are_accepted() {
         assert!(Email::parse("jane@my-clinic.example-health.com").is_ok());
+    }
+
+    #[test]
+    fn debug_output_hides_the_address() {
+        let email = Email::parse("jane@example.com").unwrap();
+        assert_eq!(format!("{email:?}"), "Email(<redacted>)");
     }
 
     #[test]

@@ -2,14 +2,18 @@
 //! valid from then on.
 
 pub mod article;
+pub mod client_ip;
 pub mod contact_deadline;
+pub mod crisis;
 pub mod csv;
 pub mod cursor;
 pub mod email;
+pub mod lead;
 pub mod markdown;
 pub mod phone;
 pub mod pipeline;
 pub mod preview;
+pub mod rate_limit;
 pub mod share;
 pub mod slug;
 pub mod text;

@@ -17,8 +17,9 @@ pub const MAX_INPUT_CHARS: usize = 32;
 
 const EXAMPLE: &str = "(415) 555-2671";
 
-/// A validated phone number in E.164 form, e.g. "+14155552671".
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A validated phone number in E.164 form, e.g. "+14155552671". Its `Debug` hides all but the
+/// last two digits, so a stray `{:?}` cannot put a number in the logs.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct E164Phone(String);
 
 /// Why a phone number (or a region code) was rejected. Messages are phrased
@@ -54,6 +55,14 @@ impl E164Phone {
     /// The E.164 form, e.g. "+14155552671".
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl fmt::Debug for E164Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let visible = self.0.len().saturating_sub(2);
+        let tail = self.0.get(visible..).unwrap_or_default();
+        write!(f, "E164Phone(\"+…{tail}\")")
     }
 }
 
@@ -225,6 +234,12 @@ mod tests {
         ] {
             assert_eq!(us(input), Err(PhoneError::Invalid), "{input:?}");
         }
+    }
+
+    #[test]
+    fn debug_output_hides_the_number() {
+        let phone = us("(415) 555-2671").unwrap();
+        assert_eq!(format!("{phone:?}"), "E164Phone(\"+…71\")");
     }
 
     #[test]

@@ -19,6 +19,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = JsonBytes::from_request(req, payload);
+        Box::pin(async move { parse(&body.await?.0).map(Json) })
+    }
+}
+
+/// The raw bytes of a body sent as JSON, for handlers that need them as sent (to hash them for
+/// idempotency, say) and then call [`parse`]. Wrong content type → 415, too large → 413.
+pub struct JsonBytes(pub web::Bytes);
+
+impl FromRequest for JsonBytes {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = is_json(req);
         let limit = req
             .app_data::<web::Data<AppState>>()
@@ -31,7 +45,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 ));
             }
             let bytes = body.await.map_err(|error| read_error(&error, limit))?;
-            parse(&bytes).map(Json)
+            Ok(JsonBytes(bytes))
         })
     }
 }

@@ -6,7 +6,9 @@ pub mod caching;
 pub mod extract;
 pub mod fallback;
 pub mod health;
+pub mod interests;
 pub mod keys;
+pub mod leads;
 pub mod tags;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
@@ -20,6 +22,8 @@ pub fn configure(config: &mut ServiceConfig) {
             scope::scope("/v1")
                 .configure(keys::configure)
                 .configure(articles::configure)
-                .configure(tags::configure),
+                .configure(tags::configure)
+                .configure(interests::configure)
+                .configure(leads::configure),
         );
 }

@@ -2,5 +2,7 @@
 
 pub mod api_keys;
 pub mod articles;
+pub mod interests;
+pub mod leads;
 pub mod seed;
 pub mod tags;

@@ -15,7 +15,13 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub database_url: String,
-    database_name: String,
+    database: TestDatabase,
+}
+
+/// A fresh, migrated database of its own, dropped when the value is.
+pub struct TestDatabase {
+    pub url: String,
+    name: String,
 }
 
 /// The server tests create their databases on: `DATABASE_URL`'s, or the local one `cargo run`
@@ -132,16 +138,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         beacon::telemetry::init(beacon::config::LogFormat::Human);
     }
-    let database_name = format!("beacon_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = admin_connection();
-    let template = ensure_template(&mut admin);
-    admin
-        .batch_execute(&format!(
-            "CREATE DATABASE {database_name} TEMPLATE {template}"
-        ))
-        .expect("clone the template");
-    drop(admin);
-    let database_url = format!("{}/{database_name}", server().base_url);
+    let database = TestDatabase::create();
+    let database_url = database.url.clone();
 
     let mut settings = Settings::from_lookup(|_| None).expect("default settings");
     settings.database_url = Some(database_url.clone());
@@ -160,7 +158,45 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .unwrap(),
         database_url,
-        database_name,
+        database,
+    }
+}
+
+impl TestDatabase {
+    /// Cloned from the migrated template, so it is ready at once.
+    pub fn create() -> Self {
+        let name = format!("beacon_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = admin_connection();
+        let template = ensure_template(&mut admin);
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .expect("clone the template");
+        let url = format!("{}/{name}", server().base_url);
+        Self { url, name }
+    }
+
+    pub fn connection(&self) -> PgConnection {
+        PgConnection::establish(&self.url).unwrap()
+    }
+
+    fn try_drop(&self) -> Result<(), String> {
+        let url = format!("{}/postgres", server().base_url);
+        let mut admin = PgConnection::establish(&url).map_err(|e| e.to_string())?;
+        admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Drop for TestDatabase {
+    // Never panics: a panic here, during a failing test's unwinding, would abort the run.
+    fn drop(&mut self) {
+        if let Err(error) = self.try_drop() {
+            eprintln!("could not drop {}: {error}", self.name);
+        }
     }
 }
 
@@ -174,7 +210,7 @@ impl TestApp {
     }
 
     pub fn connection(&self) -> PgConnection {
-        PgConnection::establish(&self.database_url).unwrap()
+        self.database.connection()
     }
 
     /// A fresh key with these scopes, made the way `beacon keys create` makes one.
@@ -190,27 +226,7 @@ impl TestApp {
 impl TestApp {
     /// Simulates losing the database: drops it under the running app.
     pub fn drop_database(&self) {
-        self.try_drop_database().expect("drop the test database");
-    }
-
-    fn try_drop_database(&self) -> Result<(), String> {
-        let url = format!("{}/postgres", server().base_url);
-        let mut admin = PgConnection::establish(&url).map_err(|e| e.to_string())?;
-        admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.database_name
-            ))
-            .map_err(|e| e.to_string())
-    }
-}
-
-impl Drop for TestApp {
-    // Never panics: a panic here, during a failing test's unwinding, would abort the run.
-    fn drop(&mut self) {
-        if let Err(error) = self.try_drop_database() {
-            eprintln!("could not drop {}: {error}", self.database_name);
-        }
+        self.database.try_drop().expect("drop the test database");
     }
 }
 

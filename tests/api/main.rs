@@ -5,9 +5,12 @@
 mod articles;
 mod cli;
 mod docs;
+mod durability;
 mod errors;
 mod health;
 mod helpers;
+mod interests;
 mod keys;
+mod leads;
 mod seed;
 mod tags;

@@ -1,0 +1,150 @@
+//! Queries on `leads`, `lead_submissions` and `consent_records`. Rows here hold personal and
+//! health data: none of these types derive `Debug`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::{consent_records, lead_submissions, leads};
+
+/// The parts of a lead intake needs to merge a repeat enquiry into it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = leads)]
+pub struct LeadForMerge {
+    pub id: Uuid,
+    pub status: String,
+    pub priority: String,
+    pub contact_by: DateTime<Utc>,
+    pub marketing_consent: Option<bool>,
+    pub email: Option<String>,
+    pub interests: Option<Vec<Option<String>>>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = leads)]
+pub struct NewLeadRow<'a> {
+    pub id: Uuid,
+    pub status: &'a str,
+    pub priority: &'a str,
+    pub contact_by: DateTime<Utc>,
+    pub marketing_consent: Option<bool>,
+    pub first_received_at: DateTime<Utc>,
+    pub last_received_at: DateTime<Utc>,
+    pub name: &'a str,
+    pub phone: &'a str,
+    pub phone_e164: &'a str,
+    pub email: Option<&'a str>,
+    pub interests: &'a [String],
+}
+
+/// A lead's new values after a repeat enquiry.
+pub struct LeadMerge<'a> {
+    pub priority: &'a str,
+    pub contact_by: DateTime<Utc>,
+    pub marketing_consent: Option<bool>,
+    pub received_at: DateTime<Utc>,
+    pub name: &'a str,
+    pub phone: &'a str,
+    pub email: Option<&'a str>,
+    pub interests: &'a [String],
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = lead_submissions)]
+pub struct NewSubmissionRow<'a> {
+    pub id: Uuid,
+    pub lead_id: Uuid,
+    pub received_at: DateTime<Utc>,
+    pub duplicate: bool,
+    pub spam_reason: Option<&'a str>,
+    pub utm_source: Option<&'a str>,
+    pub utm_medium: Option<&'a str>,
+    pub utm_campaign: Option<&'a str>,
+    pub utm_term: Option<&'a str>,
+    pub utm_content: Option<&'a str>,
+    pub gclid: Option<&'a str>,
+    pub fbclid: Option<&'a str>,
+    pub referrer: Option<&'a str>,
+    pub landing_page: Option<&'a str>,
+    pub article_slug: Option<&'a str>,
+    pub name: &'a str,
+    pub phone: &'a str,
+    pub phone_e164: &'a str,
+    pub email: Option<&'a str>,
+    pub interests: &'a [String],
+    pub message: Option<&'a str>,
+    pub preferred_contact_time: Option<&'a str>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = consent_records)]
+pub struct NewConsentRow<'a> {
+    pub id: Uuid,
+    pub lead_id: Uuid,
+    pub submission_id: Uuid,
+    pub agreed: bool,
+    pub wording: &'a str,
+    pub wording_sha256: &'a [u8],
+    pub form_version: Option<&'a str>,
+    pub recorded_at: DateTime<Utc>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub page_url: Option<&'a str>,
+}
+
+/// The most recent real (not quarantined) lead for a number enquiring since `since`.
+pub fn find_recent_by_phone(
+    conn: &mut PgConnection,
+    phone_e164: &str,
+    since: DateTime<Utc>,
+) -> QueryResult<Option<LeadForMerge>> {
+    leads::table
+        .filter(leads::phone_e164.eq(phone_e164))
+        .filter(leads::status.ne("spam"))
+        .filter(leads::last_received_at.ge(since))
+        .order(leads::last_received_at.desc())
+        .select(LeadForMerge::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut PgConnection, lead: &NewLeadRow<'_>) -> QueryResult<()> {
+    diesel::insert_into(leads::table)
+        .values(lead)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn merge(conn: &mut PgConnection, id: Uuid, merge: &LeadMerge<'_>) -> QueryResult<()> {
+    diesel::update(leads::table.find(id))
+        .set((
+            leads::priority.eq(merge.priority),
+            leads::contact_by.eq(merge.contact_by),
+            leads::marketing_consent.eq(merge.marketing_consent),
+            leads::submission_count.eq(leads::submission_count + 1),
+            leads::last_received_at.eq(merge.received_at),
+            leads::name.eq(merge.name),
+            leads::phone.eq(merge.phone),
+            leads::email.eq(merge.email),
+            leads::interests.eq(merge.interests),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn insert_submission(
+    conn: &mut PgConnection,
+    submission: &NewSubmissionRow<'_>,
+) -> QueryResult<()> {
+    diesel::insert_into(lead_submissions::table)
+        .values(submission)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn insert_consent(conn: &mut PgConnection, consent: &NewConsentRow<'_>) -> QueryResult<()> {
+    diesel::insert_into(consent_records::table)
+        .values(consent)
+        .execute(conn)
+        .map(drop)
+}

@@ -1,0 +1,642 @@
+//! `POST /v1/leads`: public intake of enquiries from web forms, landing pages, ad platforms and
+//! form builders. Nothing personal is ever logged here: only lead ids.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::{DateTime, Utc};
+use phonenumber::country;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::db;
+use crate::domain::crisis::CrisisResources;
+use crate::domain::email::Email;
+use crate::domain::lead::{self, Priority};
+use crate::domain::phone::E164Phone;
+use crate::domain::slug::Slug;
+use crate::domain::text;
+use crate::error::{Error, FieldError};
+use crate::routes::extract::{self, JsonBytes};
+use crate::services::leads::{
+    self, Attribution, Client, Consent, IdempotencyKey, NewLead, Receipt, StoredResponse, Submitted,
+};
+use crate::startup::AppState;
+
+const NAME_MAX_CHARS: usize = 200;
+const MESSAGE_MAX_CHARS: usize = 2_000;
+const CONTACT_TIME_MAX_CHARS: usize = 100;
+const CONSENT_TEXT_MAX_CHARS: usize = 5_000;
+const CONSENT_VERSION_MAX_CHARS: usize = 100;
+const UTM_MAX_CHARS: usize = 200;
+const CLICK_ID_MAX_CHARS: usize = 500;
+const MAX_INTERESTS: usize = 20;
+const IDEMPOTENCY_KEY_MAX_CHARS: usize = 255;
+const USER_AGENT_MAX_CHARS: usize = 512;
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+const IDEMPOTENCY_KEY_POINTER: &str = "#/header/Idempotency-Key";
+/// Set to `true` on an answer replayed for an `Idempotency-Key`.
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+
+pub fn configure(config: &mut ServiceConfig) {
+    config.service(create_lead);
+}
+
+/// An enquiry. Fields not listed here are ignored, so server-owned fields (`id`, `status`,
+/// `priority`, `contact_by`, `created_at`) cannot be set. Blank optional fields count as absent.
+#[derive(Deserialize, ToSchema)]
+pub struct LeadRequest {
+    /// 1–200 characters.
+    #[schema(example = "Jane Doe")]
+    name: String,
+    /// As typed; numbers without a country code are read in the clinic's region (US by default).
+    #[schema(example = "(415) 555-2671")]
+    phone: String,
+    #[schema(example = "jane@example.com")]
+    email: Option<String>,
+    /// Codes from `GET /v1/interests`, at most 20.
+    #[schema(example = json!(["treatment_resistant_depression"]))]
+    interests: Option<Vec<String>>,
+    /// Up to 2000 characters.
+    #[schema(example = "I have tried three medications without success.")]
+    message: Option<String>,
+    /// Free text, up to 100 characters.
+    #[schema(example = "Weekday mornings")]
+    preferred_contact_time: Option<String>,
+    consent: Option<ConsentRequest>,
+    /// When the form was shown (the browser's clock, RFC 3339). Forms sent sooner after it than
+    /// a person could fill them in are quarantined as spam.
+    #[schema(example = "2026-03-10T14:58:41Z")]
+    form_rendered_at: Option<DateTime<Utc>>,
+    #[schema(example = "google")]
+    utm_source: Option<String>,
+    #[schema(example = "cpc")]
+    utm_medium: Option<String>,
+    #[schema(example = "trd-spring")]
+    utm_campaign: Option<String>,
+    #[schema(example = "ketamine therapy")]
+    utm_term: Option<String>,
+    #[schema(example = "ad-variant-b")]
+    utm_content: Option<String>,
+    /// Google Ads click id.
+    gclid: Option<String>,
+    /// Meta click id.
+    fbclid: Option<String>,
+    /// The page before the landing page: an absolute http(s) URL.
+    #[schema(example = "https://www.google.com/")]
+    referrer: Option<String>,
+    /// Where the visit began: an absolute http(s) URL.
+    #[schema(example = "https://clinic.example/ketamine-for-depression?utm_source=google")]
+    landing_page: Option<String>,
+    /// The article the enquiry came from.
+    #[schema(example = "ketamine-for-depression")]
+    article_slug: Option<String>,
+}
+
+/// Consent as shown on the form. `agreed: false` is recorded as "do not call for marketing";
+/// the enquiry itself is still taken.
+#[derive(Deserialize, ToSchema)]
+pub struct ConsentRequest {
+    #[schema(example = true)]
+    agreed: bool,
+    /// The exact wording shown next to the checkbox; up to 5000 characters. Stored with its
+    /// SHA-256.
+    #[schema(example = "I agree that the clinic may call and text me about treatment.")]
+    text: String,
+    /// The form's version, to find the wording later; up to 100 characters.
+    #[schema(example = "2026-03")]
+    version: Option<String>,
+    /// The page the wording was shown on; defaults to `landing_page`, then the `Referer` header.
+    #[schema(example = "https://clinic.example/ketamine-for-depression")]
+    page_url: Option<String>,
+}
+
+/// The answer to an enquiry: nothing of the person's data is echoed.
+#[derive(Serialize, ToSchema)]
+pub struct LeadAccepted {
+    /// The lead's id; the same for every enquiry merged into it.
+    id: Uuid,
+    /// The lead's status: `new` until staff act on it.
+    #[schema(example = "new")]
+    status: String,
+    priority: LeadPriority,
+    /// When the clinic will have called by, per its business calendar.
+    #[schema(example = "2026-03-11T14:00:00Z")]
+    contact_by: DateTime<Utc>,
+    /// True when the enquiry joined an existing lead for the same number.
+    #[schema(example = false)]
+    duplicate: bool,
+    /// Present exactly when the enquiry's interests include `suicidal_ideation`: show it at
+    /// once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crisis_resources: Option<CrisisResources>,
+}
+
+/// `urgent` when the person reports suicidal thoughts, else `normal`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LeadPriority {
+    Normal,
+    Urgent,
+}
+
+impl From<Priority> for LeadPriority {
+    fn from(priority: Priority) -> Self {
+        match priority {
+            Priority::Normal => Self::Normal,
+            Priority::Urgent => Self::Urgent,
+        }
+    }
+}
+
+/// Submit an enquiry
+///
+/// Records an enquiry from a web form and answers with the lead's id, priority and `contact_by`,
+/// the time by which the clinic will call (per its business calendar). Public: no key. An
+/// `Idempotency-Key` (a UUID, say) makes retries safe: the same key with the same JSON replays
+/// the first answer with `Idempotent-Replayed: true`; the same key with other JSON is a 422; a
+/// retry while the first attempt is still running is a 409. Keys are kept 24 hours. A second
+/// enquiry from the same number within the dedupe window joins the existing lead: 200 with
+/// `duplicate: true`. When `interests` includes `suicidal_ideation` the lead is `urgent` and
+/// the answer carries `crisis_resources` to show at once. Unknown fields are ignored.
+#[utoipa::path(
+    tag = "leads",
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Makes retries safe; up to 255 visible ASCII characters, e.g. a UUID")),
+    request_body(content = LeadRequest, example = json!({
+        "name": "Jane Doe",
+        "phone": "(415) 555-2671",
+        "email": "jane@example.com",
+        "interests": ["treatment_resistant_depression", "ptsd"],
+        "message": "I have tried three medications without success.",
+        "preferred_contact_time": "Weekday mornings",
+        "consent": {
+            "agreed": true,
+            "text": "I agree that the clinic may call and text me about treatment.",
+            "version": "2026-03"
+        },
+        "form_rendered_at": "2026-03-10T14:58:41Z",
+        "utm_source": "google",
+        "utm_medium": "cpc",
+        "utm_campaign": "trd-spring",
+        "landing_page": "https://clinic.example/ketamine-for-depression?utm_source=google",
+        "article_slug": "ketamine-for-depression"
+    })),
+    responses(
+        (status = 201, description = "The enquiry was recorded as a new lead", body = LeadAccepted,
+            headers(("Idempotent-Replayed" = String, description = "`true` on a replayed answer")),
+            examples(
+                ("new lead" = (value = json!({
+                    "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81",
+                    "status": "new",
+                    "priority": "normal",
+                    "contact_by": "2026-03-11T14:00:00Z",
+                    "duplicate": false
+                }))),
+                ("crisis" = (value = json!({
+                    "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a82",
+                    "status": "new",
+                    "priority": "urgent",
+                    "contact_by": "2026-03-11T14:00:00Z",
+                    "duplicate": false,
+                    "crisis_resources": CrisisResources::us_default()
+                }))),
+            )),
+        (status = 200, description = "The enquiry joined an existing lead for the same number \
+            (`duplicate: true`)",
+            body = LeadAccepted,
+            headers(("Idempotent-Replayed" = String, description = "`true` on a replayed answer")),
+            example = json!({
+                "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81",
+                "status": "new",
+                "priority": "normal",
+                "contact_by": "2026-03-11T14:00:00Z",
+                "duplicate": true
+            })),
+        (status = 409, description = "A request with this `Idempotency-Key` is still being \
+            processed; retry it shortly", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        (status = 429, description = "Too many enquiries from this network (per minute) or for \
+            this number (per hour)", body = crate::error::Problem,
+            content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until the limit resets"))),
+    ),
+)]
+#[post("/leads")]
+pub async fn create_lead(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBytes,
+) -> Result<HttpResponse, Error> {
+    let key = idempotency_key(&req)?;
+    let request = ParsedBody::parse(&body.0)?;
+    let settings = &state.settings.leads;
+    let honeypot_filled = request.has_filled(&settings.honeypot_field);
+    let new_lead = request
+        .lead
+        .validate(settings.default_region, honeypot_filled)?;
+    let idempotency = key.map(|key| IdempotencyKey {
+        key,
+        request_sha256: request.sha256,
+    });
+    let client = client(&req, &state);
+    let received = Utc::now();
+
+    let task_state = state.clone();
+    let submitted = db::run(&state.pool, move |conn| {
+        let crisis = &task_state.settings.leads.crisis_resources;
+        leads::submit(
+            conn,
+            &task_state.settings.leads,
+            new_lead,
+            client,
+            idempotency,
+            received,
+            |receipt| render(receipt, crisis),
+        )
+    })
+    .await?;
+
+    match submitted {
+        Submitted::New { receipt, response } => {
+            tracing::info!(
+                lead_id = %receipt.lead_id,
+                duplicate = receipt.duplicate,
+                quarantined = receipt.quarantined,
+                "lead received"
+            );
+            respond(response, false)
+        }
+        Submitted::Replayed(response) => {
+            let lead_id = response.body["id"].as_str().unwrap_or_default().to_owned();
+            tracing::info!(lead_id = %lead_id, "lead request replayed");
+            respond(response, true)
+        }
+    }
+}
+
+fn render(receipt: &Receipt, crisis: &CrisisResources) -> Result<StoredResponse, Error> {
+    let body = LeadAccepted {
+        id: receipt.lead_id,
+        status: receipt.status.clone(),
+        priority: receipt.priority.into(),
+        contact_by: receipt.contact_by,
+        duplicate: receipt.duplicate,
+        crisis_resources: receipt.crisis.then(|| crisis.clone()),
+    };
+    Ok(StoredResponse {
+        status: if receipt.duplicate { 200 } else { 201 },
+        body: serde_json::to_value(body).map_err(Error::internal)?,
+    })
+}
+
+fn respond(response: StoredResponse, replayed: bool) -> Result<HttpResponse, Error> {
+    let status = StatusCode::from_u16(response.status).map_err(Error::internal)?;
+    let mut builder = HttpResponse::build(status);
+    if replayed {
+        builder.insert_header((IDEMPOTENT_REPLAYED, "true"));
+    }
+    Ok(builder.json(response.body))
+}
+
+/// The optional `Idempotency-Key`: once, 1–255 visible ASCII characters.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, Error> {
+    let mut values = req.headers().get_all(IDEMPOTENCY_KEY);
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(Error::invalid(IDEMPOTENCY_KEY_POINTER, "must be sent once"));
+    }
+    let key = value.to_str().unwrap_or_default().trim();
+    let valid = !key.is_empty()
+        && key.len() <= IDEMPOTENCY_KEY_MAX_CHARS
+        && key.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+    if !valid {
+        return Err(Error::invalid(
+            IDEMPOTENCY_KEY_POINTER,
+            format!(
+                "must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} visible ASCII characters, e.g. a UUID"
+            ),
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+fn client(req: &HttpRequest, state: &AppState) -> Client {
+    let forwarded_for: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    let ip = req.peer_addr().map(|peer| {
+        state
+            .settings
+            .leads
+            .trusted_proxies
+            .client_ip(peer.ip(), &forwarded_for)
+    });
+    let header = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+    };
+    Client {
+        ip,
+        user_agent: header(header::USER_AGENT)
+            .map(|agent| agent.chars().take(USER_AGENT_MAX_CHARS).collect()),
+        referer: header(header::REFERER).and_then(|referer| text::http_url(referer).ok()),
+    }
+}
+
+/// The body read twice: as the typed request (for its field errors), and as a JSON document for
+/// what the type does not hold: the honeypot and the canonical hash.
+struct ParsedBody {
+    lead: LeadRequest,
+    document: serde_json::Map<String, serde_json::Value>,
+    /// Of the canonical JSON (keys sorted, no whitespace), so a retry that formats the same
+    /// data differently still matches its idempotency key.
+    sha256: [u8; 32],
+}
+
+impl ParsedBody {
+    fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        let lead: LeadRequest = extract::parse(bytes)?;
+        let document: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(bytes)
+            .map_err(|e| Error::BadRequest(format!("The body is not valid JSON: {e}.")))?;
+        let canonical = serde_json::to_vec(&document).map_err(Error::internal)?;
+        Ok(Self {
+            lead,
+            document,
+            sha256: Sha256::digest(&canonical).into(),
+        })
+    }
+
+    /// Whether the hidden field holds anything a person could have typed or ticked.
+    fn has_filled(&self, field: &str) -> bool {
+        use serde_json::Value;
+        match self.document.get(field) {
+            None | Some(Value::Null | Value::Bool(false)) => false,
+            Some(Value::String(value)) => !value.trim().is_empty(),
+            Some(Value::Array(items)) => !items.is_empty(),
+            Some(Value::Object(fields)) => !fields.is_empty(),
+            Some(_) => true,
+        }
+    }
+}
+
+impl LeadRequest {
+    /// Every invalid field is reported at once, each with its pointer.
+    fn validate(self, region: country::Id, honeypot_filled: bool) -> Result<NewLead, Error> {
+        let mut fields = Fields::default();
+        let name = fields.check("/name", text::single_line(&self.name, NAME_MAX_CHARS));
+        let phone = fields.check("/phone", E164Phone::parse(&self.phone, region));
+        let email = fields.optional("/email", self.email.as_deref(), Email::parse);
+        let interests = fields.interests(self.interests.unwrap_or_default());
+        let message = fields.optional("/message", self.message.as_deref(), |value| {
+            text::multi_line(value, MESSAGE_MAX_CHARS)
+        });
+        let preferred_contact_time = fields.optional(
+            "/preferred_contact_time",
+            self.preferred_contact_time.as_deref(),
+            |value| text::single_line(value, CONTACT_TIME_MAX_CHARS),
+        );
+        let consent = self.consent.map(|consent| Consent {
+            agreed: consent.agreed,
+            wording: fields
+                .check(
+                    "/consent/text",
+                    text::multi_line(&consent.text, CONSENT_TEXT_MAX_CHARS),
+                )
+                .unwrap_or_default(),
+            version: fields.optional("/consent/version", consent.version.as_deref(), |value| {
+                text::single_line(value, CONSENT_VERSION_MAX_CHARS)
+            }),
+            page_url: fields.optional(
+                "/consent/page_url",
+                consent.page_url.as_deref(),
+                text::http_url,
+            ),
+        });
+        let utm = |fields: &mut Fields, pointer: &str, value: Option<String>| {
+            fields.optional(pointer, value.as_deref(), |value| {
+                text::single_line(value, UTM_MAX_CHARS)
+            })
+        };
+        let click_id = |fields: &mut Fields, pointer: &str, value: Option<String>| {
+            fields.optional(pointer, value.as_deref(), |value| {
+                text::single_line(value, CLICK_ID_MAX_CHARS)
+            })
+        };
+        let attribution = Attribution {
+            utm_source: utm(&mut fields, "/utm_source", self.utm_source),
+            utm_medium: utm(&mut fields, "/utm_medium", self.utm_medium),
+            utm_campaign: utm(&mut fields, "/utm_campaign", self.utm_campaign),
+            utm_term: utm(&mut fields, "/utm_term", self.utm_term),
+            utm_content: utm(&mut fields, "/utm_content", self.utm_content),
+            gclid: click_id(&mut fields, "/gclid", self.gclid),
+            fbclid: click_id(&mut fields, "/fbclid", self.fbclid),
+            referrer: fields.optional("/referrer", self.referrer.as_deref(), text::http_url),
+            landing_page: fields.optional(
+                "/landing_page",
+                self.landing_page.as_deref(),
+                text::http_url,
+            ),
+            article_slug: fields.optional("/article_slug", self.article_slug.as_deref(), |value| {
+                Slug::parse(value.trim()).map(|slug| slug.as_str().to_owned())
+            }),
+        };
+        match (name, phone) {
+            (Some(name), Some(phone)) if fields.0.is_empty() => Ok(NewLead {
+                name,
+                phone_input: self.phone.trim().to_owned(),
+                phone,
+                email,
+                interests,
+                message,
+                preferred_contact_time,
+                consent,
+                attribution,
+                rendered_at: self.form_rendered_at,
+                honeypot_filled,
+            }),
+            _ => Err(Error::Validation(fields.0)),
+        }
+    }
+}
+
+/// Field errors collected while validating a body.
+#[derive(Default)]
+struct Fields(Vec<FieldError>);
+
+impl Fields {
+    fn check<T, E: std::fmt::Display>(&mut self, pointer: &str, result: Result<T, E>) -> Option<T> {
+        result
+            .map_err(|error| self.0.push(FieldError::new(pointer, error)))
+            .ok()
+    }
+
+    /// Absent and blank values are `None` without an error: forms send empty fields.
+    fn optional<T, E: std::fmt::Display>(
+        &mut self,
+        pointer: &str,
+        value: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        let value = value.filter(|value| !value.trim().is_empty())?;
+        self.check(pointer, parse(value))
+    }
+
+    /// Well-formed codes, trimmed; whether each exists is checked against the database later.
+    fn interests(&mut self, codes: Vec<String>) -> Vec<String> {
+        if codes.len() > MAX_INTERESTS {
+            self.0.push(FieldError::new(
+                "/interests",
+                format!("must list at most {MAX_INTERESTS} interests"),
+            ));
+            return Vec::new();
+        }
+        codes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, code)| {
+                let code = lead::interest_code(code)
+                    .map_err(|_| "is not a known interest; GET /v1/interests lists them");
+                self.check(&format!("/interests/{i}"), code)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn validate(body: serde_json::Value) -> Result<NewLead, Vec<FieldError>> {
+        let request: LeadRequest = serde_json::from_value(body).unwrap();
+        request
+            .validate(country::US, false)
+            .map_err(|error| match error {
+                Error::Validation(errors) => errors,
+                other => panic!("expected field errors, got {other:?}"),
+            })
+    }
+
+    fn pointers(body: serde_json::Value) -> Vec<String> {
+        validate(body)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.pointer)
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_fields_are_exactly_the_form_fields_a_honeypot_must_avoid() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(LeadRequest::schema()).unwrap();
+        let mut documented: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut known = lead::FORM_FIELDS.to_vec();
+        documented.sort_unstable();
+        known.sort_unstable();
+        assert_eq!(documented, known);
+    }
+
+    #[test]
+    fn a_minimal_enquiry_is_a_name_and_a_phone() {
+        let lead = validate(json!({"name": " Jane ", "phone": "415.555.2671"})).unwrap();
+        assert_eq!(lead.name, "Jane");
+        assert_eq!(lead.phone.as_str(), "+14155552671");
+        assert_eq!(lead.phone_input, "415.555.2671");
+        assert!(lead.email.is_none() && lead.consent.is_none() && lead.interests.is_empty());
+    }
+
+    #[test]
+    fn blank_optional_fields_count_as_absent() {
+        let lead = validate(json!({
+            "name": "Jane", "phone": "4155552671", "email": "", "message": "  ",
+            "utm_source": "", "referrer": "", "landing_page": " ", "article_slug": "",
+            "preferred_contact_time": null
+        }))
+        .unwrap();
+        assert!(lead.email.is_none() && lead.message.is_none());
+        assert!(lead.attribution.utm_source.is_none() && lead.attribution.referrer.is_none());
+        assert!(lead.attribution.landing_page.is_none());
+        assert!(lead.attribution.article_slug.is_none());
+    }
+
+    #[test]
+    fn every_invalid_field_is_reported_with_its_pointer() {
+        assert_eq!(
+            pointers(json!({
+                "name": "", "phone": "555-1234", "email": "jane@", "message": "a\u{0}b",
+                "preferred_contact_time": "x".repeat(101),
+                "interests": ["ptsd", "Not A Code"],
+                "consent": {"agreed": true, "text": " ", "version": "v\n1", "page_url": "ftp://x"},
+                "utm_source": "x".repeat(201), "gclid": "a\tb",
+                "referrer": "javascript:alert(1)", "landing_page": "/relative",
+                "article_slug": "Not A Slug"
+            })),
+            [
+                "/name",
+                "/phone",
+                "/email",
+                "/interests/1",
+                "/message",
+                "/preferred_contact_time",
+                "/consent/text",
+                "/consent/version",
+                "/consent/page_url",
+                "/utm_source",
+                "/gclid",
+                "/referrer",
+                "/landing_page",
+                "/article_slug",
+            ]
+        );
+    }
+
+    #[test]
+    fn more_than_twenty_interests_are_refused_as_a_whole() {
+        let many: Vec<String> = (0..21).map(|i| format!("code_{i}")).collect();
+        assert_eq!(
+            pointers(json!({"name": "Jane", "phone": "4155552671", "interests": many})),
+            ["/interests"]
+        );
+    }
+
+    #[test]
+    fn a_declined_consent_is_kept_not_refused() {
+        let lead = validate(json!({
+            "name": "Jane", "phone": "4155552671",
+            "consent": {"agreed": false, "text": "I agree to marketing calls."}
+        }))
+        .unwrap();
+        let consent = lead.consent.unwrap();
+        assert!(!consent.agreed);
+        assert_eq!(consent.wording, "I agree to marketing calls.");
+    }
+
+    #[test]
+    fn debug_output_of_a_lead_shows_nothing_personal() {
+        let lead = validate(json!({
+            "name": "Jane Doe", "phone": "4155552671", "email": "jane@example.com",
+            "message": "private", "interests": ["suicidal_ideation"]
+        }))
+        .unwrap();
+        let debug = format!("{lead:?}");
+        for secret in ["Jane", "555", "jane@", "private", "suicidal"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+    }
+}

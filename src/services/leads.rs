@@ -1,0 +1,542 @@
+//! Lead intake: one enquiry recorded exactly once, in one transaction with everything that must
+//! agree with it (the lead, the submission, the consent evidence, the idempotency key, the rate
+//! counters). A `2xx` is only ever sent after that transaction commits.
+//!
+//! Idempotency: a request with a key first takes a transaction-scoped advisory lock on the key
+//! (`pg_try_advisory_xact_lock`). Not getting it means the same key is in flight elsewhere → 409.
+//! Holding it, a committed answer for the key is replayed (or the body mismatch refused); else
+//! the lead is written and the key's answer stored in the same transaction. No "in progress"
+//! row is ever written: a crash or a lost connection rolls back the lead and the key together
+//! and releases the lock, so the retry starts afresh — never a stuck key, a lost acknowledged
+//! lead, or a second lead.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use diesel::{Connection, PgConnection};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::config::LeadSettings;
+use crate::db::{self, idempotency, interests, leads as queries, rate_limits};
+use crate::domain::client_ip::rate_limit_network;
+use crate::domain::email::Email;
+use crate::domain::lead::{self, Priority, SpamReason};
+use crate::domain::phone::E164Phone;
+use crate::domain::rate_limit::FixedWindow;
+use crate::error::{Error, FieldError};
+
+/// The idempotency scope of lead intake.
+pub const IDEMPOTENCY_SCOPE: &str = "POST /v1/leads";
+
+/// How long an idempotency key's answer is replayed.
+pub const IDEMPOTENCY_TTL: TimeDelta = TimeDelta::hours(24);
+
+const PRUNE_BATCH: i64 = 100;
+const IP_BUCKET: &str = "lead_ip";
+const PHONE_BUCKET: &str = "lead_phone";
+const PHONE_LOCK: &str = "lead_phone";
+const IDEMPOTENCY_LOCK: &str = "idempotency";
+
+/// A validated enquiry. Its `Debug` shows nothing personal.
+pub struct NewLead {
+    pub name: String,
+    /// As typed, trimmed.
+    pub phone_input: String,
+    pub phone: E164Phone,
+    pub email: Option<Email>,
+    /// Codes as sent, in order; duplicates are dropped when stored.
+    pub interests: Vec<String>,
+    pub message: Option<String>,
+    pub preferred_contact_time: Option<String>,
+    pub consent: Option<Consent>,
+    pub attribution: Attribution,
+    /// The form's own clock when it was shown, for the minimum fill time.
+    pub rendered_at: Option<DateTime<Utc>>,
+    pub honeypot_filled: bool,
+}
+
+impl std::fmt::Debug for NewLead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewLead")
+            .field("interests", &self.interests.len())
+            .field("consent", &self.consent.as_ref().map(|c| c.agreed))
+            .field("honeypot_filled", &self.honeypot_filled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the person agreed (or declined) to, as shown to them.
+pub struct Consent {
+    pub agreed: bool,
+    pub wording: String,
+    pub version: Option<String>,
+    pub page_url: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Attribution {
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_term: Option<String>,
+    pub utm_content: Option<String>,
+    pub gclid: Option<String>,
+    pub fbclid: Option<String>,
+    pub referrer: Option<String>,
+    pub landing_page: Option<String>,
+    pub article_slug: Option<String>,
+}
+
+/// Where the request came from; recorded with consent evidence.
+pub struct Client {
+    /// Resolved through trusted proxies.
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    /// The `Referer` header, used as the consent page when the body names none.
+    pub referer: Option<String>,
+}
+
+/// An `Idempotency-Key` and the hash of the request it came with.
+pub struct IdempotencyKey {
+    pub key: String,
+    pub request_sha256: [u8; 32],
+}
+
+/// What the person is told: the same for spam, so bots learn nothing.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub lead_id: Uuid,
+    pub status: String,
+    pub priority: Priority,
+    pub contact_by: DateTime<Utc>,
+    /// The enquiry joined an existing lead.
+    pub duplicate: bool,
+    /// This enquiry reported suicidal thoughts.
+    pub crisis: bool,
+    /// Kept in quarantine; never said to the client.
+    pub quarantined: bool,
+}
+
+/// An HTTP answer as stored for replay.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+pub enum Submitted {
+    /// Recorded just now.
+    New {
+        receipt: Receipt,
+        response: StoredResponse,
+    },
+    /// The idempotency key's earlier answer.
+    Replayed(StoredResponse),
+}
+
+/// Records an enquiry received at `received`; `render` turns the receipt into the HTTP answer
+/// stored with the idempotency key.
+pub fn submit(
+    conn: &mut PgConnection,
+    settings: &LeadSettings,
+    lead: NewLead,
+    client: Client,
+    idempotency: Option<IdempotencyKey>,
+    received: DateTime<Utc>,
+    render: impl FnOnce(&Receipt) -> Result<StoredResponse, Error>,
+) -> Result<Submitted, Error> {
+    let submitted = conn.transaction(|conn| -> Result<Submitted, Error> {
+        if let Some(key) = &idempotency
+            && let Some(replay) = claim_key(conn, key, received)?
+        {
+            return Ok(Submitted::Replayed(replay));
+        }
+        count_request(conn, settings, client.ip, &lead.phone, received)?;
+        check_interests(conn, &lead.interests)?;
+        let receipt = record(conn, settings, lead, &client, received)?;
+        let response = render(&receipt)?;
+        if let Some(key) = &idempotency {
+            store_key(conn, key, &response, received)?;
+        }
+        Ok(Submitted::New { receipt, response })
+    })?;
+    prune(conn, settings, received);
+    Ok(submitted)
+}
+
+/// Deletes a batch of finished rate windows and expired idempotency keys. Outside the intake
+/// transaction, so it never holds a lock an enquiry waits for, and a failure loses nothing.
+fn prune(conn: &mut PgConnection, settings: &LeadSettings, now: DateTime<Utc>) {
+    let longest_window = settings
+        .rate_per_ip
+        .length
+        .max(settings.rate_per_phone.length);
+    let results = [
+        rate_limits::prune(conn, now - longest_window, PRUNE_BATCH),
+        idempotency::prune_expired(conn, now, PRUNE_BATCH),
+    ];
+    for result in results {
+        if let Err(error) = result {
+            tracing::warn!(%error, "pruning old rate windows or idempotency keys failed");
+        }
+    }
+}
+
+/// The advisory lock a request with this `Idempotency-Key` holds while it runs.
+pub fn idempotency_lock(key: &str) -> i64 {
+    db::lock_key(IDEMPOTENCY_LOCK, &format!("{IDEMPOTENCY_SCOPE} {key}"))
+}
+
+/// Takes the key's lock and returns its earlier answer, if any.
+fn claim_key(
+    conn: &mut PgConnection,
+    key: &IdempotencyKey,
+    now: DateTime<Utc>,
+) -> Result<Option<StoredResponse>, Error> {
+    if !db::try_lock_for_transaction(conn, idempotency_lock(&key.key))? {
+        return Err(Error::Conflict(
+            "A request with this Idempotency-Key is still being processed; retry it shortly."
+                .to_owned(),
+        ));
+    }
+    let Some(stored) = idempotency::find_live(conn, IDEMPOTENCY_SCOPE, &key.key, now)? else {
+        return Ok(None);
+    };
+    if stored.request_sha256 != key.request_sha256 {
+        return Err(Error::invalid(
+            "#/header/Idempotency-Key",
+            "was already used with a different request body; send a new key with a new request",
+        ));
+    }
+    let status = u16::try_from(stored.response_status)
+        .map_err(|_| Error::internal("stored idempotent response has a bad status"))?;
+    Ok(Some(StoredResponse {
+        status,
+        body: stored.response_body,
+    }))
+}
+
+fn store_key(
+    conn: &mut PgConnection,
+    key: &IdempotencyKey,
+    response: &StoredResponse,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let status = i16::try_from(response.status).map_err(Error::internal)?;
+    idempotency::store(
+        conn,
+        &idempotency::NewKey {
+            scope: IDEMPOTENCY_SCOPE,
+            key: &key.key,
+            request_sha256: &key.request_sha256,
+            response_status: status,
+            response_body: &response.body,
+            created_at: now,
+            expires_at: now + IDEMPOTENCY_TTL,
+        },
+    )?;
+    Ok(())
+}
+
+/// Counts the request against the per-network and per-number limits; 429 when either is spent.
+/// Refused requests roll back with their transaction, so only accepted enquiries count.
+fn count_request(
+    conn: &mut PgConnection,
+    settings: &LeadSettings,
+    ip: Option<IpAddr>,
+    phone: &E164Phone,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    if let Some(ip) = ip {
+        hit(
+            conn,
+            &settings.rate_per_ip,
+            IP_BUCKET,
+            &rate_limit_network(ip),
+            now,
+        )?;
+    }
+    hit(
+        conn,
+        &settings.rate_per_phone,
+        PHONE_BUCKET,
+        phone.as_str(),
+        now,
+    )
+}
+
+fn hit(
+    conn: &mut PgConnection,
+    window: &FixedWindow,
+    bucket: &str,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    if window.is_off() {
+        return Ok(());
+    }
+    // Hashed so the table never holds an address or a number in the clear.
+    let subject = Sha256::new()
+        .chain_update(bucket.as_bytes())
+        .chain_update([0])
+        .chain_update(subject.as_bytes())
+        .finalize();
+    let count = rate_limits::hit(conn, bucket, &subject, window.start(now))?;
+    if window.exceeded_by(count.into()) {
+        return Err(Error::TooManyRequests {
+            retry_after_secs: window.retry_after_secs(now),
+        });
+    }
+    Ok(())
+}
+
+/// Every code must name an interest, active or not (pages cached before a deactivation keep
+/// working). Errors point at each unknown code's place in the request.
+fn check_interests(conn: &mut PgConnection, codes: &[String]) -> Result<(), Error> {
+    if codes.is_empty() {
+        return Ok(());
+    }
+    let known = interests::existing_codes(conn, codes)?;
+    let errors: Vec<FieldError> = codes
+        .iter()
+        .enumerate()
+        .filter(|(_, code)| !known.contains(code))
+        .map(|(i, _)| {
+            FieldError::new(
+                format!("/interests/{i}"),
+                "is not a known interest; GET /v1/interests lists them",
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+/// Writes the lead (new, merged, or quarantined), its submission and any consent evidence.
+fn record(
+    conn: &mut PgConnection,
+    settings: &LeadSettings,
+    lead: NewLead,
+    client: &Client,
+    received: DateTime<Utc>,
+) -> Result<Receipt, Error> {
+    let interests = lead::merge_interests(&[], &lead.interests);
+    let spam = lead::spam_verdict(
+        lead.honeypot_filled,
+        lead.rendered_at,
+        received,
+        settings.min_fill,
+        lead::needs_crisis_resources(&interests),
+    );
+    let existing = match spam {
+        None => find_existing(conn, settings, &lead.phone, received)?,
+        Some(_) => None,
+    };
+    // Whole seconds: a deadline a fraction earlier is still the promise, and reads better.
+    let deadline = settings.calendar.contact_by(received).trunc_subsecs(0);
+    let receipt = match existing {
+        Some(existing) => merge_into(conn, existing, &lead, &interests, deadline, received)?,
+        None => create(conn, &lead, &interests, spam, deadline, received)?,
+    };
+    let submission_id = insert_submission(conn, &receipt, &lead, &interests, spam, received)?;
+    if let Some(consent) = &lead.consent {
+        insert_consent(
+            conn,
+            &receipt,
+            submission_id,
+            consent,
+            &lead,
+            client,
+            received,
+        )?;
+    }
+    Ok(receipt)
+}
+
+/// A lead of its own; quarantined spam answers exactly as a new lead does.
+fn create(
+    conn: &mut PgConnection,
+    lead: &NewLead,
+    interests: &[String],
+    spam: Option<SpamReason>,
+    deadline: DateTime<Utc>,
+    received: DateTime<Utc>,
+) -> Result<Receipt, Error> {
+    let id = Uuid::now_v7();
+    let priority = Priority::for_interests(interests);
+    queries::insert(
+        conn,
+        &queries::NewLeadRow {
+            id,
+            status: if spam.is_some() { "spam" } else { "new" },
+            priority: priority.as_str(),
+            contact_by: deadline,
+            marketing_consent: lead.consent.as_ref().map(|consent| consent.agreed),
+            first_received_at: received,
+            last_received_at: received,
+            name: &lead.name,
+            phone: &lead.phone_input,
+            phone_e164: lead.phone.as_str(),
+            email: lead.email.as_ref().map(Email::as_str),
+            interests,
+        },
+    )?;
+    Ok(Receipt {
+        lead_id: id,
+        status: "new".to_owned(),
+        priority,
+        contact_by: deadline,
+        duplicate: false,
+        crisis: lead::needs_crisis_resources(interests),
+        quarantined: spam.is_some(),
+    })
+}
+
+/// A repeat enquiry: the lead takes the latest contact details, gains the new interests, may
+/// become urgent, and keeps an open deadline.
+fn merge_into(
+    conn: &mut PgConnection,
+    existing: queries::LeadForMerge,
+    lead: &NewLead,
+    interests: &[String],
+    deadline: DateTime<Utc>,
+    received: DateTime<Utc>,
+) -> Result<Receipt, Error> {
+    let stored: Vec<String> = existing.interests.into_iter().flatten().flatten().collect();
+    let merged = lead::merge_interests(&stored, interests);
+    let priority = Priority::parse(&existing.priority)
+        .unwrap_or(Priority::Normal)
+        .raised_to(Priority::for_interests(interests));
+    let contact_by = lead::merged_contact_by(existing.contact_by, deadline, received);
+    queries::merge(
+        conn,
+        existing.id,
+        &queries::LeadMerge {
+            priority: priority.as_str(),
+            contact_by,
+            marketing_consent: lead
+                .consent
+                .as_ref()
+                .map(|consent| consent.agreed)
+                .or(existing.marketing_consent),
+            received_at: received,
+            name: &lead.name,
+            phone: &lead.phone_input,
+            email: lead
+                .email
+                .as_ref()
+                .map(Email::as_str)
+                .or(existing.email.as_deref()),
+            interests: &merged,
+        },
+    )?;
+    Ok(Receipt {
+        lead_id: existing.id,
+        status: existing.status,
+        priority,
+        contact_by,
+        duplicate: true,
+        crisis: lead::needs_crisis_resources(interests),
+        quarantined: false,
+    })
+}
+
+/// Every enquiry is kept as sent, whatever became of its lead.
+fn insert_submission(
+    conn: &mut PgConnection,
+    receipt: &Receipt,
+    lead: &NewLead,
+    interests: &[String],
+    spam: Option<SpamReason>,
+    received: DateTime<Utc>,
+) -> Result<Uuid, Error> {
+    let id = Uuid::now_v7();
+    let attribution = &lead.attribution;
+    queries::insert_submission(
+        conn,
+        &queries::NewSubmissionRow {
+            id,
+            lead_id: receipt.lead_id,
+            received_at: received,
+            duplicate: receipt.duplicate,
+            spam_reason: spam.map(SpamReason::as_str),
+            utm_source: attribution.utm_source.as_deref(),
+            utm_medium: attribution.utm_medium.as_deref(),
+            utm_campaign: attribution.utm_campaign.as_deref(),
+            utm_term: attribution.utm_term.as_deref(),
+            utm_content: attribution.utm_content.as_deref(),
+            gclid: attribution.gclid.as_deref(),
+            fbclid: attribution.fbclid.as_deref(),
+            referrer: attribution.referrer.as_deref(),
+            landing_page: attribution.landing_page.as_deref(),
+            article_slug: attribution.article_slug.as_deref(),
+            name: &lead.name,
+            phone: &lead.phone_input,
+            phone_e164: lead.phone.as_str(),
+            email: lead.email.as_ref().map(Email::as_str),
+            interests,
+            message: lead.message.as_deref(),
+            preferred_contact_time: lead.preferred_contact_time.as_deref(),
+        },
+    )?;
+    Ok(id)
+}
+
+/// Evidence of what was shown and answered, from where; the page defaults to the landing
+/// page, then the `Referer`.
+fn insert_consent(
+    conn: &mut PgConnection,
+    receipt: &Receipt,
+    submission_id: Uuid,
+    consent: &Consent,
+    lead: &NewLead,
+    client: &Client,
+    received: DateTime<Utc>,
+) -> Result<(), Error> {
+    let page_url = consent
+        .page_url
+        .as_deref()
+        .or(lead.attribution.landing_page.as_deref())
+        .or(client.referer.as_deref());
+    let ip = client.ip.map(|ip| ip.to_canonical().to_string());
+    queries::insert_consent(
+        conn,
+        &queries::NewConsentRow {
+            id: Uuid::now_v7(),
+            lead_id: receipt.lead_id,
+            submission_id,
+            agreed: consent.agreed,
+            wording: &consent.wording,
+            wording_sha256: &lead::wording_sha256(&consent.wording),
+            form_version: consent.version.as_deref(),
+            recorded_at: received,
+            ip: ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+            page_url,
+        },
+    )?;
+    Ok(())
+}
+
+/// The lead a repeat enquiry joins, holding the number's lock until the transaction ends so
+/// two enquiries racing in from one number cannot both create a lead.
+fn find_existing(
+    conn: &mut PgConnection,
+    settings: &LeadSettings,
+    phone: &E164Phone,
+    received: DateTime<Utc>,
+) -> Result<Option<queries::LeadForMerge>, Error> {
+    if settings.dedupe_window <= TimeDelta::zero() {
+        return Ok(None);
+    }
+    db::lock_for_transaction(conn, db::lock_key(PHONE_LOCK, phone.as_str()))?;
+    Ok(queries::find_recent_by_phone(
+        conn,
+        phone.as_str(),
+        received - settings.dedupe_window,
+    )?)
+}
