@@ -165,7 +165,11 @@ pub async fn list_interests(
     })),
     responses(
         (status = 201, description = "The new interest", body = Interest,
-            headers(("Location" = String, description = "The interest's address"))),
+            headers(("Location" = String, description = "The interest's address")),
+            example = json!({
+                "code": "generalized_anxiety", "label": "Generalized anxiety disorder",
+                "active": true, "position": 4, "updated_at": "2026-11-29T15:04:05Z"
+            })),
         (status = 409, description = "An interest with this code already exists",
             body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -195,7 +199,11 @@ pub async fn create_interest(
     params(("code" = String, Path, description = "The interest's code")),
     request_body(content = UpdateInterest, example = json!({"label": "PTSD (post-traumatic stress disorder)"})),
     responses(
-        (status = 200, description = "The interest as changed", body = Interest),
+        (status = 200, description = "The interest as changed", body = Interest,
+            example = json!({
+                "code": "ptsd", "label": "PTSD (post-traumatic stress disorder)",
+                "active": true, "position": 3, "updated_at": "2026-11-29T15:04:05Z"
+            })),
         (status = 404, description = "No interest has this code", body = crate::error::Problem,
             content_type = "application/problem+json"),
     ),
