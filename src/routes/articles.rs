@@ -144,7 +144,7 @@ pub struct Seo {
     /// `meta_title`, else the title.
     #[schema(example = "Ketamine and PTSD: a ray of hope")]
     title: String,
-    /// `meta_description`, else the excerpt.
+    /// `meta_description`, else the excerpt cut to 160 characters.
     #[schema(
         example = "How ketamine therapy may ease PTSD symptoms when other treatments have not."
     )]
@@ -180,7 +180,7 @@ pub struct Share {
     /// The image to pin: `og_image`, else the cover image; null when there is none.
     #[schema(example = "https://cdn.clinic.example/images/ptsd-hope.jpg")]
     pinterest_image: Option<String>,
-    /// The meta description, else the excerpt.
+    /// The meta description, else the excerpt cut to 160 characters.
     #[schema(
         example = "How ketamine therapy may ease PTSD symptoms when other treatments have not."
     )]
