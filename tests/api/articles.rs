@@ -479,6 +479,16 @@ async fn a_patch_changes_only_the_fields_sent_and_rederives_from_the_body() {
     );
     assert_eq!(updated["author"], original["author"]);
     assert_eq!(updated["version"], 2);
+
+    let untagged = json(patch(&app, &key, id, json!({"tags": null}), None).await).await;
+    let blank_search = json(app.get("/v1/articles?q=%20").await).await;
+
+    assert_eq!(untagged["tags"], json!([]));
+    assert_eq!(
+        blank_search["items"],
+        json!([]),
+        "drafts stay hidden; a blank q is no search"
+    );
 }
 
 #[actix_web::test]
