@@ -1,6 +1,11 @@
 //! Where an article lives on the public site, and the SEO and share metadata a front-end puts
 //! in its page as is: absolute URLs, fallbacks resolved, share links encoded.
 
+use crate::domain::markdown::excerpt_from;
+
+/// Search engines show about this much of a description; a longer excerpt is cut to it.
+pub const DESCRIPTION_CHARS: usize = 160;
+
 /// The public site's address and where an article sits under it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteUrls {
@@ -43,7 +48,7 @@ impl SiteUrls {
 pub struct ResolvedSeo {
     /// The meta title, else the title.
     pub title: String,
-    /// The meta description, else the excerpt.
+    /// The meta description, else the excerpt cut to 160 characters.
     pub description: String,
     /// The canonical URL, else the article's own URL.
     pub canonical_url: String,
@@ -87,7 +92,10 @@ impl ArticleMeta<'_> {
     pub fn seo(&self) -> ResolvedSeo {
         ResolvedSeo {
             title: self.meta_title.unwrap_or(self.title).to_owned(),
-            description: self.meta_description.unwrap_or(self.excerpt).to_owned(),
+            description: match self.meta_description {
+                Some(description) => description.to_owned(),
+                None => excerpt_from(self.excerpt, DESCRIPTION_CHARS),
+            },
             canonical_url: self.canonical_url.unwrap_or(self.url).to_owned(),
             og_image: self.og_image.or(self.cover_image).map(str::to_owned),
         }
@@ -181,6 +189,16 @@ mod tests {
             custom.seo().og_image.as_deref(),
             Some("https://cdn.example/og.jpg")
         );
+    }
+
+    #[test]
+    fn a_long_excerpt_is_cut_for_the_description() {
+        let long = "word ".repeat(100);
+        let mut article = meta("https://clinic.example/blog/k");
+        article.excerpt = &long;
+        let description = article.seo().description;
+        assert!(description.chars().count() <= DESCRIPTION_CHARS);
+        assert!(description.ends_with('…'));
     }
 
     #[test]

@@ -144,7 +144,7 @@ pub struct Seo {
     /// `meta_title`, else the title.
     #[schema(example = "Ketamine and PTSD: a ray of hope")]
     title: String,
-    /// `meta_description`, else the excerpt.
+    /// `meta_description`, else the excerpt cut to 160 characters.
     #[schema(
         example = "How ketamine therapy may ease PTSD symptoms when other treatments have not."
     )]
@@ -180,7 +180,7 @@ pub struct Share {
     /// The image to pin: `og_image`, else the cover image; null when there is none.
     #[schema(example = "https://cdn.clinic.example/images/ptsd-hope.jpg")]
     pinterest_image: Option<String>,
-    /// The meta description, else the excerpt.
+    /// The meta description, else the excerpt cut to 160 characters.
     #[schema(
         example = "How ketamine therapy may ease PTSD symptoms when other treatments have not."
     )]
@@ -848,7 +848,8 @@ pub struct ListParams {
     #[param(example = "2027-01-01T00:00:00Z")]
     published_before: Option<DateTime<Utc>>,
     /// Full-text search over title, subtitle, excerpt and body (English stemming; quotes,
-    /// `or` and `-word` work as in web search engines), 1–200 characters. Results are then
+    /// `or` and `-word` work as in web search engines), up to 200 characters; blank means no
+    /// search. Results are then
     /// ordered by relevance (title matches weigh most, then excerpt, then body) and carry a
     /// `snippet`.
     #[param(example = "ketamine ptsd")]
@@ -993,8 +994,10 @@ fn list_query(params: ListParams) -> Result<ListQuery, Error> {
         .map(Cursor::decode)
         .transpose()
         .map_err(|e| Error::BadRequest(format!("`cursor` {e}.")))?;
+    // An empty search box lists everything rather than failing.
     let q = params
         .q
+        .filter(|q| !q.trim().is_empty())
         .map(|q| text::single_line(&q, service::SEARCH_MAX_CHARS))
         .transpose()
         .map_err(|e| Error::BadRequest(format!("`q` {e}.")))?;

@@ -391,6 +391,8 @@ fn marked_snippet(headline: &str) -> String {
             '\'' => html.push_str("&#39;"),
             '\u{2}' => html.push_str("<mark>"),
             '\u{3}' => html.push_str("</mark>"),
+            // Blocks of the body are lines; a snippet reads as one.
+            '\n' => html.push(' '),
             c => html.push(c),
         }
     }
@@ -609,7 +611,7 @@ mod tests {
     #[test]
     fn snippets_are_escaped_before_matches_are_marked() {
         assert_eq!(
-            marked_snippet("a <script> & \u{2}PTSD\u{3} \"x\""),
+            marked_snippet("a <script> &\n\u{2}PTSD\u{3} \"x\""),
             "a &lt;script&gt; &amp; <mark>PTSD</mark> &quot;x&quot;"
         );
     }

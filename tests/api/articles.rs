@@ -479,6 +479,16 @@ async fn a_patch_changes_only_the_fields_sent_and_rederives_from_the_body() {
     );
     assert_eq!(updated["author"], original["author"]);
     assert_eq!(updated["version"], 2);
+
+    let untagged = json(patch(&app, &key, id, json!({"tags": null}), None).await).await;
+    let blank_search = json(app.get("/v1/articles?q=%20").await).await;
+
+    assert_eq!(untagged["tags"], json!([]));
+    assert_eq!(
+        blank_search["items"],
+        json!([]),
+        "drafts stay hidden; a blank q is no search"
+    );
 }
 
 #[actix_web::test]
@@ -1285,4 +1295,109 @@ async fn related_articles_rank_by_shared_tags_then_recency() {
     );
     assert_eq!(slugs(&top), ["two-shared"]);
     problem(app.get("/v1/articles/draft-shared/related").await, 404).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors of the remaining endpoints
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn a_patch_to_another_articles_slug_is_a_409() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    created(&app, &key, &article("Taken")).await;
+    let id = created(&app, &key, &article("Mover")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let response = patch(&app, &key, &id, json!({"slug": "taken"}), None).await;
+    let invalid = patch(&app, &key, &id, json!({"slug": "Not valid"}), None).await;
+
+    problem(response, 409).await;
+    let body = problem(invalid, 422).await;
+    assert_eq!(body["errors"][0]["pointer"], "/slug");
+}
+
+#[actix_web::test]
+async fn deleting_an_unknown_or_changed_article_fails() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    let id = created(&app, &key, &article("Guarded")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let unknown = app
+        .client
+        .delete(app.url("/v1/articles/0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    let stale = app
+        .client
+        .delete(app.url(&format!("/v1/articles/{id}")))
+        .bearer_auth(&key)
+        .header("if-match", "\"stale\"")
+        .send()
+        .await
+        .unwrap();
+    let anonymous = app
+        .client
+        .delete(app.url(&format!("/v1/articles/{id}")))
+        .send()
+        .await
+        .unwrap();
+
+    problem(unknown, 404).await;
+    problem(stale, 412).await;
+    problem(anonymous, 401).await;
+    assert_eq!(
+        keyed_get(&app, &key, &format!("/v1/articles/{id}"))
+            .await
+            .status(),
+        200
+    );
+}
+
+#[actix_web::test]
+async fn bodies_that_are_not_json_are_a_415_and_a_preview_for_nothing_is_a_404() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    let id = created(&app, &key, &article("Typed")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let create_text = app
+        .client
+        .post(app.url("/v1/articles"))
+        .bearer_auth(&key)
+        .header("content-type", "text/plain")
+        .body("title=x")
+        .send()
+        .await
+        .unwrap();
+    let publish_text = app
+        .client
+        .post(app.url(&format!("/v1/articles/{id}/publish")))
+        .bearer_auth(&key)
+        .header("content-type", "text/plain")
+        .body("now")
+        .send()
+        .await
+        .unwrap();
+    let preview_nothing = post_action(
+        &app,
+        &key,
+        "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81",
+        "preview-token",
+        None,
+    )
+    .await;
+
+    problem(create_text, 415).await;
+    problem(publish_text, 415).await;
+    problem(preview_nothing, 404).await;
 }

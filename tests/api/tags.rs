@@ -152,3 +152,28 @@ async fn deleting_a_tag_removes_it_from_its_articles() {
     assert_eq!(article["version"], 2);
     problem(app.get("/v1/tags/ptsd").await, 404).await;
 }
+
+#[actix_web::test]
+async fn deleting_an_unknown_tag_is_a_404_and_needs_the_scope() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    let leads = app.key(&["leads:read"]);
+
+    let unknown = app
+        .client
+        .delete(app.url("/v1/tags/nothing"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    let wrong_scope = app
+        .client
+        .delete(app.url("/v1/tags/nothing"))
+        .bearer_auth(&leads)
+        .send()
+        .await
+        .unwrap();
+
+    problem(unknown, 404).await;
+    problem(wrong_scope, 403).await;
+}
