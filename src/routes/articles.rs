@@ -940,6 +940,10 @@ fn redirect(req: &HttpRequest, location: String, cache_control: &str) -> HttpRes
                 ("Last-Modified" = String, description = "The latest change among the listed articles"),
                 ("Cache-Control" = String, description = "`BEACON_PUBLIC_CACHE_CONTROL`"),
                 ("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"),
+            ),
+            examples(
+                ("index" = (summary = "The blog index", value = json!(crate::routes::examples::article_list()))),
+                ("search" = (summary = "Searching with `q=ketamine`: hits carry a snippet", value = json!(crate::routes::examples::search_results())))
             )),
         (status = 304, description = "The page has not changed since the `If-None-Match` ETag"),
     ),
@@ -1037,7 +1041,8 @@ fn list_query(params: ListParams) -> Result<ListQuery, Error> {
                 ("ETag" = String, description = "Strong validator; with a key, the article's version tag for `If-Match`"),
                 ("Last-Modified" = String, description = "When the article last changed for readers"),
                 ("Cache-Control" = String, description = "`BEACON_PUBLIC_CACHE_CONTROL`, or `private, no-store` with a key or preview token"),
-            )),
+            ),
+            example = json!(crate::routes::examples::article())),
         (status = 301, description = "An old slug: the article moved to `Location`",
             headers(("Location" = String, description = "`/v1/articles/<current-slug>`"))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
@@ -1113,7 +1118,8 @@ fn cache_control_for(reader: Reader, content: &ContentSettings) -> &str {
             headers(
                 ("ETag" = String, description = "Strong validator"),
                 ("Cache-Control" = String, description = "`BEACON_PUBLIC_CACHE_CONTROL`, or `private, no-store` with a key"),
-            )),
+            ),
+            example = json!(crate::routes::examples::related_list())),
         (status = 301, description = "An old slug: see `Location`",
             headers(("Location" = String, description = "`/v1/articles/<current-slug>/related`"))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
@@ -1202,7 +1208,8 @@ pub async fn related_articles(
             headers(
                 ("Location" = String, description = "`/v1/articles/<id>`"),
                 ("ETag" = String, description = "The version tag, for `If-Match`"),
-            )),
+            ),
+            example = json!(crate::routes::examples::article())),
         (status = 409, description = "The slug is already used by another article",
             body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -1262,7 +1269,8 @@ pub async fn create_article(
     })),
     responses(
         (status = 200, description = "The updated article", body = Article,
-            headers(("ETag" = String, description = "The new version tag"))),
+            headers(("ETag" = String, description = "The new version tag")),
+            example = json!(crate::routes::examples::article())),
         (status = 404, description = "No article has this id",
             body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new slug is used by another article",
@@ -1375,7 +1383,8 @@ async fn act(
         example = json!({"published_at": "2026-11-01T08:00:00Z"})),
     responses(
         (status = 200, description = "The published article", body = Article,
-            headers(("ETag" = String, description = "The new version tag"))),
+            headers(("ETag" = String, description = "The new version tag")),
+            example = json!(crate::routes::examples::article())),
         (status = 404, description = "No article has this id",
             body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` does not match the current version",
@@ -1412,7 +1421,8 @@ pub async fn publish_article(
     request_body(content = ScheduleArticle, example = json!({"published_at": "2026-12-15T08:00:00Z"})),
     responses(
         (status = 200, description = "The scheduled article", body = Article,
-            headers(("ETag" = String, description = "The new version tag"))),
+            headers(("ETag" = String, description = "The new version tag")),
+            example = json!(crate::routes::examples::article())),
         (status = 404, description = "No article has this id",
             body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` does not match the current version",
@@ -1448,7 +1458,8 @@ pub async fn schedule_article(
     ),
     responses(
         (status = 200, description = "The article, now a draft", body = Article,
-            headers(("ETag" = String, description = "The new version tag"))),
+            headers(("ETag" = String, description = "The new version tag")),
+            example = json!(crate::routes::examples::article())),
         (status = 404, description = "No article has this id",
             body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` does not match the current version",
@@ -1482,7 +1493,8 @@ pub async fn unpublish_article(
     ),
     responses(
         (status = 200, description = "The archived article", body = Article,
-            headers(("ETag" = String, description = "The new version tag"))),
+            headers(("ETag" = String, description = "The new version tag")),
+            example = json!(crate::routes::examples::article())),
         (status = 404, description = "No article has this id",
             body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` does not match the current version",
@@ -1514,7 +1526,8 @@ pub async fn archive_article(
     request_body(content = Option<PreviewTokenRequest>, description = "Optional",
         example = json!({"expires_in_seconds": 3600})),
     responses(
-        (status = 201, description = "The token", body = PreviewToken),
+        (status = 201, description = "The token", body = PreviewToken,
+            example = json!(crate::routes::examples::preview_token())),
         (status = 404, description = "No article has this id",
             body = crate::error::Problem, content_type = "application/problem+json"),
     ),

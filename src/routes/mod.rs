@@ -3,6 +3,7 @@
 
 pub mod articles;
 pub mod caching;
+pub mod examples;
 pub mod extract;
 pub mod fallback;
 pub mod health;

@@ -106,7 +106,8 @@ fn audience(editor: bool, public: &str) -> Audience<'_> {
             headers(
                 ("ETag" = String, description = "Strong validator"),
                 ("Cache-Control" = String, description = "`BEACON_PUBLIC_CACHE_CONTROL`, or `private, no-store` with a key"),
-            )),
+            ),
+            example = json!(crate::routes::examples::tag_list())),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
     ),
     security(("api_key" = ["content:write"]), ()),
@@ -145,7 +146,8 @@ pub async fn list_tags(
             headers(
                 ("ETag" = String, description = "Strong validator"),
                 ("Cache-Control" = String, description = "`BEACON_PUBLIC_CACHE_CONTROL`, or `private, no-store` with a key"),
-            )),
+            ),
+            example = json!(crate::routes::examples::tag())),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
         (status = 404, description = "No such tag (or, for the public, none with published articles)",
             body = crate::error::Problem, content_type = "application/problem+json"),
@@ -187,7 +189,8 @@ pub async fn get_tag(
         "description": "How ketamine-assisted treatment works and who it may help."
     })),
     responses(
-        (status = 200, description = "The updated tag", body = Tag),
+        (status = 200, description = "The updated tag", body = Tag,
+            example = json!(crate::routes::examples::tag())),
         (status = 404, description = "No tag has this slug",
             body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new slug belongs to another tag",

@@ -29,6 +29,14 @@ pub struct TestDatabase {
 struct Server {
     /// Without a database name; `/<name>` is appended.
     base_url: String,
+    /// The URL's query (`?sslmode=...`), kept for every database on the server.
+    query: String,
+}
+
+impl Server {
+    fn url(&self, database: &str) -> String {
+        format!("{}/{database}{}", self.base_url, self.query)
+    }
 }
 
 fn server() -> &'static Server {
@@ -36,9 +44,12 @@ fn server() -> &'static Server {
     SERVER.get_or_init(|| {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             let mut url = url::Url::parse(&url).expect("DATABASE_URL is a URL");
+            let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
             url.set_path("");
+            url.set_query(None);
             return Server {
                 base_url: url.to_string().trim_end_matches('/').to_owned(),
+                query,
             };
         }
         let options = LocalOptions {
@@ -52,12 +63,17 @@ fn server() -> &'static Server {
             .to_owned();
         // Test processes leave a private cluster running for the next test to reuse.
         std::mem::forget(server);
-        Server { base_url }
+        // No TLS on loopback: pool threads still reconnecting to a just-dropped test database
+        // while the process exits have crashed inside OpenSSL's teardown.
+        Server {
+            base_url,
+            query: "?sslmode=disable".to_owned(),
+        }
     })
 }
 
 fn admin_connection() -> PgConnection {
-    let url = format!("{}/postgres", server().base_url);
+    let url = server().url("postgres");
     PgConnection::establish(&url).expect("connect to the postgres database")
 }
 
@@ -110,8 +126,7 @@ fn ensure_template(admin: &mut PgConnection) -> String {
             .batch_execute(&format!("CREATE DATABASE {building}"))
             .expect("create the template");
         {
-            let mut conn =
-                PgConnection::establish(&format!("{}/{building}", server().base_url)).unwrap();
+            let mut conn = PgConnection::establish(&server().url(&building)).unwrap();
             beacon::db::migrate(&mut conn).expect("migrate the template");
         }
         admin
@@ -171,7 +186,7 @@ impl TestDatabase {
         admin
             .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .expect("clone the template");
-        let url = format!("{}/{name}", server().base_url);
+        let url = server().url(&name);
         Self { url, name }
     }
 
@@ -180,7 +195,7 @@ impl TestDatabase {
     }
 
     fn try_drop(&self) -> Result<(), String> {
-        let url = format!("{}/postgres", server().base_url);
+        let url = server().url("postgres");
         let mut admin = PgConnection::establish(&url).map_err(|e| e.to_string())?;
         admin
             .batch_execute(&format!(
