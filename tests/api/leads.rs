@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, error_pointers, problem, spawn_app, spawn_app_with};
 
 const PHONE: &str = "(415) 555-2671";
 const E164: &str = "+14155552671";
@@ -41,6 +41,16 @@ async fn post_with_key(app: &TestApp, key: &str, body: &Value) -> reqwest::Respo
 async fn accepted(response: reqwest::Response, status: u16) -> Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
     response.json().await.unwrap()
+}
+
+/// The names of an answer's fields, sorted (serde_json keeps them so).
+fn answer_fields(answer: &Value) -> Vec<&str> {
+    answer
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
 }
 
 /// An app without rate limits, for tests that send many enquiries.
@@ -113,15 +123,8 @@ async fn the_answer_echoes_nothing_the_person_sent() {
 
     let text = response.text().await.unwrap();
     let answer: Value = serde_json::from_str(&text).unwrap();
-    let mut keys: Vec<&str> = answer
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        answer_fields(&answer),
         ["contact_by", "duplicate", "id", "priority", "status"]
     );
     for sent in ["Jane", "555", "jane@", "Private", "ptsd"] {
@@ -347,13 +350,11 @@ async fn an_unknown_interest_is_a_field_error_at_its_place() {
     let response = post(&app, &body).await;
 
     let body = problem(response, 422).await;
-    let pointers: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
-    assert_eq!(pointers, ["/interests/2"], "format errors come first");
+    assert_eq!(
+        error_pointers(&body),
+        ["/interests/2"],
+        "format errors come first"
+    );
     let mut body = enquiry(PHONE);
     body["interests"] = json!(["ptsd", "gout"]);
     let unknown = problem(post(&app, &body).await, 422).await;
@@ -638,15 +639,8 @@ async fn a_filled_honeypot_is_answered_like_a_real_lead_but_quarantined() {
 
     let answer = accepted(post(&app, &body).await, 201).await;
 
-    let mut keys: Vec<&str> = answer
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        answer_fields(&answer),
         ["contact_by", "duplicate", "id", "priority", "status"]
     );
     assert_eq!(answer["status"], "new");
