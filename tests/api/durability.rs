@@ -19,6 +19,7 @@ const REQUESTS: usize = 60;
 const CONCURRENCY: usize = 6;
 /// The server is killed once this many answers have arrived, with others still in flight.
 const ACKNOWLEDGED_BEFORE_KILL: usize = 15;
+const START_ATTEMPTS: usize = 3;
 const READY_ATTEMPTS: usize = 400;
 const CONFLICT_RETRIES: usize = 50;
 const PAUSE: Duration = Duration::from_millis(50);
@@ -30,7 +31,17 @@ struct Server {
 }
 
 impl Server {
+    /// Starts on a free port; tries another if something took the port before beacon bound it.
     async fn start(database_url: &str, log: &Path, client: &reqwest::Client) -> Self {
+        for _ in 0..START_ATTEMPTS {
+            if let Some(server) = Self::try_start(database_url, log, client).await {
+                return server;
+            }
+        }
+        panic!("beacon did not start; see {}", log.display());
+    }
+
+    async fn try_start(database_url: &str, log: &Path, client: &reqwest::Client) -> Option<Self> {
         let port = free_port();
         let log_file = File::options().create(true).append(true).open(log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_beacon"))
@@ -49,8 +60,8 @@ impl Server {
             base_url: format!("http://127.0.0.1:{port}"),
         };
         for _ in 0..READY_ATTEMPTS {
-            if let Some(status) = server.child.try_wait().unwrap() {
-                panic!("beacon exited with {status}; see {}", log.display());
+            if server.child.try_wait().unwrap().is_some() {
+                return None;
             }
             let ready = client
                 .get(format!("{}/readyz", server.base_url))
@@ -58,11 +69,10 @@ impl Server {
                 .await
                 .is_ok_and(|response| response.status() == 200);
             if ready {
-                return server;
+                return Some(server);
             }
             actix_web::rt::time::sleep(PAUSE).await;
         }
-        server.kill();
         panic!("beacon did not become ready; see {}", log.display());
     }
 

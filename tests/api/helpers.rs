@@ -264,3 +264,13 @@ pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Va
     assert!(body["title"].is_string() && body["detail"].is_string());
     body
 }
+
+/// The `pointer` of each entry in a validation problem's `errors`, in order.
+pub fn error_pointers(problem: &serde_json::Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|error| error["pointer"].as_str().unwrap().to_owned())
+        .collect()
+}

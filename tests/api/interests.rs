@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem, spawn_app};
+use crate::helpers::{TestApp, error_pointers, problem, spawn_app};
 
 async fn public_codes(app: &TestApp) -> Vec<String> {
     let body: Value = app.get("/v1/interests").await.json().await.unwrap();
@@ -116,13 +116,7 @@ async fn a_bad_code_label_or_position_is_a_422_naming_each_field() {
     .await;
 
     let body = problem(response, 422).await;
-    let pointers: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
-    assert_eq!(pointers, ["/code", "/label", "/position"]);
+    assert_eq!(error_pointers(&body), ["/code", "/label", "/position"]);
 }
 
 #[actix_web::test]

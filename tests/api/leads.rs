@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, error_pointers, problem, spawn_app, spawn_app_with};
 
 const PHONE: &str = "(415) 555-2671";
 const E164: &str = "+14155552671";
@@ -41,6 +41,28 @@ async fn post_with_key(app: &TestApp, key: &str, body: &Value) -> reqwest::Respo
 async fn accepted(response: reqwest::Response, status: u16) -> Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
     response.json().await.unwrap()
+}
+
+/// A rate window spanning the whole test: a minute boundary mid-test would reset the count.
+fn lasting_window(limit: u32) -> FixedWindow {
+    FixedWindow {
+        limit,
+        length: chrono::TimeDelta::days(36_500),
+    }
+}
+
+/// Ten minutes: a request arriving sooner after `form_rendered_at` = now is always "too fast",
+/// however loaded the machine running the tests.
+const SLOW_FILL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The names of an answer's fields, sorted (serde_json keeps them so).
+fn answer_fields(answer: &Value) -> Vec<&str> {
+    answer
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
 }
 
 /// An app without rate limits, for tests that send many enquiries.
@@ -113,15 +135,8 @@ async fn the_answer_echoes_nothing_the_person_sent() {
 
     let text = response.text().await.unwrap();
     let answer: Value = serde_json::from_str(&text).unwrap();
-    let mut keys: Vec<&str> = answer
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        answer_fields(&answer),
         ["contact_by", "duplicate", "id", "priority", "status"]
     );
     for sent in ["Jane", "555", "jane@", "Private", "ptsd"] {
@@ -347,13 +362,11 @@ async fn an_unknown_interest_is_a_field_error_at_its_place() {
     let response = post(&app, &body).await;
 
     let body = problem(response, 422).await;
-    let pointers: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
-    assert_eq!(pointers, ["/interests/2"], "format errors come first");
+    assert_eq!(
+        error_pointers(&body),
+        ["/interests/2"],
+        "format errors come first"
+    );
     let mut body = enquiry(PHONE);
     body["interests"] = json!(["ptsd", "gout"]);
     let unknown = problem(post(&app, &body).await, 422).await;
@@ -638,15 +651,8 @@ async fn a_filled_honeypot_is_answered_like_a_real_lead_but_quarantined() {
 
     let answer = accepted(post(&app, &body).await, 201).await;
 
-    let mut keys: Vec<&str> = answer
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        answer_fields(&answer),
         ["contact_by", "duplicate", "id", "priority", "status"]
     );
     assert_eq!(answer["status"], "new");
@@ -689,11 +695,11 @@ async fn the_honeypot_field_name_is_configurable() {
 
 #[actix_web::test]
 async fn a_form_sent_faster_than_a_person_can_fill_it_is_quarantined() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|settings| settings.leads.min_fill = SLOW_FILL).await;
     let mut hasty = enquiry(PHONE);
     hasty["form_rendered_at"] = json!(Utc::now().to_rfc3339());
     let mut patient = enquiry("(212) 555-0143");
-    patient["form_rendered_at"] = json!((Utc::now() - chrono::TimeDelta::minutes(2)).to_rfc3339());
+    patient["form_rendered_at"] = json!((Utc::now() - chrono::TimeDelta::hours(1)).to_rfc3339());
 
     let hasty = accepted(post(&app, &hasty).await, 201).await;
     let patient = accepted(post(&app, &patient).await, 201).await;
@@ -709,7 +715,7 @@ async fn a_form_sent_faster_than_a_person_can_fill_it_is_quarantined() {
 
 #[actix_web::test]
 async fn a_quick_form_reporting_a_crisis_is_never_quarantined_for_its_speed() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|settings| settings.leads.min_fill = SLOW_FILL).await;
     let mut body = enquiry(PHONE);
     body["interests"] = json!(["suicidal_ideation"]);
     body["form_rendered_at"] = json!(Utc::now().to_rfc3339());
@@ -738,21 +744,22 @@ async fn quarantined_spam_never_absorbs_a_real_enquiry() {
 
 #[actix_web::test]
 async fn too_many_enquiries_from_one_address_are_a_429_with_retry_after() {
-    let app = spawn_app_with(|settings| {
-        settings.leads.rate_per_ip = FixedWindow::per_minute(2);
-    })
-    .await;
+    let window = lasting_window(2);
+    let app = spawn_app_with(move |settings| settings.leads.rate_per_ip = window).await;
     post(&app, &enquiry("(415) 555-2671")).await;
     post(&app, &enquiry("(212) 555-0143")).await;
+    let before = Utc::now();
 
     let response = post(&app, &enquiry("(312) 555-0199")).await;
 
+    let after = Utc::now();
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=60).contains(&retry_after));
+    let until_window_ends = window.retry_after_secs(after)..=window.retry_after_secs(before);
+    assert!(until_window_ends.contains(&retry_after), "{retry_after}");
     let body = problem(response, 429).await;
     assert_eq!(body["type"], "/problems/rate-limited");
     assert_eq!(lead_count(&app), 2);
@@ -762,7 +769,7 @@ async fn too_many_enquiries_from_one_address_are_a_429_with_retry_after() {
 async fn too_many_enquiries_for_one_number_are_a_429_but_other_numbers_go_through() {
     let app = spawn_app_with(|settings| {
         settings.leads.rate_per_ip = FixedWindow::per_minute(0);
-        settings.leads.rate_per_phone = FixedWindow::per_hour(1);
+        settings.leads.rate_per_phone = lasting_window(1);
     })
     .await;
     post(&app, &enquiry(PHONE)).await;
@@ -777,10 +784,7 @@ async fn too_many_enquiries_for_one_number_are_a_429_but_other_numbers_go_throug
 
 #[actix_web::test]
 async fn idempotent_replays_do_not_count_against_the_rate_limit() {
-    let app = spawn_app_with(|settings| {
-        settings.leads.rate_per_ip = FixedWindow::per_minute(1);
-    })
-    .await;
+    let app = spawn_app_with(|settings| settings.leads.rate_per_ip = lasting_window(1)).await;
     post_with_key(&app, "key-1", &enquiry(PHONE)).await;
 
     let replay = post_with_key(&app, "key-1", &enquiry(PHONE)).await;
