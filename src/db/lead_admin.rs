@@ -164,6 +164,8 @@ pub struct LeadFilter {
     pub search_pattern: Option<String>,
     /// An E.164 number the search term reads as.
     pub search_phone: Option<String>,
+    /// A `LIKE` pattern of digits the E.164 number must hold (part of a number).
+    pub search_digits: Option<String>,
 }
 
 /// Where a page of the newest-first list ended.
@@ -210,10 +212,11 @@ fn matching(filter: &LeadFilter, now: DateTime<Utc>) -> leads::BoxedQuery<'stati
         let by_text = leads::name
             .ilike(pattern.clone())
             .or(leads::email.ilike(pattern.clone()));
-        query = match &filter.search_phone {
-            Some(e164) => query.filter(by_text.or(leads::phone_e164.eq(e164.clone()))),
-            None => query.filter(by_text),
-        };
+        // Absent parts compare with NULL, which matches nothing.
+        let by_number = leads::phone_e164
+            .eq(filter.search_phone.clone())
+            .or(leads::phone_e164.like(filter.search_digits.clone()));
+        query = query.filter(by_text.or(by_number));
     }
     query
 }

@@ -12,13 +12,19 @@ pub const SEARCH_MAX_CHARS: usize = 200;
 pub const ASSIGNEE_MAX_CHARS: usize = 100;
 pub const NOTE_MAX_CHARS: usize = 2_000;
 
-/// What `q` looks for: a case-insensitive substring of the name or email, or, when it reads as
-/// a phone number in any common format, that number.
+/// Digits a partial phone number needs before it is searched as one.
+pub const MIN_PHONE_DIGITS: usize = 4;
+
+/// What `q` looks for: a case-insensitive substring of the name or email; when it reads as a
+/// phone number in any common format, that number; and when it is written like (part of) a
+/// number, numbers holding its digits.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SearchTerm {
     /// An `ILIKE` pattern matching the term anywhere, its own `%`, `_` and `\` escaped.
     pub pattern: String,
     pub phone: Option<E164Phone>,
+    /// A `LIKE` pattern for E.164 numbers holding these digits, e.g. `%5550172%`.
+    pub digits: Option<String>,
 }
 
 // A search term is usually a name, a number or an address: never printed.
@@ -32,9 +38,15 @@ impl SearchTerm {
     pub fn parse(q: &str, region: country::Id) -> Result<SearchTerm, TextError> {
         let term = text::single_line(q, SEARCH_MAX_CHARS)?;
         let phone = E164Phone::parse(&term, region).ok();
+        let looks_like_a_number = term
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-' | '.' | '/'));
+        let digits: String = term.chars().filter(char::is_ascii_digit).collect();
         Ok(SearchTerm {
             pattern: format!("%{}%", escape_like(&term)),
             phone,
+            digits: (looks_like_a_number && digits.len() >= MIN_PHONE_DIGITS)
+                .then(|| format!("%{digits}%")),
         })
     }
 }
@@ -101,6 +113,19 @@ mod tests {
         ] {
             let term = SearchTerm::parse(q, country::US).unwrap();
             assert_eq!(term.phone.unwrap().as_str(), "+14155552671", "{q}");
+        }
+    }
+
+    #[test]
+    fn part_of_a_number_is_searched_by_its_digits() {
+        let term = SearchTerm::parse("555-0172", country::US).unwrap();
+        assert!(term.phone.is_none());
+        assert_eq!(term.digits.as_deref(), Some("%5550172%"));
+        let full = SearchTerm::parse("+1 (415) 555-0172", country::US).unwrap();
+        assert_eq!(full.digits.as_deref(), Some("%14155550172%"));
+        for not_a_number in ["017", "Jane 5550172", "R2D2 unit 4444"] {
+            let term = SearchTerm::parse(not_a_number, country::US).unwrap();
+            assert_eq!(term.digits, None, "{not_a_number}");
         }
     }
 

@@ -437,7 +437,8 @@ pub struct FilterParams {
     #[param(example = "google")]
     source: Option<String>,
     /// A name or email (any part of it, ignoring case), or a phone number in any common
-    /// format; 1–200 characters. Never logged or stored in the audit.
+    /// format, whole or in part (at least 4 digits); 1–200 characters. Never logged or stored
+    /// in the audit.
     #[param(example = "(415) 555-2671")]
     q: Option<String>,
     /// Include quarantined spam (default `false`; `status=spam` shows it too).

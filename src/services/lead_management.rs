@@ -64,6 +64,7 @@ impl LeadQuery {
                 .as_ref()
                 .and_then(|term| term.phone.as_ref())
                 .map(|phone| phone.as_str().to_owned()),
+            search_digits: self.search.as_ref().and_then(|term| term.digits.clone()),
         }
     }
 

@@ -182,6 +182,9 @@ async fn each_filter_narrows_the_list_to_the_matching_leads() {
         ("q=%2B1%20212%20555%200142", vec![grace]),
         ("q=212.555.0142", vec![grace]),
         ("q=2125550142", vec![grace]),
+        ("q=555-0142", vec![grace]),
+        ("q=0199", vec![alan]),
+        ("q=5550", vec![grace, ada, alan]),
         ("q=nobody", vec![]),
     ];
     let after = (now - Duration::days(3)).to_rfc3339().replace('+', "%2B");
