@@ -14,7 +14,8 @@ ALTER TABLE leads
     ADD COLUMN version integer NOT NULL DEFAULT 1,
     -- First-touch attribution: the utm_source of the lead's first submission that had one.
     ADD COLUMN source text,
-    -- When staff first moved the lead to `contacted`, and whether that was by `contact_by`.
+    -- When staff first moved the lead out of `new` (to `contacted` or `do_not_contact`, not
+    -- to spam), and whether that was by `contact_by`: the statistics' on time and late.
     ADD COLUMN first_contacted_at timestamptz,
     ADD COLUMN contacted_on_time boolean,
     -- Erasure leaves an anonymous tombstone: id, status (the outcome), source, the day (all

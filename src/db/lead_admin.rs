@@ -536,7 +536,7 @@ pub fn count_by_day(
     .get_results(conn)
 }
 
-/// Non-spam leads: how many, how many erased, and how their first call went against
+/// Non-spam leads: how many, how many erased, and how soon staff first acted on them against
 /// `contact_by`.
 pub fn totals(
     conn: &mut PgConnection,

@@ -1,5 +1,7 @@
-//! What a staff change to a lead amounts to: the new values, whether it is the lead's first
-//! call (and whether that call was on time), and the activity entries that record it.
+//! What a staff change to a lead amounts to: the new values, whether it is the first time
+//! staff act on the lead (and whether they did by `contact_by`), and the activity entries that
+//! record it. Staff first act when they move a lead out of `new` to anything but `spam`: from
+//! `new` that is `contacted`, or `do_not_contact` when the person asks for no call.
 
 use chrono::{DateTime, Utc};
 
@@ -12,7 +14,7 @@ pub struct Current<'a> {
     pub status: LeadStatus,
     pub assignee: Option<&'a str>,
     pub contact_by: DateTime<Utc>,
-    /// Staff have moved it to `contacted` before.
+    /// Staff have moved it out of `new` (not to spam) before.
     pub contacted_before: bool,
     /// The number opted out of contact.
     pub suppressed: bool,
@@ -47,7 +49,7 @@ pub struct Plan {
     pub status: Option<LeadStatus>,
     /// `Some(None)` unassigns.
     pub assignee: Option<Option<String>>,
-    /// Set on the first move to `contacted`: whether it came by `contact_by`.
+    /// Set when staff first act on the lead: whether they did by `contact_by`.
     pub first_contact_on_time: Option<bool>,
     pub events: Vec<Event>,
 }
@@ -74,7 +76,8 @@ pub fn plan(current: Current<'_>, patch: Patch, now: DateTime<Utc>) -> Result<Pl
                 return Err(PlanError::OptedOut);
             }
             plan.status = Some(to);
-            if to == LeadStatus::Contacted && !current.contacted_before {
+            let first_action = current.status == LeadStatus::New && to != LeadStatus::Spam;
+            if first_action && !current.contacted_before {
                 plan.first_contact_on_time = Some(now <= current.contact_by);
             }
             plan.events.push(Event::StatusChanged {
@@ -144,13 +147,37 @@ mod tests {
     }
 
     #[test]
-    fn a_second_move_to_contacted_does_not_count_as_a_first_call() {
+    fn a_lead_handled_before_does_not_count_again_and_spam_is_not_handling() {
         let again = Current {
             contacted_before: true,
             ..current(Spam)
         };
-        let plan = plan(again, to(New), at(11)).unwrap();
-        assert_eq!(plan.first_contact_on_time, None);
+        assert_eq!(
+            plan(again, to(New), at(11)).unwrap().first_contact_on_time,
+            None
+        );
+        let handled = Current {
+            contacted_before: true,
+            ..current(New)
+        };
+        assert_eq!(
+            plan(handled, to(Contacted), at(11))
+                .unwrap()
+                .first_contact_on_time,
+            None
+        );
+        assert_eq!(
+            plan(current(New), to(Spam), at(11))
+                .unwrap()
+                .first_contact_on_time,
+            None
+        );
+    }
+
+    #[test]
+    fn saying_do_not_contact_from_new_is_the_first_handling_too() {
+        let plan = plan(current(New), to(DoNotContact), at(13)).unwrap();
+        assert_eq!(plan.first_contact_on_time, Some(false));
     }
 
     #[test]

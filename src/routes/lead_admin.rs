@@ -527,13 +527,14 @@ pub struct CountByDay {
     count: i64,
 }
 
-/// How the first call went against `contact_by`.
+/// How soon staff first acted on leads, against `contact_by`. Staff act when they move a lead
+/// out of `new` (to `contacted`, or `do_not_contact`), not to spam.
 #[derive(Serialize, ToSchema)]
 pub struct ContactTimeliness {
-    /// First moved to `contacted` by `contact_by`.
+    /// First moved out of `new` by `contact_by`.
     #[schema(example = 40)]
     on_time: i64,
-    /// First moved to `contacted` after `contact_by`.
+    /// First moved out of `new` after `contact_by`.
     #[schema(example = 3)]
     late: i64,
     /// Still `new`, `contact_by` passed.
@@ -820,8 +821,8 @@ pub async fn get_lead(
 /// with the key's name. A move the pipeline does not allow is a 409 listing the allowed
 /// ones; so is any move but `do_not_contact` or `spam` for a number that opted out. Send
 /// the `ETag` of your last read as `If-Match` to avoid overwriting a change made since: a
-/// stale one is a 412. The first move to `contacted` is counted on time or late against
-/// `contact_by` in the statistics.
+/// stale one is a 412. The first move out of `new` (not to spam) is counted on time or late
+/// against `contact_by` in the statistics.
 #[utoipa::path(
     tag = "leads",
     params(
@@ -1132,9 +1133,9 @@ pub async fn export_leads(
 /// The numbers a clinic manager asks for, over the leads created on the clinic-local days
 /// `from` to `to` (both optional, inclusive, in the clinic's time zone): counts by status
 /// (spam included), and, spam excluded, by interest, by first-touch source and by day, and
-/// how many were first contacted on time or late against `contact_by` (plus those still
-/// waiting, overdue or not). Erased leads still count by status, source and day. No
-/// personal data is returned, so this is not audited.
+/// how many staff first acted on (moved out of `new`, not to spam) on time or late against
+/// `contact_by`, plus those still `new`, overdue or not. Erased leads still count by status,
+/// source, day and timeliness. No personal data is returned, so this is not audited.
 #[utoipa::path(
     tag = "leads",
     params(StatsParams),
