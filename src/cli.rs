@@ -1,4 +1,5 @@
-//! The `beacon` command line: serve (the default), migrate, manage keys, print the spec.
+//! The `beacon` command line: serve (the default), migrate, manage keys, purge old leads, print
+//! the spec.
 //! Results go to stdout (a new key alone on the last line, for scripts); logs go to stderr.
 #![allow(clippy::print_stdout)]
 
@@ -33,6 +34,11 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Work on leads from the command line.
+    Leads {
+        #[command(subcommand)]
+        command: LeadsCommand,
+    },
     /// Print the OpenAPI document on stdout (needs no database).
     Openapi,
     /// Load sample content; running it again adds nothing twice.
@@ -58,6 +64,17 @@ pub enum KeysCommand {
     List,
     /// Revoke the key with this prefix (e.g. bcn_3f9a1c2b7d4e).
     Revoke { prefix: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LeadsCommand {
+    /// Erase every lead whose latest enquiry is older than DAYS, as `DELETE /v1/leads/{id}`
+    /// would: an anonymous tombstone stays, the erasure is audited.
+    Purge {
+        /// Age in days of the latest enquiry, 1 or more.
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        older_than: u32,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +121,10 @@ pub async fn run(command: Command, settings: Settings) -> Result<(), CliError> {
         Command::Openapi => print_openapi(),
         Command::Migrate => with_database(settings, |_| Ok(())),
         Command::Keys { command } => with_database(settings, |conn| keys(conn, command)),
+        Command::Leads { command } => {
+            let leads = settings.leads.clone();
+            with_database(settings, |conn| leads_command(conn, &leads, command))
+        }
         Command::Seed { demo: false } => Err(CliError::Usage("nothing to seed: pass --demo")),
         Command::Seed { demo: true } => with_database(settings, seed_demo),
     }
@@ -132,6 +153,28 @@ fn seed_demo(conn: &mut PgConnection) -> Result<(), CliError> {
         "Seeded {} demo articles ({} already present).",
         seeded.created, seeded.already_present
     );
+    Ok(())
+}
+
+fn leads_command(
+    conn: &mut PgConnection,
+    settings: &crate::config::LeadSettings,
+    command: LeadsCommand,
+) -> Result<(), CliError> {
+    match command {
+        LeadsCommand::Purge { older_than } => {
+            let erased = crate::services::erasure::purge(
+                conn,
+                settings,
+                chrono::TimeDelta::days(older_than.into()),
+                &crate::services::audit::Actor::system("beacon leads purge"),
+                chrono::Utc::now(),
+            )?;
+            println!(
+                "Erased {erased} lead(s) whose latest enquiry is older than {older_than} days."
+            );
+        }
+    }
     Ok(())
 }
 

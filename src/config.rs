@@ -20,6 +20,7 @@ use crate::domain::crisis::CrisisResources;
 use crate::domain::lead::FORM_FIELDS;
 use crate::domain::phone;
 use crate::domain::rate_limit::FixedWindow;
+use crate::domain::suppression::SuppressionKey;
 
 /// Everything Beacon can be configured with.
 #[derive(Clone)]
@@ -318,6 +319,16 @@ pub struct LeadSettings {
     pub trusted_proxies: TrustedProxies,
     /// `BEACON_CRISIS_RESOURCES`: JSON shown to people who report suicidal thoughts.
     pub crisis_resources: CrisisResources,
+    /// `BEACON_SUPPRESSION_SECRET`: keys the HMAC of opted-out numbers. When unset, a random
+    /// key is created once in the database and shared by every replica (filled in at start-up).
+    pub suppression_key: Option<SuppressionKey>,
+    /// `BEACON_OPT_OUT_RATE_PER_IP`: opt-out requests per client network per minute.
+    pub opt_out_rate_per_ip: FixedWindow,
+    /// `BEACON_LEAD_RETENTION_DAYS`: when set, a background task erases leads whose latest
+    /// enquiry is older than this. Unset: leads are kept until erased.
+    pub retention: Option<TimeDelta>,
+    /// How often the retention task runs (every hour; tests shorten it).
+    pub retention_interval: Duration,
 }
 
 impl LeadSettings {
@@ -340,6 +351,16 @@ impl LeadSettings {
             )?),
             trusted_proxies: env.trusted_proxies("BEACON_TRUSTED_PROXIES")?,
             crisis_resources: env.crisis_resources("BEACON_CRISIS_RESOURCES")?,
+            suppression_key: env.suppression_key("BEACON_SUPPRESSION_SECRET")?,
+            opt_out_rate_per_ip: FixedWindow::per_minute(env.bounded(
+                "BEACON_OPT_OUT_RATE_PER_IP",
+                5,
+                0..=1_000_000,
+            )?),
+            retention: env
+                .optional_bounded("BEACON_LEAD_RETENTION_DAYS", 1..=36_500)?
+                .map(TimeDelta::days),
+            retention_interval: Duration::from_secs(3_600),
         })
     }
 }
@@ -391,6 +412,34 @@ impl Env<'_> {
             ));
         }
         Ok(field.to_owned())
+    }
+
+    fn suppression_key(&self, name: &'static str) -> Result<Option<SuppressionKey>, ConfigError> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        // The value is a secret: the error never repeats it.
+        SuppressionKey::new(value.trim().as_bytes().to_vec())
+            .map(Some)
+            .ok_or_else(|| {
+                self.error(
+                    name,
+                    "<redacted>",
+                    "at least 32 characters of random text, e.g. from `openssl rand -base64 48`",
+                )
+            })
+    }
+
+    /// A whole number within `range`, or `None` when unset.
+    fn optional_bounded(
+        &self,
+        name: &'static str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Result<Option<i64>, ConfigError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(_) => self.bounded(name, *range.start(), range).map(Some),
+        }
     }
 
     fn trusted_proxies(&self, name: &'static str) -> Result<TrustedProxies, ConfigError> {
@@ -558,6 +607,39 @@ mod tests {
         assert_eq!(leads.rate_per_phone, FixedWindow::per_hour(5));
         assert_eq!(leads.trusted_proxies, TrustedProxies::default());
         assert_eq!(leads.crisis_resources, CrisisResources::us_default());
+    }
+
+    #[test]
+    fn privacy_settings_default_to_a_stored_key_no_retention_and_a_limited_opt_out() {
+        let leads = settings(&[]).unwrap().leads;
+        assert!(leads.suppression_key.is_none());
+        assert!(leads.retention.is_none());
+        assert_eq!(leads.opt_out_rate_per_ip, FixedWindow::per_minute(5));
+        assert_eq!(leads.retention_interval, Duration::from_secs(3_600));
+
+        let leads = settings(&[
+            ("BEACON_LEAD_RETENTION_DAYS", "730"),
+            ("BEACON_OPT_OUT_RATE_PER_IP", "0"),
+        ])
+        .unwrap()
+        .leads;
+        assert_eq!(leads.retention, Some(TimeDelta::days(730)));
+        assert!(leads.opt_out_rate_per_ip.is_off());
+        for bad in ["0", "-1", "36501", "forever"] {
+            let error = settings(&[("BEACON_LEAD_RETENTION_DAYS", bad)]).unwrap_err();
+            assert_eq!(error.variable, "BEACON_LEAD_RETENTION_DAYS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_suppression_secret_must_be_long_and_is_never_shown() {
+        let secret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t";
+        let settings_ = settings(&[("BEACON_SUPPRESSION_SECRET", secret)]).unwrap();
+        assert!(settings_.leads.suppression_key.is_some());
+        assert!(!format!("{settings_:?}").contains("s3cr3t"));
+        let error = settings(&[("BEACON_SUPPRESSION_SECRET", "short-secret")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_SUPPRESSION_SECRET");
+        assert!(!error.to_string().contains("short-secret"));
     }
 
     #[test]

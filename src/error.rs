@@ -24,6 +24,9 @@ pub enum Error {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// The resource existed and was removed for good (an erased lead, say).
+    #[error("gone: {0}")]
+    Gone(String),
     #[error("method not allowed")]
     MethodNotAllowed(Vec<Method>),
     #[error("conflict: {0}")]
@@ -104,6 +107,7 @@ impl Error {
             Self::Unauthorized(_) => ("unauthorized", "A valid API key is required"),
             Self::Forbidden(_) => ("forbidden", "This API key lacks the required scope"),
             Self::NotFound => ("not-found", "Nothing was found at this address"),
+            Self::Gone(_) => ("gone", "This resource was removed for good"),
             Self::MethodNotAllowed(_) => ("method-not-allowed", "This method is not allowed here"),
             Self::Conflict(_) => ("conflict", "The request conflicts with the current state"),
             Self::PreconditionFailed(_) => (
@@ -135,6 +139,7 @@ impl Error {
                 n => format!("{n} fields are invalid"),
             },
             Self::BadRequest(detail)
+            | Self::Gone(detail)
             | Self::Conflict(detail)
             | Self::PreconditionFailed(detail)
             | Self::UnsupportedMediaType(detail) => detail.clone(),
@@ -209,6 +214,7 @@ impl ResponseError for Error {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Gone(_) => StatusCode::GONE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,

@@ -2,7 +2,8 @@
 //!
 //! Layers, each depending only on those after it: `routes` (HTTP: parse, call, shape) →
 //! `services` (use cases; each owns its transaction) → `domain` (pure rules, no actix, no diesel)
-//! and `db` (pool, queries, schema). `startup` wires them into one `Application`.
+//! and `db` (pool, queries, schema). `workers` are background loops calling services. `startup`
+//! wires them into one `Application`.
 
 pub mod auth;
 pub mod cli;
@@ -16,3 +17,4 @@ pub mod routes;
 pub mod services;
 pub mod startup;
 pub mod telemetry;
+pub mod workers;

@@ -29,9 +29,14 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
             writing, publishing and previewing them (scope `content:write`)"),
         (name = "tags", description = "Tags with their article counts; renamed and deleted with \
             scope `content:write`"),
-        (name = "leads", description = "Enquiries from web forms: public intake"),
+        (name = "leads", description = "Enquiries from web forms: public intake and opt-out; \
+            the queue, its statistics and CSV export (scope `leads:read`, every read of personal \
+            data audited); changes along the pipeline (scope `leads:write`); erasure (scope \
+            `admin`)"),
         (name = "interests", description = "The conditions lead forms ask about: public to read, \
             managed with scope `admin`"),
+        (name = "audit", description = "Who read, exported or erased personal data (scope \
+            `admin`)"),
     ),
 )]
 struct BaseDocument;

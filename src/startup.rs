@@ -89,6 +89,27 @@ pub struct Application {
     port: u16,
     server: Server,
     database: Database,
+    workers: Workers,
+}
+
+/// Background loops, started with the server and stopped with it.
+struct Workers {
+    pool: Pool,
+    settings: Settings,
+}
+
+impl Workers {
+    fn start(self) -> Vec<actix_web::rt::task::JoinHandle<()>> {
+        let mut tasks = Vec::new();
+        if let Some(older_than) = self.settings.leads.retention {
+            tasks.push(actix_web::rt::spawn(crate::workers::retention::run(
+                self.pool,
+                self.settings.leads,
+                older_than,
+            )));
+        }
+        tasks
+    }
 }
 
 impl Application {
@@ -120,6 +141,16 @@ impl Application {
                 })?;
             settings.content.preview_key = Some(key);
         }
+        if settings.leads.suppression_key.is_none() {
+            // Every replica must hash numbers alike, so the key lives in the database too.
+            let key = db::run(&pool, crate::services::opt_out::stored_key)
+                .await
+                .map_err(|error| StartupError::Migration {
+                    target: database.describe(),
+                    cause: error.to_string(),
+                })?;
+            settings.leads.suppression_key = Some(key);
+        }
 
         let listener = TcpListener::bind(settings.addr).map_err(|cause| StartupError::Listen {
             addr: settings.addr.to_string(),
@@ -132,6 +163,10 @@ impl Application {
                 cause,
             })?
             .port();
+        let workers = Workers {
+            pool: pool.clone(),
+            settings: settings.clone(),
+        };
         let server = server(listener, settings, pool).map_err(|cause| StartupError::Listen {
             addr: format!("port {port}"),
             cause,
@@ -140,6 +175,7 @@ impl Application {
             port,
             server,
             database,
+            workers,
         })
     }
 
@@ -149,7 +185,11 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, letting in-flight requests finish, then releases the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let background = self.workers.start();
         let result = self.server.await;
+        for task in background {
+            task.abort();
+        }
         let database = self.database;
         let _ = web::block(move || database.release()).await;
         result

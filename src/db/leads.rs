@@ -13,7 +13,8 @@ use super::schema::{consent_records, lead_submissions, leads};
 pub struct LeadForMerge {
     pub id: Uuid,
     pub status: String,
-    pub priority: String,
+    /// Null only on an erased lead's tombstone, which never matches a number.
+    pub priority: Option<String>,
     pub contact_by: DateTime<Utc>,
     pub marketing_consent: Option<bool>,
     pub email: Option<String>,

@@ -2,13 +2,16 @@
 
 pub mod api_keys;
 pub mod articles;
+pub mod audit;
 pub mod idempotency;
 pub mod interests;
+pub mod lead_admin;
 pub mod leads;
 pub mod local;
 pub mod rate_limits;
 pub mod schema;
 pub mod secrets;
+pub mod suppression;
 pub mod tags;
 
 use diesel::connection::SimpleConnection;

@@ -7,6 +7,20 @@ pub mod sql_types {
 }
 
 diesel::table! {
+    access_audit (id) {
+        id -> Uuid,
+        at -> Timestamptz,
+        key_id -> Nullable<Uuid>,
+        key_name -> Text,
+        action -> Text,
+        lead_id -> Nullable<Uuid>,
+        lead_ids -> Nullable<Array<Nullable<Uuid>>>,
+        filter -> Nullable<Jsonb>,
+        row_count -> Int4,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Uuid,
         name -> Text,
@@ -77,7 +91,7 @@ diesel::table! {
     consent_records (id) {
         id -> Uuid,
         lead_id -> Uuid,
-        submission_id -> Uuid,
+        submission_id -> Nullable<Uuid>,
         agreed -> Bool,
         wording -> Text,
         wording_sha256 -> Bytea,
@@ -86,6 +100,7 @@ diesel::table! {
         ip -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         page_url -> Nullable<Text>,
+        kind -> Text,
     }
 }
 
@@ -121,6 +136,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    lead_activity (id) {
+        id -> Uuid,
+        lead_id -> Uuid,
+        at -> Timestamptz,
+        actor -> Text,
+        actor_key_id -> Nullable<Uuid>,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        assignee -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     lead_submissions (id) {
         id -> Uuid,
         lead_id -> Uuid,
@@ -151,7 +181,7 @@ diesel::table! {
     leads (id) {
         id -> Uuid,
         status -> Text,
-        priority -> Text,
+        priority -> Nullable<Text>,
         contact_by -> Timestamptz,
         marketing_consent -> Nullable<Bool>,
         submission_count -> Int4,
@@ -164,6 +194,15 @@ diesel::table! {
         phone_e164 -> Nullable<Text>,
         email -> Nullable<Text>,
         interests -> Nullable<Array<Nullable<Text>>>,
+        assignee -> Nullable<Text>,
+        version -> Int4,
+        source -> Nullable<Text>,
+        first_contacted_at -> Nullable<Timestamptz>,
+        contacted_on_time -> Nullable<Bool>,
+        interest_count -> Nullable<Int4>,
+        erased_at -> Nullable<Timestamptz>,
+        erased_by -> Nullable<Text>,
+        erased_by_key_id -> Nullable<Uuid>,
     }
 }
 
@@ -173,6 +212,13 @@ diesel::table! {
         subject -> Bytea,
         window_start -> Timestamptz,
         count -> Int4,
+    }
+}
+
+diesel::table! {
+    suppressed_numbers (phone_hmac) {
+        phone_hmac -> Bytea,
+        created_at -> Timestamptz,
     }
 }
 
@@ -192,9 +238,11 @@ diesel::joinable!(article_tags -> articles (article_id));
 diesel::joinable!(article_tags -> tags (tag_id));
 diesel::joinable!(consent_records -> lead_submissions (submission_id));
 diesel::joinable!(consent_records -> leads (lead_id));
+diesel::joinable!(lead_activity -> leads (lead_id));
 diesel::joinable!(lead_submissions -> leads (lead_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    access_audit,
     api_keys,
     article_slug_history,
     article_tags,
@@ -203,8 +251,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     instance_secrets,
     interests,
+    lead_activity,
     lead_submissions,
     leads,
     rate_limit_windows,
+    suppressed_numbers,
     tags,
 );

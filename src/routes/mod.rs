@@ -2,6 +2,7 @@
 //! call a service inside `db::run`, and shape the answer; nothing else.
 
 pub mod articles;
+pub mod audit;
 pub mod caching;
 pub mod examples;
 pub mod extract;
@@ -9,6 +10,7 @@ pub mod fallback;
 pub mod health;
 pub mod interests;
 pub mod keys;
+pub mod lead_admin;
 pub mod leads;
 pub mod tags;
 
@@ -25,6 +27,8 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(articles::configure)
                 .configure(tags::configure)
                 .configure(interests::configure)
-                .configure(leads::configure),
+                .configure(leads::configure)
+                .configure(lead_admin::configure)
+                .configure(audit::configure),
         );
 }

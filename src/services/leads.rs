@@ -25,6 +25,7 @@ use crate::domain::lead::{self, Priority, SpamReason};
 use crate::domain::phone::E164Phone;
 use crate::domain::rate_limit::FixedWindow;
 use crate::error::{Error, FieldError};
+use crate::services::opt_out;
 
 /// The idempotency scope of lead intake.
 pub const IDEMPOTENCY_SCOPE: &str = "POST /v1/leads";
@@ -34,8 +35,9 @@ pub const IDEMPOTENCY_TTL: TimeDelta = TimeDelta::hours(24);
 
 const PRUNE_BATCH: i64 = 100;
 const IP_BUCKET: &str = "lead_ip";
-const PHONE_BUCKET: &str = "lead_phone";
-const PHONE_LOCK: &str = "lead_phone";
+pub(crate) const PHONE_BUCKET: &str = "lead_phone";
+/// Held by whatever decides what becomes of a number's leads (intake, opt-out).
+pub(crate) const PHONE_LOCK: &str = "lead_phone";
 const IDEMPOTENCY_LOCK: &str = "idempotency";
 
 /// A validated enquiry. Its `Debug` shows nothing personal.
@@ -266,7 +268,7 @@ fn count_request(
     )
 }
 
-fn hit(
+pub(crate) fn hit(
     conn: &mut PgConnection,
     window: &FixedWindow,
     bucket: &str,
@@ -276,12 +278,7 @@ fn hit(
     if window.is_off() {
         return Ok(());
     }
-    // Hashed so the table never holds an address or a number in the clear.
-    let subject = Sha256::new()
-        .chain_update(bucket.as_bytes())
-        .chain_update([0])
-        .chain_update(subject.as_bytes())
-        .finalize();
+    let subject = rate_subject(bucket, subject);
     let count = rate_limits::hit(conn, bucket, &subject, window.start(now))?;
     if window.exceeded_by(count.into()) {
         return Err(Error::TooManyRequests {
@@ -289,6 +286,16 @@ fn hit(
         });
     }
     Ok(())
+}
+
+/// Hashed so the table never holds an address or a number in the clear.
+pub(crate) fn rate_subject(bucket: &str, subject: &str) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(bucket.as_bytes())
+        .chain_update([0])
+        .chain_update(subject.as_bytes())
+        .finalize()
+        .into()
 }
 
 /// Every code must name an interest, active or not (pages cached before a deactivation keep
@@ -342,6 +349,9 @@ fn record(
         Some(existing) => merge_into(conn, existing, &lead, &interests, deadline, received)?,
         None => create(conn, &lead, &interests, spam, deadline, received)?,
     };
+    if spam.is_none() {
+        opt_out::on_intake(conn, settings, &lead.phone, receipt.lead_id, received)?;
+    }
     let submission_id = insert_submission(conn, &receipt, &lead, &interests, spam, received)?;
     if let Some(consent) = &lead.consent {
         insert_consent(
@@ -408,7 +418,10 @@ fn merge_into(
 ) -> Result<Receipt, Error> {
     let stored: Vec<String> = existing.interests.into_iter().flatten().flatten().collect();
     let merged = lead::merge_interests(&stored, interests);
-    let priority = Priority::parse(&existing.priority)
+    let priority = existing
+        .priority
+        .as_deref()
+        .and_then(Priority::parse)
         .unwrap_or(Priority::Normal)
         .raised_to(Priority::for_interests(interests));
     let contact_by = lead::merged_contact_by(existing.contact_by, deadline, received);

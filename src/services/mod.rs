@@ -2,7 +2,11 @@
 
 pub mod api_keys;
 pub mod articles;
+pub mod audit;
+pub mod erasure;
 pub mod interests;
+pub mod lead_management;
 pub mod leads;
+pub mod opt_out;
 pub mod seed;
 pub mod tags;

@@ -93,7 +93,11 @@ fn lead_row(app: &TestApp, id: &str) -> (String, String, Vec<String>) {
     let id: uuid::Uuid = id.parse().unwrap();
     let (status, priority, interests) = leads::table
         .find(id)
-        .select((leads::status, leads::priority, leads::interests))
+        .select((
+            leads::status,
+            leads::priority.assume_not_null(),
+            leads::interests,
+        ))
         .first::<(String, String, Option<Vec<Option<String>>>)>(&mut app.connection())
         .unwrap();
     let interests = interests

@@ -3,6 +3,7 @@
 //! application and its own database.
 
 mod articles;
+mod audit;
 mod cli;
 mod docs;
 mod durability;
@@ -11,6 +12,8 @@ mod health;
 mod helpers;
 mod interests;
 mod keys;
+mod lead_admin;
+mod lead_privacy;
 mod leads;
 mod seed;
 mod tags;

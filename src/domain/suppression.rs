@@ -1,0 +1,82 @@
+//! The opt-out suppression list's key: numbers are kept as HMAC-SHA256 of their E.164 form, so
+//! the list can say "this number opted out" without holding any number.
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::domain::phone::E164Phone;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Keys shorter than this are refused.
+pub const MIN_KEY_BYTES: usize = 32;
+
+/// The per-installation key. Never printed. Changing it forgets every opt-out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SuppressionKey(Vec<u8>);
+
+impl std::fmt::Debug for SuppressionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SuppressionKey(<redacted>)")
+    }
+}
+
+impl SuppressionKey {
+    /// `None` when the key is too short to be safe.
+    pub fn new(bytes: Vec<u8>) -> Option<SuppressionKey> {
+        (bytes.len() >= MIN_KEY_BYTES).then_some(SuppressionKey(bytes))
+    }
+
+    /// What the suppression list stores for `phone`.
+    pub fn tag(&self, phone: &E164Phone) -> [u8; 32] {
+        // HMAC takes keys of any length, so this cannot fail.
+        let Ok(mut mac) = <HmacSha256 as KeyInit>::new_from_slice(&self.0) else {
+            return [0; 32];
+        };
+        mac.update(phone.as_str().as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use phonenumber::country;
+
+    fn phone(input: &str) -> E164Phone {
+        E164Phone::parse(input, country::US).unwrap()
+    }
+
+    #[test]
+    fn every_format_of_a_number_gets_the_same_tag_and_other_numbers_another() {
+        let key = SuppressionKey::new(vec![7; 32]).unwrap();
+        assert_eq!(
+            key.tag(&phone("(415) 555-2671")),
+            key.tag(&phone("+1 415 555 2671"))
+        );
+        assert_ne!(
+            key.tag(&phone("(415) 555-2671")),
+            key.tag(&phone("(212) 555-0143"))
+        );
+    }
+
+    #[test]
+    fn the_tag_is_hmac_sha256_of_the_e164_number() {
+        let key = SuppressionKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
+        let mut mac =
+            <HmacSha256 as KeyInit>::new_from_slice(b"0123456789abcdef0123456789abcdef").unwrap();
+        mac.update(b"+14155552671");
+        let expected: [u8; 32] = mac.finalize().into_bytes().into();
+        assert_eq!(key.tag(&phone("415-555-2671")), expected);
+    }
+
+    #[test]
+    fn another_key_gives_another_tag_and_short_keys_are_refused() {
+        let a = SuppressionKey::new(vec![1; 32]).unwrap();
+        let b = SuppressionKey::new(vec![2; 32]).unwrap();
+        assert_ne!(a.tag(&phone("4155552671")), b.tag(&phone("4155552671")));
+        assert!(SuppressionKey::new(vec![1; 31]).is_none());
+        assert_eq!(format!("{a:?}"), "SuppressionKey(<redacted>)");
+    }
+}

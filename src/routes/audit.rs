@@ -1,0 +1,183 @@
+//! `GET /v1/audit` (scope `admin`): who read personal data, exported or erased it.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::{Caller, Scope};
+use crate::db::{self, audit::AuditFilter, audit::EntryRow};
+use crate::error::Error;
+use crate::routes::caching;
+use crate::routes::lead_admin::{decode_cursor, encode_cursor};
+use crate::services::audit::{self as service, Action};
+use crate::startup::AppState;
+
+pub fn configure(config: &mut ServiceConfig) {
+    config.service(list_audit);
+}
+
+/// One access to personal data.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntry {
+    id: Uuid,
+    #[schema(example = "2026-03-10T15:20:00Z")]
+    at: DateTime<Utc>,
+    /// The key used; null for Beacon's own work (retention, `beacon leads purge`).
+    key_id: Option<Uuid>,
+    /// The key's name, or `retention` / `beacon leads purge`.
+    #[schema(example = "Front desk CRM")]
+    key_name: String,
+    /// `lead.read`, `lead.list`, `lead.export` or `lead.erase`.
+    #[schema(example = "lead.read")]
+    action: String,
+    /// The lead read or erased.
+    lead_id: Option<Uuid>,
+    /// The leads a list page showed.
+    #[schema(example = json!(null))]
+    lead_ids: Option<Vec<Uuid>>,
+    /// The filters of a list or export; a search term shows as `[redacted]`.
+    #[schema(value_type = Option<Object>, example = json!(null))]
+    filter: Option<serde_json::Value>,
+    /// How many leads were shown, exported or erased.
+    #[schema(example = 1)]
+    row_count: i32,
+}
+
+impl From<EntryRow> for AuditEntry {
+    fn from(row: EntryRow) -> Self {
+        AuditEntry {
+            id: row.id,
+            at: row.at,
+            key_id: row.key_id,
+            key_name: row.key_name,
+            action: row.action,
+            lead_id: row.lead_id,
+            lead_ids: row.lead_ids.map(|ids| ids.into_iter().flatten().collect()),
+            filter: row.filter,
+            row_count: row.row_count,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditList {
+    /// Newest first.
+    items: Vec<AuditEntry>,
+    /// Pass it as `cursor` for the next page; null on the last page.
+    #[schema(example = json!(null))]
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// `lead.read`, `lead.list`, `lead.export` or `lead.erase`.
+    #[param(example = "lead.export")]
+    action: Option<String>,
+    /// Entries about this lead: reads, erasure, and list pages that showed it.
+    #[param(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81")]
+    lead_id: Option<Uuid>,
+    /// Entries made with this key.
+    #[param(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70")]
+    key_id: Option<Uuid>,
+    /// At or after this time (RFC 3339).
+    #[param(example = "2026-03-01T00:00:00Z")]
+    after: Option<DateTime<Utc>>,
+    /// Before this time (RFC 3339).
+    #[param(example = "2026-04-01T00:00:00Z")]
+    before: Option<DateTime<Utc>>,
+    /// `next_cursor` of the previous page, with the same filters.
+    #[param(example = "cDE6MTc2NDQxNzYwMDAwMDAwMDowMTkzYTRmMTdjMWU3YjUyOWEwZTNmMmQ1YzZiN2E4MQ")]
+    cursor: Option<String>,
+    /// Page size, 1–100 (default 20).
+    #[param(example = 20, minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+}
+
+/// List access audit entries
+///
+/// Every read of a lead's personal data (one lead, a page of the list, an export) and every
+/// erasure, newest first: which key, what, which lead or filter, how many leads, when. The
+/// entries themselves hold no personal data: search terms are never stored. Keyset-paginated
+/// like the other lists (`next_cursor`, `Link` header); a bad `cursor`, `limit` (1–100) or
+/// `action` is a 400.
+#[utoipa::path(
+    tag = "audit",
+    params(AuditParams),
+    responses(
+        (status = 200, description = "A page of audit entries", body = AuditList,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page")),
+            example = json!({
+                "items": [
+                    {"id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a95", "at": "2026-03-10T16:00:00Z",
+                     "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70", "key_name": "Front desk CRM",
+                     "action": "lead.export", "lead_id": null, "lead_ids": null,
+                     "filter": {"status": ["new"], "q": "[redacted]"}, "row_count": 12},
+                    {"id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a94", "at": "2026-03-10T15:19:00Z",
+                     "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70", "key_name": "Front desk CRM",
+                     "action": "lead.read", "lead_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81",
+                     "lead_ids": null, "filter": null, "row_count": 1}
+                ],
+                "next_cursor": null
+            })),
+    ),
+    security(("api_key" = ["admin"])),
+)]
+#[get("/audit")]
+pub async fn list_audit(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    params: web::Query<AuditParams>,
+) -> Result<HttpResponse, Error> {
+    caller.require(Scope::Admin)?;
+    let params = params.into_inner();
+    let limit = params.limit.unwrap_or(service::LIMIT_DEFAULT);
+    if !(1..=service::LIMIT_MAX).contains(&limit) {
+        return Err(Error::BadRequest(format!(
+            "`limit` must be between 1 and {}.",
+            service::LIMIT_MAX
+        )));
+    }
+    let after = decode_cursor(params.cursor.as_deref())?;
+    let action = params
+        .action
+        .map(|name| {
+            Action::parse(name.trim())
+                .map(Action::as_str)
+                .ok_or_else(|| {
+                    Error::BadRequest(
+                        "`action` must be lead.read, lead.list, lead.export or lead.erase."
+                            .to_owned(),
+                    )
+                })
+        })
+        .transpose()?;
+    let filter = AuditFilter {
+        action: action.map(str::to_owned),
+        lead_id: params.lead_id,
+        key_id: params.key_id,
+        after: params.after,
+        before: params.before,
+    };
+    let page = db::run(&state.pool, move |conn| {
+        service::list(conn, &filter, after, limit)
+    })
+    .await?;
+    let next_cursor = page.next.map(encode_cursor);
+    let mut response = HttpResponse::Ok();
+    if let Some(link) = next_cursor
+        .as_deref()
+        .and_then(|cursor| caching::next_link(&req, cursor))
+    {
+        response.insert_header((header::LINK, link));
+    }
+    Ok(response.json(AuditList {
+        items: page.items.into_iter().map(AuditEntry::from).collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,1281 @@
+//! `/v1/leads` for clinic staff: the queue (`leads:read`), changes along the pipeline
+//! (`leads:write`), CSV export and statistics (`leads:read`), erasure (`admin`), and the public
+//! opt-out. Personal data is never logged here: only lead ids and counts.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::{Caller, Scope};
+use crate::db::{
+    self,
+    lead_admin::{LeadRow, Position},
+};
+use crate::domain::article::Change;
+use crate::domain::csv;
+use crate::domain::cursor::Cursor;
+use crate::domain::lead::{Priority, interest_code};
+use crate::domain::lead_change::Patch;
+use crate::domain::lead_query::{self, SearchTerm};
+use crate::domain::phone::E164Phone;
+use crate::domain::pipeline::LeadStatus;
+use crate::domain::text;
+use crate::error::Error;
+use crate::routes::caching::{self, quoted};
+use crate::routes::extract::Json;
+use crate::services::audit::Actor;
+use crate::services::erasure;
+use crate::services::lead_management::{
+    self as service, ExportCursor, ExportPage, LeadDetail, LeadQuery,
+};
+use crate::services::opt_out::{self, OptOutClient};
+use crate::startup::AppState;
+
+/// Registered before `leads::configure`'s routes and before `/leads/{id}`, so `export`,
+/// `stats` and `opt-out` are never read as an id.
+pub fn configure(config: &mut ServiceConfig) {
+    config
+        .service(export_leads)
+        .service(lead_stats)
+        .service(opt_out_of_contact)
+        .service(list_leads)
+        .service(get_lead)
+        .service(update_lead)
+        .service(erase_lead);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response shapes
+// ---------------------------------------------------------------------------------------------
+
+/// A lead in the queue, with the person's latest details.
+#[derive(Serialize, ToSchema)]
+pub struct LeadSummary {
+    #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81")]
+    id: Uuid,
+    /// `new`, `contacted`, `qualified`, `unqualified`, `closed`, `do_not_contact` or `spam`.
+    #[schema(example = "new")]
+    status: String,
+    /// `urgent` when the person reported suicidal thoughts, else `normal`.
+    #[schema(example = "normal")]
+    priority: Option<String>,
+    #[schema(example = "Jane Doe")]
+    name: Option<String>,
+    /// As the person typed it.
+    #[schema(example = "(415) 555-2671")]
+    phone: Option<String>,
+    #[schema(example = "+14155552671")]
+    phone_e164: Option<String>,
+    #[schema(example = "jane@example.com")]
+    email: Option<String>,
+    /// Interest codes, in the order the person gave them.
+    #[schema(example = json!(["treatment_resistant_depression"]))]
+    interests: Vec<String>,
+    /// Who on the staff works the lead.
+    #[schema(example = "Maria")]
+    assignee: Option<String>,
+    /// First-touch `utm_source`.
+    #[schema(example = "google")]
+    source: Option<String>,
+    /// When the clinic promised to have called by.
+    #[schema(example = "2026-03-11T14:00:00Z")]
+    contact_by: DateTime<Utc>,
+    /// Still `new` and `contact_by` has passed.
+    #[schema(example = false)]
+    overdue: bool,
+    /// Enquiries merged into this lead.
+    #[schema(example = 1)]
+    submission_count: i32,
+    /// The latest consent answer: `false` means do not call for marketing; null, never asked.
+    #[schema(example = true)]
+    marketing_consent: Option<bool>,
+    #[schema(example = "2026-03-10T14:59:02Z")]
+    first_received_at: DateTime<Utc>,
+    #[schema(example = "2026-03-10T14:59:02Z")]
+    last_received_at: DateTime<Utc>,
+    #[schema(example = "2026-03-10T14:59:02Z")]
+    created_at: DateTime<Utc>,
+    #[schema(example = "2026-03-10T15:20:00Z")]
+    updated_at: DateTime<Utc>,
+    /// Goes up with every change; the `ETag` follows it.
+    #[schema(example = 3)]
+    version: i32,
+}
+
+impl LeadSummary {
+    fn new(row: LeadRow, now: DateTime<Utc>) -> Self {
+        LeadSummary {
+            interests: row.interest_codes(),
+            overdue: is_overdue(&row, now),
+            id: row.id,
+            status: row.status,
+            priority: row.priority,
+            name: row.name,
+            phone: row.phone,
+            phone_e164: row.phone_e164,
+            email: row.email,
+            assignee: row.assignee,
+            source: row.source,
+            contact_by: row.contact_by,
+            submission_count: row.submission_count,
+            marketing_consent: row.marketing_consent,
+            first_received_at: row.first_received_at,
+            last_received_at: row.last_received_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        }
+    }
+}
+
+fn is_overdue(row: &LeadRow, now: DateTime<Utc>) -> bool {
+    row.status == LeadStatus::New.as_str() && row.contact_by < now
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LeadList {
+    /// Newest first.
+    items: Vec<LeadSummary>,
+    /// Pass it as `cursor` for the next page; null on the last page.
+    #[schema(example = "cDE6MTc2NDQxNzYwMDAwMDAwMDowMTkzYTRmMTdjMWU3YjUyOWEwZTNmMmQ1YzZiN2E4MQ")]
+    next_cursor: Option<String>,
+}
+
+/// Where an enquiry came from.
+#[derive(Serialize, ToSchema)]
+pub struct Attribution {
+    #[schema(example = "google")]
+    utm_source: Option<String>,
+    #[schema(example = "cpc")]
+    utm_medium: Option<String>,
+    #[schema(example = "trd-spring")]
+    utm_campaign: Option<String>,
+    #[schema(example = "ketamine therapy")]
+    utm_term: Option<String>,
+    #[schema(example = "ad-variant-b")]
+    utm_content: Option<String>,
+    gclid: Option<String>,
+    fbclid: Option<String>,
+    #[schema(example = "https://www.google.com/")]
+    referrer: Option<String>,
+    #[schema(example = "https://clinic.example/ketamine-for-depression")]
+    landing_page: Option<String>,
+    #[schema(example = "ketamine-for-depression")]
+    article_slug: Option<String>,
+}
+
+/// One enquiry exactly as it arrived.
+#[derive(Serialize, ToSchema)]
+pub struct Submission {
+    id: Uuid,
+    #[schema(example = "2026-03-10T14:59:02Z")]
+    received_at: DateTime<Utc>,
+    /// Merged into an existing lead.
+    #[schema(example = false)]
+    duplicate: bool,
+    /// `honeypot` or `too_fast` when quarantined as spam.
+    #[schema(example = json!(null))]
+    spam_reason: Option<String>,
+    #[schema(example = "Jane Doe")]
+    name: Option<String>,
+    #[schema(example = "(415) 555-2671")]
+    phone: Option<String>,
+    #[schema(example = "jane@example.com")]
+    email: Option<String>,
+    #[schema(example = json!(["treatment_resistant_depression"]))]
+    interests: Vec<String>,
+    #[schema(example = "I have tried three medications without success.")]
+    message: Option<String>,
+    #[schema(example = "Weekday mornings")]
+    preferred_contact_time: Option<String>,
+    attribution: Attribution,
+}
+
+/// Consent evidence: what the person was shown and answered, or their opt-out.
+#[derive(Serialize, ToSchema)]
+pub struct ConsentRecord {
+    id: Uuid,
+    /// `form` (given with an enquiry) or `opt_out` (a later revocation).
+    #[schema(example = "form")]
+    kind: String,
+    /// The enquiry it came with; null for an opt-out.
+    submission_id: Option<Uuid>,
+    #[schema(example = true)]
+    agreed: bool,
+    #[schema(example = "I agree that the clinic may call and text me about treatment.")]
+    wording: String,
+    /// Hex SHA-256 of the wording.
+    #[schema(example = "5f2b0c3e9a8d7f6e5d4c3b2a1908f7e6d5c4b3a29180f7e6d5c4b3a291807f6e")]
+    wording_sha256: String,
+    #[schema(example = "2026-03")]
+    form_version: Option<String>,
+    #[schema(example = "2026-03-10T14:59:02Z")]
+    recorded_at: DateTime<Utc>,
+    #[schema(example = "203.0.113.9")]
+    ip: Option<String>,
+    #[schema(example = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)")]
+    user_agent: Option<String>,
+    #[schema(example = "https://clinic.example/ketamine-for-depression")]
+    page_url: Option<String>,
+}
+
+/// One entry of a lead's history.
+#[derive(Serialize, ToSchema)]
+pub struct Activity {
+    id: Uuid,
+    #[schema(example = "2026-03-10T15:20:00Z")]
+    at: DateTime<Utc>,
+    /// The API key's name, or `opt-out request`, `suppression list`, `retention`.
+    #[schema(example = "Front desk CRM")]
+    actor: String,
+    /// `status_changed`, `assigned`, `unassigned`, `note_added`, `opted_out` or `erased`.
+    #[schema(example = "status_changed")]
+    action: String,
+    #[schema(example = "new")]
+    from_status: Option<String>,
+    #[schema(example = "contacted")]
+    to_status: Option<String>,
+    #[schema(example = json!(null))]
+    assignee: Option<String>,
+    #[schema(example = json!(null))]
+    note: Option<String>,
+}
+
+/// A lead with everything it holds.
+#[derive(Serialize, ToSchema)]
+pub struct Lead {
+    #[serde(flatten)]
+    summary: LeadSummary,
+    /// The first enquiry's attribution (first touch).
+    attribution: Option<Attribution>,
+    /// Every enquiry from this person, oldest first.
+    submissions: Vec<Submission>,
+    /// Consent evidence, oldest first.
+    consent: Vec<ConsentRecord>,
+    /// What happened to the lead, oldest first.
+    activity: Vec<Activity>,
+}
+
+fn attribution(row: &crate::db::lead_admin::SubmissionRow) -> Attribution {
+    Attribution {
+        utm_source: row.utm_source.clone(),
+        utm_medium: row.utm_medium.clone(),
+        utm_campaign: row.utm_campaign.clone(),
+        utm_term: row.utm_term.clone(),
+        utm_content: row.utm_content.clone(),
+        gclid: row.gclid.clone(),
+        fbclid: row.fbclid.clone(),
+        referrer: row.referrer.clone(),
+        landing_page: row.landing_page.clone(),
+        article_slug: row.article_slug.clone(),
+    }
+}
+
+impl Lead {
+    fn new(detail: LeadDetail, now: DateTime<Utc>) -> Self {
+        let first_touch = detail.submissions.first().map(attribution);
+        Lead {
+            summary: LeadSummary::new(detail.lead, now),
+            attribution: first_touch,
+            submissions: detail
+                .submissions
+                .into_iter()
+                .map(|row| Submission {
+                    attribution: attribution(&row),
+                    interests: row.interests.into_iter().flatten().flatten().collect(),
+                    id: row.id,
+                    received_at: row.received_at,
+                    duplicate: row.duplicate,
+                    spam_reason: row.spam_reason,
+                    name: row.name,
+                    phone: row.phone,
+                    email: row.email,
+                    message: row.message,
+                    preferred_contact_time: row.preferred_contact_time,
+                })
+                .collect(),
+            consent: detail
+                .consents
+                .into_iter()
+                .map(|row| ConsentRecord {
+                    id: row.id,
+                    kind: row.kind,
+                    submission_id: row.submission_id,
+                    agreed: row.agreed,
+                    wording: row.wording,
+                    wording_sha256: hex::encode(row.wording_sha256),
+                    form_version: row.form_version,
+                    recorded_at: row.recorded_at,
+                    ip: row.ip,
+                    user_agent: row.user_agent,
+                    page_url: row.page_url,
+                })
+                .collect(),
+            activity: detail
+                .activity
+                .into_iter()
+                .map(|row| Activity {
+                    id: row.id,
+                    at: row.at,
+                    actor: row.actor,
+                    action: row.action,
+                    from_status: row.from_status,
+                    to_status: row.to_status,
+                    assignee: row.assignee,
+                    note: row.note,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Where a lead stands after a change: nothing personal, so a `leads:write` key learns no
+/// more than it wrote.
+#[derive(Serialize, ToSchema)]
+pub struct LeadState {
+    id: Uuid,
+    #[schema(example = "contacted")]
+    status: String,
+    /// Where the lead may move next.
+    #[schema(example = json!(["qualified", "unqualified", "do_not_contact", "spam"]))]
+    allowed_transitions: Vec<String>,
+    #[schema(example = "normal")]
+    priority: Option<String>,
+    #[schema(example = "Maria")]
+    assignee: Option<String>,
+    #[schema(example = "2026-03-11T14:00:00Z")]
+    contact_by: DateTime<Utc>,
+    #[schema(example = false)]
+    overdue: bool,
+    #[schema(example = 4)]
+    version: i32,
+    #[schema(example = "2026-03-10T15:20:00Z")]
+    updated_at: DateTime<Utc>,
+}
+
+impl LeadState {
+    fn new(row: LeadRow, now: DateTime<Utc>) -> Self {
+        let allowed = LeadStatus::parse(&row.status)
+            .map(|status| {
+                status
+                    .next()
+                    .iter()
+                    .map(|s| s.as_str().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        LeadState {
+            overdue: is_overdue(&row, now),
+            id: row.id,
+            status: row.status,
+            allowed_transitions: allowed,
+            priority: row.priority,
+            assignee: row.assignee,
+            contact_by: row.contact_by,
+            version: row.version,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// What is left of an erased lead: nothing that identifies the person.
+#[derive(Serialize, ToSchema)]
+pub struct Tombstone {
+    id: Uuid,
+    /// The status when erased: the lead's outcome.
+    #[schema(example = "closed")]
+    status: String,
+    /// The clinic-local day the lead was created.
+    #[schema(example = "2026-03-10", value_type = String, format = Date)]
+    created_day: NaiveDate,
+    #[schema(example = 2)]
+    interest_count: i32,
+    #[schema(example = "google")]
+    source: Option<String>,
+    #[schema(example = "2026-11-30T09:12:00Z")]
+    erased_at: DateTime<Utc>,
+    /// The name of the key that erased it, or `retention`.
+    #[schema(example = "Privacy officer")]
+    erased_by: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request shapes
+// ---------------------------------------------------------------------------------------------
+
+/// Filters shared by the list and the export; all optional and combined with AND.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FilterParams {
+    /// One or more statuses, comma-separated: `new`, `contacted`, `qualified`, `unqualified`,
+    /// `closed`, `do_not_contact`, `spam`.
+    #[param(example = "new,contacted")]
+    status: Option<String>,
+    /// `normal` or `urgent`.
+    #[param(example = "urgent")]
+    priority: Option<String>,
+    /// Leads that named this interest code.
+    #[param(example = "ptsd")]
+    interest: Option<String>,
+    /// Created at or after this time (RFC 3339).
+    #[param(example = "2026-03-01T00:00:00Z")]
+    created_after: Option<DateTime<Utc>>,
+    /// Created before this time (RFC 3339).
+    #[param(example = "2026-04-01T00:00:00Z")]
+    created_before: Option<DateTime<Utc>>,
+    /// `true`: still `new` with `contact_by` passed; `false`: all others.
+    #[param(example = true)]
+    overdue: Option<bool>,
+    /// Assigned to this person (exact, ignoring case).
+    #[param(example = "Maria")]
+    assignee: Option<String>,
+    /// First-touch `utm_source` (exact, ignoring case).
+    #[param(example = "google")]
+    source: Option<String>,
+    /// A name or email (any part of it, ignoring case), or a phone number in any common
+    /// format, whole or in part (at least 4 digits); 1–200 characters. Never logged or stored
+    /// in the audit.
+    #[param(example = "(415) 555-2671")]
+    q: Option<String>,
+    /// Include quarantined spam (default `false`; `status=spam` shows it too).
+    #[param(example = false)]
+    include_spam: Option<bool>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// `next_cursor` of the previous page, with the same filters.
+    #[param(example = "cDE6MTc2NDQxNzYwMDAwMDAwMDowMTkzYTRmMTdjMWU3YjUyOWEwZTNmMmQ1YzZiN2E4MQ")]
+    cursor: Option<String>,
+    /// Page size, 1–100 (default 20).
+    #[param(example = 20, minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+}
+
+/// A change to a lead; send any of the fields.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLead {
+    /// The next stage: `new → contacted → qualified | unqualified → closed`, `do_not_contact`
+    /// from anywhere, `spam` from anywhere, and `new` again from `spam` (not spam).
+    #[schema(example = "contacted")]
+    status: Option<String>,
+    /// Who works the lead (1–100 characters); `null` unassigns.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "Maria")]
+    assignee: Change<String>,
+    /// Added to the lead's history (1–2000 characters). Cleared if the lead is erased.
+    #[schema(example = "Left a voicemail; will try again tomorrow morning.")]
+    note: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptOutRequest {
+    /// The number not to contact, in any common format.
+    #[schema(example = "(415) 555-2671")]
+    phone: String,
+}
+
+/// The same answer whatever the number.
+#[derive(Serialize, ToSchema)]
+pub struct OptOutAccepted {
+    #[schema(example = "recorded")]
+    status: &'static str,
+    #[schema(example = "This number will not be contacted by the clinic.")]
+    message: &'static str,
+}
+
+const OPT_OUT_ANSWER: OptOutAccepted = OptOutAccepted {
+    status: "recorded",
+    message: "This number will not be contacted by the clinic.",
+};
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// First clinic-local day counted (YYYY-MM-DD); default: the first lead.
+    #[param(example = "2026-03-01")]
+    from: Option<NaiveDate>,
+    /// Last clinic-local day counted, inclusive (YYYY-MM-DD); default: today.
+    #[param(example = "2026-03-31")]
+    to: Option<NaiveDate>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics shapes
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Serialize, ToSchema)]
+pub struct CountByKey {
+    #[schema(example = "ptsd")]
+    key: Option<String>,
+    #[schema(example = 12)]
+    count: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CountByDay {
+    #[schema(example = "2026-03-10", value_type = String, format = Date)]
+    day: NaiveDate,
+    #[schema(example = 4)]
+    count: i64,
+}
+
+/// How soon staff first acted on leads, against `contact_by`. Staff act when they move a lead
+/// out of `new` (to `contacted`, or `do_not_contact`), not to spam.
+#[derive(Serialize, ToSchema)]
+pub struct ContactTimeliness {
+    /// First moved out of `new` by `contact_by`.
+    #[schema(example = 40)]
+    on_time: i64,
+    /// First moved out of `new` after `contact_by`.
+    #[schema(example = 3)]
+    late: i64,
+    /// Still `new`, `contact_by` passed.
+    #[schema(example = 2)]
+    overdue: i64,
+    /// Still `new`, `contact_by` ahead.
+    #[schema(example = 5)]
+    awaiting: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LeadStats {
+    /// The clinic's time zone: days are counted in it.
+    #[schema(example = "America/New_York")]
+    time_zone: String,
+    #[schema(example = "2026-03-01", value_type = Option<String>, format = Date)]
+    from: Option<NaiveDate>,
+    #[schema(example = "2026-03-31", value_type = Option<String>, format = Date)]
+    to: Option<NaiveDate>,
+    /// Leads created in the range, spam excluded, erased ones included.
+    #[schema(example = 57)]
+    total: i64,
+    /// Of `total`, how many were erased (their tombstones still count).
+    #[schema(example = 1)]
+    erased: i64,
+    /// Every status, spam included.
+    #[schema(example = json!({"new": 7, "contacted": 10, "qualified": 20, "unqualified": 8,
+        "closed": 10, "do_not_contact": 2, "spam": 4}))]
+    by_status: std::collections::BTreeMap<String, i64>,
+    /// Per interest code, most frequent first (a lead counts once per interest; erased
+    /// leads keep no interests).
+    by_interest: Vec<CountByKey>,
+    /// Per first-touch `utm_source` (null: none), most frequent first.
+    by_source: Vec<CountByKey>,
+    /// Per clinic-local day of creation, days without leads left out.
+    by_day: Vec<CountByDay>,
+    contact: ContactTimeliness,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+// ---------------------------------------------------------------------------------------------
+
+fn lead_query(params: FilterParams, region: phonenumber::country::Id) -> Result<LeadQuery, Error> {
+    let statuses = match params.status.as_deref().map(str::trim) {
+        None | Some("") => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|name| {
+                LeadStatus::parse(name.trim()).ok_or_else(|| {
+                    Error::BadRequest(
+                        "`status` must list any of new, contacted, qualified, unqualified, \
+                         closed, do_not_contact, spam."
+                            .to_owned(),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let priority = params
+        .priority
+        .map(|p| {
+            Priority::parse(p.trim())
+                .ok_or_else(|| Error::BadRequest("`priority` must be normal or urgent.".to_owned()))
+        })
+        .transpose()?;
+    let interest = params
+        .interest
+        .map(|code| interest_code(&code).map_err(|e| Error::BadRequest(format!("`interest` {e}."))))
+        .transpose()?;
+    let one_line = |name: &str, value: Option<String>| {
+        value
+            .map(|v| {
+                text::single_line(&v, 200).map_err(|e| Error::BadRequest(format!("`{name}` {e}.")))
+            })
+            .transpose()
+    };
+    let search = params
+        .q
+        .map(|q| SearchTerm::parse(&q, region).map_err(|e| Error::BadRequest(format!("`q` {e}."))))
+        .transpose()?;
+    Ok(LeadQuery {
+        statuses,
+        include_spam: params.include_spam.unwrap_or(false),
+        priority,
+        interest,
+        created_after: params.created_after,
+        created_before: params.created_before,
+        overdue: params.overdue,
+        assignee: one_line("assignee", params.assignee)?,
+        source: one_line("source", params.source)?,
+        search,
+    })
+}
+
+fn page(params: PageParams) -> Result<(Option<Position>, i64), Error> {
+    let limit = params.limit.unwrap_or(service::LIMIT_DEFAULT);
+    if !(1..=service::LIMIT_MAX).contains(&limit) {
+        return Err(Error::BadRequest(format!(
+            "`limit` must be between 1 and {}.",
+            service::LIMIT_MAX
+        )));
+    }
+    Ok((decode_cursor(params.cursor.as_deref())?, limit))
+}
+
+/// A `cursor` parameter back into its `(time, id)` keyset position; 400 when it is not one.
+pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<Position>, Error> {
+    match cursor.map(Cursor::decode).transpose() {
+        Ok(None) => Ok(None),
+        Ok(Some(Cursor::Published { at, id })) => Ok(Some((at, id))),
+        Ok(Some(Cursor::Ranked { .. })) | Err(_) => Err(Error::BadRequest(
+            "`cursor` is not a cursor from a previous page of this list.".to_owned(),
+        )),
+    }
+}
+
+/// The `(time, id)` keyset position as an opaque cursor.
+pub fn encode_cursor((at, id): Position) -> String {
+    Cursor::Published { at, id }.encode()
+}
+
+fn summary_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81", "status": "new", "priority": "normal",
+        "name": "Jane Doe", "phone": "(415) 555-2671", "phone_e164": "+14155552671",
+        "email": "jane@example.com", "interests": ["treatment_resistant_depression"],
+        "assignee": null, "source": "google", "contact_by": "2026-03-11T14:00:00Z",
+        "overdue": false, "submission_count": 1, "marketing_consent": true,
+        "first_received_at": "2026-03-10T14:59:02Z", "last_received_at": "2026-03-10T14:59:02Z",
+        "created_at": "2026-03-10T14:59:02Z", "updated_at": "2026-03-10T14:59:02Z",
+        "version": 1
+    })
+}
+
+/// Built in parts: one `json!` this size would exceed the macro recursion limit.
+fn lead_example() -> serde_json::Value {
+    let attribution = serde_json::json!({
+        "utm_source": "google", "utm_medium": "cpc", "utm_campaign": "trd-spring",
+        "utm_term": null, "utm_content": null, "gclid": null, "fbclid": null,
+        "referrer": "https://www.google.com/",
+        "landing_page": "https://clinic.example/ketamine-for-depression",
+        "article_slug": "ketamine-for-depression"
+    });
+    let submission = serde_json::json!({
+        "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a90",
+        "received_at": "2026-03-10T14:59:02Z", "duplicate": false, "spam_reason": null,
+        "name": "Jane Doe", "phone": "(415) 555-2671", "email": "jane@example.com",
+        "interests": ["treatment_resistant_depression"],
+        "message": "I have tried three medications without success.",
+        "preferred_contact_time": "Weekday mornings",
+        "attribution": attribution.clone()
+    });
+    let consent = serde_json::json!({
+        "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a91", "kind": "form",
+        "submission_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a90", "agreed": true,
+        "wording": "I agree that the clinic may call and text me about treatment.",
+        "wording_sha256": "5f2b0c3e9a8d7f6e5d4c3b2a1908f7e6d5c4b3a29180f7e6d5c4b3a291807f6e",
+        "form_version": "2026-03", "recorded_at": "2026-03-10T14:59:02Z",
+        "ip": "203.0.113.9", "user_agent": "Mozilla/5.0",
+        "page_url": "https://clinic.example/ketamine-for-depression"
+    });
+    let activity = serde_json::json!([
+        {"id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a92", "at": "2026-03-10T15:20:00Z",
+         "actor": "Front desk CRM", "action": "status_changed", "from_status": "new",
+         "to_status": "contacted", "assignee": null, "note": null},
+        {"id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a93", "at": "2026-03-10T15:20:00Z",
+         "actor": "Front desk CRM", "action": "note_added", "from_status": null,
+         "to_status": null, "assignee": null, "note": "Booked a consultation for Thursday."}
+    ]);
+    let mut lead = summary_example();
+    if let Some(fields) = lead.as_object_mut() {
+        fields.insert("status".into(), "contacted".into());
+        fields.insert("assignee".into(), "Maria".into());
+        fields.insert("version".into(), 3.into());
+        fields.insert("updated_at".into(), "2026-03-10T15:20:00Z".into());
+        fields.insert("attribution".into(), attribution);
+        fields.insert("submissions".into(), serde_json::json!([submission]));
+        fields.insert("consent".into(), serde_json::json!([consent]));
+        fields.insert("activity".into(), activity);
+    }
+    lead
+}
+
+/// List leads
+///
+/// The queue, newest first, with each person's latest details. Spam is left out unless
+/// `include_spam=true` (or `status` names `spam`); erased leads are never listed. Filters
+/// combine; `q` finds a name or email by any part of it, or a phone number written in any
+/// common format. Pages are keyset-paginated: follow `next_cursor` (also sent as
+/// `Link: <…>; rel="next"`) with the same filters. A bad filter, `cursor` or `limit` (1–100)
+/// is a 400. Every call is recorded in the access audit with the leads it showed.
+#[utoipa::path(
+    tag = "leads",
+    params(FilterParams, PageParams),
+    responses(
+        (status = 200, description = "A page of leads", body = LeadList,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page")),
+            example = json!({
+                "items": [summary_example()],
+                "next_cursor": null
+            })),
+    ),
+    security(("api_key" = ["leads:read"])),
+)]
+#[get("/leads")]
+pub async fn list_leads(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    filter: web::Query<FilterParams>,
+    paging: web::Query<PageParams>,
+) -> Result<HttpResponse, Error> {
+    caller.require(Scope::LeadsRead)?;
+    let query = lead_query(filter.into_inner(), state.settings.leads.default_region)?;
+    let (after, limit) = page(paging.into_inner())?;
+    let actor = Actor::from(&caller);
+    let now = Utc::now();
+    let page = db::run(&state.pool, move |conn| {
+        service::list(conn, &query, after, limit, &actor, now)
+    })
+    .await?;
+    let next_cursor = page.next.map(encode_cursor);
+    let mut response = HttpResponse::Ok();
+    if let Some(link) = next_cursor
+        .as_deref()
+        .and_then(|cursor| caching::next_link(&req, cursor))
+    {
+        response.insert_header((header::LINK, link));
+    }
+    Ok(response.json(LeadList {
+        items: page
+            .items
+            .into_iter()
+            .map(|row| LeadSummary::new(row, now))
+            .collect(),
+        next_cursor,
+    }))
+}
+
+/// Get a lead
+///
+/// The lead with every enquiry the person sent (`submissions`), consent evidence (with the
+/// IP and user agent it came from, and any opt-out), first-touch attribution, and its
+/// activity history. Recorded in the access audit. The `ETag` is what `If-Match` on
+/// `PATCH` expects. An erased lead is a 410.
+#[utoipa::path(
+    tag = "leads",
+    params(("id" = Uuid, Path, description = "The lead's id",
+        example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81")),
+    responses(
+        (status = 200, description = "The lead", body = Lead,
+            headers(("ETag" = String, description = "The lead's version tag, for `If-Match`")),
+            example = json!(lead_example())),
+        (status = 404, description = "No lead has this id",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The lead was erased",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = ["leads:read"])),
+)]
+#[get("/leads/{id}")]
+pub async fn get_lead(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, Error> {
+    caller.require(Scope::LeadsRead)?;
+    let id = path.into_inner();
+    let actor = Actor::from(&caller);
+    let now = Utc::now();
+    let detail = db::run(&state.pool, move |conn| service::get(conn, id, &actor, now)).await?;
+    let tag = service::version_tag(&detail.lead);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, quoted(&tag)))
+        .json(Lead::new(detail, now)))
+}
+
+/// Update a lead
+///
+/// Moves the lead along the pipeline (`new → contacted → qualified | unqualified → closed`,
+/// `do_not_contact` from any stage, `spam` from any stage and `new` again from `spam`),
+/// assigns or unassigns it, and adds a note. Each part is recorded in the lead's activity
+/// with the key's name. A move the pipeline does not allow is a 409 listing the allowed
+/// ones; so is any move but `do_not_contact` or `spam` for a number that opted out. Send
+/// the `ETag` of your last read as `If-Match` to avoid overwriting a change made since: a
+/// stale one is a 412. The first move out of `new` (not to spam) is counted on time or late
+/// against `contact_by` in the statistics.
+#[utoipa::path(
+    tag = "leads",
+    params(
+        ("id" = Uuid, Path, description = "The lead's id",
+            example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81"),
+        ("If-Match" = Option<String>, Header,
+            description = "The `ETag` of your last read; 412 when the lead changed since",
+            example = "\"v3\""),
+    ),
+    request_body(content = UpdateLead, example = json!({
+        "status": "contacted",
+        "assignee": "Maria",
+        "note": "Left a voicemail; will try again tomorrow morning."
+    })),
+    responses(
+        (status = 200, description = "Where the lead stands now", body = LeadState,
+            headers(("ETag" = String, description = "The new version tag")),
+            example = json!({
+                "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81", "status": "contacted",
+                "allowed_transitions": ["qualified", "unqualified", "do_not_contact", "spam"],
+                "priority": "normal", "assignee": "Maria",
+                "contact_by": "2026-03-11T14:00:00Z", "overdue": false, "version": 4,
+                "updated_at": "2026-03-10T15:20:00Z"
+            })),
+        (status = 404, description = "No lead has this id",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The pipeline does not allow this move (the detail lists \
+            the allowed ones), or the number opted out",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The lead was erased",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` does not match the current version",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = ["leads:write"])),
+)]
+#[patch("/leads/{id}")]
+pub async fn update_lead(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    body: Json<UpdateLead>,
+) -> Result<HttpResponse, Error> {
+    caller.require(Scope::LeadsWrite)?;
+    let precondition = caching::if_match(&req)?;
+    let patch = patch_of(body.0)?;
+    let id = path.into_inner();
+    let actor = Actor::from(&caller);
+    let now = Utc::now();
+    let task_state = state.clone();
+    let row = db::run(&state.pool, move |conn| {
+        service::update(
+            conn,
+            &task_state.settings.leads,
+            id,
+            patch,
+            precondition.as_ref(),
+            &actor,
+            now,
+        )
+    })
+    .await?;
+    let tag = service::version_tag(&row);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, quoted(&tag)))
+        .json(LeadState::new(row, now)))
+}
+
+fn patch_of(body: UpdateLead) -> Result<Patch, Error> {
+    let mut errors = Vec::new();
+    let status = body.status.and_then(|name| {
+        LeadStatus::parse(name.trim()).or_else(|| {
+            errors.push(crate::error::FieldError::new(
+                "/status",
+                "must be one of new, contacted, qualified, unqualified, closed, \
+                     do_not_contact, spam",
+            ));
+            None
+        })
+    });
+    let assignee = match body.assignee {
+        Change::Set(name) => match lead_query::assignee(&name) {
+            Ok(name) => Change::Set(name),
+            Err(e) => {
+                errors.push(crate::error::FieldError::new("/assignee", e));
+                Change::Keep
+            }
+        },
+        Change::Clear => Change::Clear,
+        Change::Keep => Change::Keep,
+    };
+    let note = body.note.and_then(|note| {
+        lead_query::note(&note)
+            .map_err(|e| errors.push(crate::error::FieldError::new("/note", e)))
+            .ok()
+    });
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    Ok(Patch {
+        status,
+        assignee,
+        note,
+    })
+}
+
+/// Erase a lead
+///
+/// Forgets the person: name, phone, email, interests and priority, every submission (with
+/// messages and attribution), all consent evidence (with IP addresses and user agents),
+/// the words of staff notes, and intake's stored answers are removed. An anonymous
+/// tombstone stays (id, outcome status, first-touch source, the clinic-local day it was
+/// created and how many interests it named) so statistics stay true, with who erased it
+/// and when. An opt-out outlives erasure: the suppression list holds only a keyed hash of
+/// the number. Recorded in the access audit. Erasing it again is a 410.
+#[utoipa::path(
+    tag = "leads",
+    params(("id" = Uuid, Path, description = "The lead's id",
+        example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81")),
+    responses(
+        (status = 200, description = "The tombstone left", body = Tombstone, example = json!({
+            "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81", "status": "closed",
+            "created_day": "2026-03-10", "interest_count": 2, "source": "google",
+            "erased_at": "2026-11-30T09:12:00Z", "erased_by": "Privacy officer"
+        })),
+        (status = 404, description = "No lead has this id",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The lead was already erased",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = ["admin"])),
+)]
+#[delete("/leads/{id}")]
+pub async fn erase_lead(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, Error> {
+    caller.require(Scope::Admin)?;
+    let id = path.into_inner();
+    let actor = Actor::from(&caller);
+    let task_state = state.clone();
+    let row = db::run(&state.pool, move |conn| {
+        erasure::erase(conn, &task_state.settings.leads, id, &actor, Utc::now())
+    })
+    .await?;
+    let zone = state.settings.leads.calendar.time_zone();
+    Ok(HttpResponse::Ok().json(Tombstone {
+        id: row.id,
+        status: row.status,
+        created_day: row.created_at.with_timezone(&zone).date_naive(),
+        interest_count: row.interest_count.unwrap_or(0),
+        source: row.source,
+        erased_at: row.erased_at.unwrap_or_default(),
+        erased_by: row.erased_by.unwrap_or_default(),
+    }))
+}
+
+const CSV_COLUMNS: [&str; 17] = [
+    "id",
+    "created_at",
+    "status",
+    "priority",
+    "name",
+    "phone",
+    "phone_e164",
+    "email",
+    "interests",
+    "assignee",
+    "source",
+    "contact_by",
+    "overdue",
+    "submission_count",
+    "marketing_consent",
+    "last_received_at",
+    "updated_at",
+];
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn csv_record(row: &LeadRow, now: DateTime<Utc>) -> String {
+    let id = row.id.to_string();
+    let interests = row.interest_codes().join(";");
+    let flag = |value: Option<bool>| match value {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "",
+    };
+    let (created, contact_by, last, updated) = (
+        timestamp(row.created_at),
+        timestamp(row.contact_by),
+        timestamp(row.last_received_at),
+        timestamp(row.updated_at),
+    );
+    let count = row.submission_count.to_string();
+    csv::row([
+        id.as_str(),
+        &created,
+        &row.status,
+        row.priority.as_deref().unwrap_or_default(),
+        row.name.as_deref().unwrap_or_default(),
+        row.phone.as_deref().unwrap_or_default(),
+        row.phone_e164.as_deref().unwrap_or_default(),
+        row.email.as_deref().unwrap_or_default(),
+        &interests,
+        row.assignee.as_deref().unwrap_or_default(),
+        row.source.as_deref().unwrap_or_default(),
+        &contact_by,
+        flag(Some(is_overdue(row, now))),
+        &count,
+        flag(row.marketing_consent),
+        &last,
+        &updated,
+    ])
+}
+
+fn csv_chunk(rows: &[LeadRow], now: DateTime<Utc>, header: bool) -> web::Bytes {
+    let mut chunk = String::with_capacity(rows.len() * 256 + 256);
+    if header {
+        chunk.push_str(&csv::row(CSV_COLUMNS));
+    }
+    for row in rows {
+        chunk.push_str(&csv_record(row, now));
+    }
+    web::Bytes::from(chunk)
+}
+
+/// Export leads as CSV
+///
+/// Every lead matching the filters (those of `GET /v1/leads`; no paging), newest first, as
+/// RFC 4180 CSV with a header row: `id, created_at, status, priority, name, phone,
+/// phone_e164, email, interests (codes separated by `;`), assignee, source, contact_by,
+/// overdue, submission_count, marketing_consent, last_received_at, updated_at`. Cells a
+/// spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`) are prefixed with
+/// `'`. The file is streamed page by page, so exports of any size start at once and use
+/// little memory; leads created after the export starts are left out. Recorded in the
+/// access audit with the filter and the number of leads.
+#[utoipa::path(
+    tag = "leads",
+    params(FilterParams),
+    responses(
+        (status = 200, description = "The leads as CSV, streamed (chunked)",
+            content_type = "text/csv", body = String,
+            headers(("Content-Disposition" = String,
+                description = "`attachment; filename=\"leads-<date>.csv\"`")),
+            example = json!("id,created_at,status,priority,name,phone,phone_e164,email,interests,assignee,source,contact_by,overdue,submission_count,marketing_consent,last_received_at,updated_at\r\n0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81,2026-03-10T14:59:02Z,new,normal,Jane Doe,(415) 555-2671,'+14155552671,jane@example.com,treatment_resistant_depression;ptsd,,google,2026-03-11T14:00:00Z,false,1,true,2026-03-10T14:59:02Z,2026-03-10T14:59:02Z\r\n")),
+    ),
+    security(("api_key" = ["leads:read"])),
+)]
+#[get("/leads/export")]
+pub async fn export_leads(
+    caller: Caller,
+    state: web::Data<AppState>,
+    filter: web::Query<FilterParams>,
+) -> Result<HttpResponse, Error> {
+    caller.require(Scope::LeadsRead)?;
+    let query = lead_query(filter.into_inner(), state.settings.leads.default_region)?;
+    let actor = Actor::from(&caller);
+    let now = Utc::now();
+    let (total, first) = db::run(&state.pool, move |conn| {
+        service::begin_export(conn, &query, &actor, now)
+    })
+    .await?;
+    tracing::info!(rows = total, "lead export started");
+    let pool = state.pool.clone();
+    enum Step {
+        Ready(ExportPage, bool),
+        Fetch(ExportCursor),
+    }
+    let chunks = futures_util::stream::unfold(Some(Step::Ready(first, true)), move |step| {
+        let pool = pool.clone();
+        async move {
+            let (page, header) = match step? {
+                Step::Ready(page, header) => (page, header),
+                Step::Fetch(cursor) => {
+                    match db::run(&pool, move |conn| service::export_page(conn, cursor)).await {
+                        Ok(page) => (page, false),
+                        // The response is cut short, so the client sees a broken transfer
+                        // rather than a file that looks complete.
+                        Err(error) => {
+                            tracing::error!(cause = %error, "lead export failed mid-stream");
+                            return Some((Err(error), None));
+                        }
+                    }
+                }
+            };
+            let chunk = csv_chunk(&page.rows, now, header);
+            Some((Ok::<_, Error>(chunk), page.next.map(Step::Fetch)))
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"leads-{}.csv\"",
+                now.format("%Y-%m-%d")
+            ),
+        ))
+        .streaming(chunks))
+}
+
+/// Lead statistics
+///
+/// The numbers a clinic manager asks for, over the leads created on the clinic-local days
+/// `from` to `to` (both optional, inclusive, in the clinic's time zone): counts by status
+/// (spam included), and, spam excluded, by interest, by first-touch source and by day, and
+/// how many staff first acted on (moved out of `new`, not to spam) on time or late against
+/// `contact_by`, plus those still `new`, overdue or not. Erased leads still count by status,
+/// source, day and timeliness. No personal data is returned, so this is not audited.
+#[utoipa::path(
+    tag = "leads",
+    params(StatsParams),
+    responses(
+        (status = 200, description = "The statistics", body = LeadStats, example = json!({
+            "time_zone": "America/New_York", "from": "2026-03-01", "to": "2026-03-31",
+            "total": 57, "erased": 1,
+            "by_status": {"new": 7, "contacted": 10, "qualified": 20, "unqualified": 8,
+                "closed": 10, "do_not_contact": 2, "spam": 4},
+            "by_interest": [{"key": "treatment_resistant_depression", "count": 31},
+                {"key": "ptsd", "count": 22}, {"key": "suicidal_ideation", "count": 6}],
+            "by_source": [{"key": "google", "count": 30}, {"key": "facebook", "count": 15},
+                {"key": null, "count": 12}],
+            "by_day": [{"day": "2026-03-02", "count": 3}, {"day": "2026-03-03", "count": 2}],
+            "contact": {"on_time": 40, "late": 8, "overdue": 2, "awaiting": 5}
+        })),
+    ),
+    security(("api_key" = ["leads:read"])),
+)]
+#[get("/leads/stats")]
+pub async fn lead_stats(
+    caller: Caller,
+    state: web::Data<AppState>,
+    params: web::Query<StatsParams>,
+) -> Result<HttpResponse, Error> {
+    caller.require(Scope::LeadsRead)?;
+    let StatsParams { from, to } = params.into_inner();
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(Error::BadRequest(
+            "`from` must not be after `to`.".to_owned(),
+        ));
+    }
+    let now = Utc::now();
+    let task_state = state.clone();
+    let stats = db::run(&state.pool, move |conn| {
+        service::stats(conn, &task_state.settings.leads, from, to, now)
+    })
+    .await?;
+    let by_key = |rows: Vec<(Option<String>, i64)>| {
+        rows.into_iter()
+            .map(|(key, count)| CountByKey { key, count })
+            .collect()
+    };
+    Ok(HttpResponse::Ok().json(LeadStats {
+        time_zone: state.settings.leads.calendar.time_zone().name().to_owned(),
+        from: stats.first_day,
+        to: stats.last_day,
+        total: stats.totals.total,
+        erased: stats.totals.erased,
+        by_status: stats
+            .by_status
+            .into_iter()
+            .map(|(status, count)| (status.as_str().to_owned(), count))
+            .collect(),
+        by_interest: by_key(
+            stats
+                .by_interest
+                .into_iter()
+                .map(|(key, count)| (Some(key), count))
+                .collect(),
+        ),
+        by_source: by_key(stats.by_source),
+        by_day: stats
+            .by_day
+            .into_iter()
+            .map(|(day, count)| CountByDay { day, count })
+            .collect(),
+        contact: ContactTimeliness {
+            on_time: stats.totals.on_time,
+            late: stats.totals.late,
+            overdue: stats.totals.overdue,
+            awaiting: stats.totals.awaiting,
+        },
+    }))
+}
+
+/// Opt out of contact
+///
+/// A person asks never to be contacted at a phone number. Public: no key. The answer is the
+/// same `202` whether or not the clinic knows the number. Each lead with this number
+/// becomes `do_not_contact` and gets a new consent record saying so (consent evidence is
+/// never changed, only added to); the number joins the suppression list (as a keyed hash,
+/// never the number), which outlives erasure, so later enquiries from it start as
+/// `do_not_contact`. Rate-limited per client network (`BEACON_OPT_OUT_RATE_PER_IP`).
+#[utoipa::path(
+    tag = "leads",
+    request_body(content = OptOutRequest, example = json!({"phone": "(415) 555-2671"})),
+    responses(
+        (status = 202, description = "Recorded (the same answer for every valid number)",
+            body = OptOutAccepted, example = json!({
+                "status": "recorded",
+                "message": "This number will not be contacted by the clinic."
+            })),
+        (status = 429, description = "Too many opt-outs from this network this minute",
+            body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until the limit resets"))),
+    ),
+)]
+#[post("/leads/opt-out")]
+pub async fn opt_out_of_contact(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Json<OptOutRequest>,
+) -> Result<HttpResponse, Error> {
+    let settings = &state.settings.leads;
+    let phone = E164Phone::parse(&body.0.phone, settings.default_region)
+        .map_err(|e| Error::invalid("/phone", e))?;
+    let client = OptOutClient {
+        ip: req.peer_addr().map(|peer| {
+            let forwarded: Vec<&str> = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .filter_map(|value| value.to_str().ok())
+                .collect();
+            settings.trusted_proxies.client_ip(peer.ip(), &forwarded)
+        }),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.trim().chars().take(512).collect())
+            .filter(|agent: &String| !agent.is_empty()),
+        page_url: req
+            .headers()
+            .get(header::REFERER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|referer| text::http_url(referer).ok()),
+    };
+    let task_state = state.clone();
+    db::run(&state.pool, move |conn| {
+        opt_out::opt_out(
+            conn,
+            &task_state.settings.leads,
+            &phone,
+            &client,
+            Utc::now(),
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(OPT_OUT_ANSWER))
+}
