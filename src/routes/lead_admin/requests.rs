@@ -1,0 +1,107 @@
+//! What the staff lead endpoints accept: filters, paging, changes and opt-outs.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::domain::article::Change;
+
+/// Filters shared by the list and the export; all optional and combined with AND.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FilterParams {
+    /// One or more statuses, comma-separated: `new`, `contacted`, `qualified`, `unqualified`,
+    /// `closed`, `do_not_contact`, `spam`.
+    #[param(example = "new,contacted")]
+    pub(super) status: Option<String>,
+    /// `normal` or `urgent`.
+    #[param(example = "urgent")]
+    pub(super) priority: Option<String>,
+    /// Leads that named this interest code.
+    #[param(example = "ptsd")]
+    pub(super) interest: Option<String>,
+    /// Created at or after this time (RFC 3339).
+    #[param(example = "2026-03-01T00:00:00Z")]
+    pub(super) created_after: Option<DateTime<Utc>>,
+    /// Created before this time (RFC 3339).
+    #[param(example = "2026-04-01T00:00:00Z")]
+    pub(super) created_before: Option<DateTime<Utc>>,
+    /// `true`: still `new` with `contact_by` passed; `false`: all others.
+    #[param(example = true)]
+    pub(super) overdue: Option<bool>,
+    /// Assigned to this person (exact, ignoring case).
+    #[param(example = "Maria")]
+    pub(super) assignee: Option<String>,
+    /// First-touch `utm_source` (exact, ignoring case).
+    #[param(example = "google")]
+    pub(super) source: Option<String>,
+    /// A name or email (any part of it, ignoring case), or a phone number in any common
+    /// format, whole or in part (at least 4 digits); 1–200 characters. Never logged or stored
+    /// in the audit.
+    #[param(example = "(415) 555-2671")]
+    pub(super) q: Option<String>,
+    /// Include quarantined spam (default `false`; `status=spam` shows it too).
+    #[param(example = false)]
+    pub(super) include_spam: Option<bool>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// `next_cursor` of the previous page, with the same filters.
+    #[param(example = "cDE6MTc2NDQxNzYwMDAwMDAwMDowMTkzYTRmMTdjMWU3YjUyOWEwZTNmMmQ1YzZiN2E4MQ")]
+    pub(super) cursor: Option<String>,
+    /// Page size, 1–100 (default 20).
+    #[param(example = 20, minimum = 1, maximum = 100)]
+    pub(super) limit: Option<i64>,
+}
+
+/// A change to a lead; send any of the fields.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLead {
+    /// The next stage: `new → contacted → qualified | unqualified → closed`, `do_not_contact`
+    /// from anywhere, `spam` from anywhere, and `new` again from `spam` (not spam).
+    #[schema(example = "contacted")]
+    pub(super) status: Option<String>,
+    /// Who works the lead (1–100 characters); `null` unassigns.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "Maria")]
+    pub(super) assignee: Change<String>,
+    /// Added to the lead's history (1–2000 characters). Cleared if the lead is erased.
+    #[schema(example = "Left a voicemail; will try again tomorrow morning.")]
+    pub(super) note: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptOutRequest {
+    /// The number not to contact, in any common format.
+    #[schema(example = "(415) 555-2671")]
+    pub(super) phone: String,
+}
+
+/// The same answer whatever the number.
+#[derive(Serialize, ToSchema)]
+pub struct OptOutAccepted {
+    #[schema(example = "recorded")]
+    pub(super) status: &'static str,
+    #[schema(example = "This number will not be contacted by the clinic.")]
+    pub(super) message: &'static str,
+}
+
+pub(super) const OPT_OUT_ANSWER: OptOutAccepted = OptOutAccepted {
+    status: "recorded",
+    message: "This number will not be contacted by the clinic.",
+};
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// First clinic-local day counted (YYYY-MM-DD); default: the first lead.
+    #[param(example = "2026-03-01")]
+    pub(super) from: Option<NaiveDate>,
+    /// Last clinic-local day counted, inclusive (YYYY-MM-DD); default: today.
+    #[param(example = "2026-03-31")]
+    pub(super) to: Option<NaiveDate>,
+}

@@ -1,0 +1,424 @@
+//! What the staff lead endpoints answer.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::lead_admin::LeadRow;
+use crate::domain::pipeline::LeadStatus;
+use crate::services::lead_management::LeadDetail;
+
+/// A lead in the queue, with the person's latest details.
+#[derive(Serialize, ToSchema)]
+pub struct LeadSummary {
+    #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81")]
+    pub(super) id: Uuid,
+    /// `new`, `contacted`, `qualified`, `unqualified`, `closed`, `do_not_contact` or `spam`.
+    #[schema(example = "new")]
+    pub(super) status: String,
+    /// `urgent` when the person reported suicidal thoughts, else `normal`.
+    #[schema(example = "normal")]
+    pub(super) priority: Option<String>,
+    #[schema(example = "Jane Doe")]
+    pub(super) name: Option<String>,
+    /// As the person typed it.
+    #[schema(example = "(415) 555-2671")]
+    pub(super) phone: Option<String>,
+    #[schema(example = "+14155552671")]
+    phone_e164: Option<String>,
+    #[schema(example = "jane@example.com")]
+    pub(super) email: Option<String>,
+    /// Interest codes, in the order the person gave them.
+    #[schema(example = json!(["treatment_resistant_depression"]))]
+    pub(super) interests: Vec<String>,
+    /// Who on the staff works the lead.
+    #[schema(example = "Maria")]
+    pub(super) assignee: Option<String>,
+    /// First-touch `utm_source`.
+    #[schema(example = "google")]
+    pub(super) source: Option<String>,
+    /// When the clinic promised to have called by.
+    #[schema(example = "2026-03-11T14:00:00Z")]
+    pub(super) contact_by: DateTime<Utc>,
+    /// Still `new` and `contact_by` has passed.
+    #[schema(example = false)]
+    pub(super) overdue: bool,
+    /// Enquiries merged into this lead.
+    #[schema(example = 1)]
+    pub(super) submission_count: i32,
+    /// The latest consent answer: `false` means do not call for marketing; null, never asked.
+    #[schema(example = true)]
+    pub(super) marketing_consent: Option<bool>,
+    #[schema(example = "2026-03-10T14:59:02Z")]
+    pub(super) first_received_at: DateTime<Utc>,
+    #[schema(example = "2026-03-10T14:59:02Z")]
+    pub(super) last_received_at: DateTime<Utc>,
+    #[schema(example = "2026-03-10T14:59:02Z")]
+    pub(super) created_at: DateTime<Utc>,
+    #[schema(example = "2026-03-10T15:20:00Z")]
+    pub(super) updated_at: DateTime<Utc>,
+    /// Goes up with every change; the `ETag` follows it.
+    #[schema(example = 3)]
+    pub(super) version: i32,
+}
+
+impl LeadSummary {
+    pub(super) fn new(row: LeadRow, now: DateTime<Utc>) -> Self {
+        LeadSummary {
+            interests: row.interest_codes(),
+            overdue: is_overdue(&row, now),
+            id: row.id,
+            status: row.status,
+            priority: row.priority,
+            name: row.name,
+            phone: row.phone,
+            phone_e164: row.phone_e164,
+            email: row.email,
+            assignee: row.assignee,
+            source: row.source,
+            contact_by: row.contact_by,
+            submission_count: row.submission_count,
+            marketing_consent: row.marketing_consent,
+            first_received_at: row.first_received_at,
+            last_received_at: row.last_received_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        }
+    }
+}
+
+pub(super) fn is_overdue(row: &LeadRow, now: DateTime<Utc>) -> bool {
+    row.status == LeadStatus::New.as_str() && row.contact_by < now
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LeadList {
+    /// Newest first.
+    pub(super) items: Vec<LeadSummary>,
+    /// Pass it as `cursor` for the next page; null on the last page.
+    #[schema(example = "cDE6MTc2NDQxNzYwMDAwMDAwMDowMTkzYTRmMTdjMWU3YjUyOWEwZTNmMmQ1YzZiN2E4MQ")]
+    pub(super) next_cursor: Option<String>,
+}
+
+/// Where an enquiry came from.
+#[derive(Serialize, ToSchema)]
+pub struct Attribution {
+    #[schema(example = "google")]
+    pub(super) utm_source: Option<String>,
+    #[schema(example = "cpc")]
+    pub(super) utm_medium: Option<String>,
+    #[schema(example = "trd-spring")]
+    pub(super) utm_campaign: Option<String>,
+    #[schema(example = "ketamine therapy")]
+    pub(super) utm_term: Option<String>,
+    #[schema(example = "ad-variant-b")]
+    pub(super) utm_content: Option<String>,
+    pub(super) gclid: Option<String>,
+    pub(super) fbclid: Option<String>,
+    #[schema(example = "https://www.google.com/")]
+    pub(super) referrer: Option<String>,
+    #[schema(example = "https://clinic.example/ketamine-for-depression")]
+    pub(super) landing_page: Option<String>,
+    #[schema(example = "ketamine-for-depression")]
+    pub(super) article_slug: Option<String>,
+}
+
+/// One enquiry exactly as it arrived.
+#[derive(Serialize, ToSchema)]
+pub struct Submission {
+    pub(super) id: Uuid,
+    #[schema(example = "2026-03-10T14:59:02Z")]
+    pub(super) received_at: DateTime<Utc>,
+    /// Merged into an existing lead.
+    #[schema(example = false)]
+    pub(super) duplicate: bool,
+    /// `honeypot` or `too_fast` when quarantined as spam.
+    #[schema(example = json!(null))]
+    pub(super) spam_reason: Option<String>,
+    #[schema(example = "Jane Doe")]
+    pub(super) name: Option<String>,
+    #[schema(example = "(415) 555-2671")]
+    pub(super) phone: Option<String>,
+    #[schema(example = "jane@example.com")]
+    pub(super) email: Option<String>,
+    #[schema(example = json!(["treatment_resistant_depression"]))]
+    pub(super) interests: Vec<String>,
+    #[schema(example = "I have tried three medications without success.")]
+    pub(super) message: Option<String>,
+    #[schema(example = "Weekday mornings")]
+    pub(super) preferred_contact_time: Option<String>,
+    pub(super) attribution: Attribution,
+}
+
+/// Consent evidence: what the person was shown and answered, or their opt-out.
+#[derive(Serialize, ToSchema)]
+pub struct ConsentRecord {
+    pub(super) id: Uuid,
+    /// `form` (given with an enquiry) or `opt_out` (a later revocation).
+    #[schema(example = "form")]
+    pub(super) kind: String,
+    /// The enquiry it came with; null for an opt-out.
+    pub(super) submission_id: Option<Uuid>,
+    #[schema(example = true)]
+    pub(super) agreed: bool,
+    #[schema(example = "I agree that the clinic may call and text me about treatment.")]
+    pub(super) wording: String,
+    /// Hex SHA-256 of the wording.
+    #[schema(example = "5f2b0c3e9a8d7f6e5d4c3b2a1908f7e6d5c4b3a29180f7e6d5c4b3a291807f6e")]
+    wording_sha256: String,
+    #[schema(example = "2026-03")]
+    pub(super) form_version: Option<String>,
+    #[schema(example = "2026-03-10T14:59:02Z")]
+    pub(super) recorded_at: DateTime<Utc>,
+    #[schema(example = "203.0.113.9")]
+    pub(super) ip: Option<String>,
+    #[schema(example = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)")]
+    pub(super) user_agent: Option<String>,
+    #[schema(example = "https://clinic.example/ketamine-for-depression")]
+    pub(super) page_url: Option<String>,
+}
+
+/// One entry of a lead's history.
+#[derive(Serialize, ToSchema)]
+pub struct Activity {
+    pub(super) id: Uuid,
+    #[schema(example = "2026-03-10T15:20:00Z")]
+    pub(super) at: DateTime<Utc>,
+    /// The API key's name, or `opt-out request`, `suppression list`, `retention`.
+    #[schema(example = "Front desk CRM")]
+    pub(super) actor: String,
+    /// `status_changed`, `assigned`, `unassigned`, `note_added`, `opted_out` or `erased`.
+    #[schema(example = "status_changed")]
+    pub(super) action: String,
+    #[schema(example = "new")]
+    pub(super) from_status: Option<String>,
+    #[schema(example = "contacted")]
+    pub(super) to_status: Option<String>,
+    #[schema(example = json!(null))]
+    pub(super) assignee: Option<String>,
+    #[schema(example = json!(null))]
+    pub(super) note: Option<String>,
+}
+
+/// A lead with everything it holds.
+#[derive(Serialize, ToSchema)]
+pub struct Lead {
+    #[serde(flatten)]
+    pub(super) summary: LeadSummary,
+    /// The first enquiry's attribution (first touch).
+    pub(super) attribution: Option<Attribution>,
+    /// Every enquiry from this person, oldest first.
+    pub(super) submissions: Vec<Submission>,
+    /// Consent evidence, oldest first.
+    pub(super) consent: Vec<ConsentRecord>,
+    /// What happened to the lead, oldest first.
+    pub(super) activity: Vec<Activity>,
+}
+
+pub(super) fn attribution(row: &crate::db::lead_admin::SubmissionRow) -> Attribution {
+    Attribution {
+        utm_source: row.utm_source.clone(),
+        utm_medium: row.utm_medium.clone(),
+        utm_campaign: row.utm_campaign.clone(),
+        utm_term: row.utm_term.clone(),
+        utm_content: row.utm_content.clone(),
+        gclid: row.gclid.clone(),
+        fbclid: row.fbclid.clone(),
+        referrer: row.referrer.clone(),
+        landing_page: row.landing_page.clone(),
+        article_slug: row.article_slug.clone(),
+    }
+}
+
+impl Lead {
+    pub(super) fn new(detail: LeadDetail, now: DateTime<Utc>) -> Self {
+        let first_touch = detail.submissions.first().map(attribution);
+        Lead {
+            summary: LeadSummary::new(detail.lead, now),
+            attribution: first_touch,
+            submissions: detail
+                .submissions
+                .into_iter()
+                .map(|row| Submission {
+                    attribution: attribution(&row),
+                    interests: row.interests.into_iter().flatten().flatten().collect(),
+                    id: row.id,
+                    received_at: row.received_at,
+                    duplicate: row.duplicate,
+                    spam_reason: row.spam_reason,
+                    name: row.name,
+                    phone: row.phone,
+                    email: row.email,
+                    message: row.message,
+                    preferred_contact_time: row.preferred_contact_time,
+                })
+                .collect(),
+            consent: detail
+                .consents
+                .into_iter()
+                .map(|row| ConsentRecord {
+                    id: row.id,
+                    kind: row.kind,
+                    submission_id: row.submission_id,
+                    agreed: row.agreed,
+                    wording: row.wording,
+                    wording_sha256: hex::encode(row.wording_sha256),
+                    form_version: row.form_version,
+                    recorded_at: row.recorded_at,
+                    ip: row.ip,
+                    user_agent: row.user_agent,
+                    page_url: row.page_url,
+                })
+                .collect(),
+            activity: detail
+                .activity
+                .into_iter()
+                .map(|row| Activity {
+                    id: row.id,
+                    at: row.at,
+                    actor: row.actor,
+                    action: row.action,
+                    from_status: row.from_status,
+                    to_status: row.to_status,
+                    assignee: row.assignee,
+                    note: row.note,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Where a lead stands after a change: nothing personal, so a `leads:write` key learns no
+/// more than it wrote.
+#[derive(Serialize, ToSchema)]
+pub struct LeadState {
+    pub(super) id: Uuid,
+    #[schema(example = "contacted")]
+    pub(super) status: String,
+    /// Where the lead may move next.
+    #[schema(example = json!(["qualified", "unqualified", "do_not_contact", "spam"]))]
+    pub(super) allowed_transitions: Vec<String>,
+    #[schema(example = "normal")]
+    pub(super) priority: Option<String>,
+    #[schema(example = "Maria")]
+    pub(super) assignee: Option<String>,
+    #[schema(example = "2026-03-11T14:00:00Z")]
+    pub(super) contact_by: DateTime<Utc>,
+    #[schema(example = false)]
+    pub(super) overdue: bool,
+    #[schema(example = 4)]
+    pub(super) version: i32,
+    #[schema(example = "2026-03-10T15:20:00Z")]
+    pub(super) updated_at: DateTime<Utc>,
+}
+
+impl LeadState {
+    pub(super) fn new(row: LeadRow, now: DateTime<Utc>) -> Self {
+        let allowed = LeadStatus::parse(&row.status)
+            .map(|status| {
+                status
+                    .next()
+                    .iter()
+                    .map(|s| s.as_str().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        LeadState {
+            overdue: is_overdue(&row, now),
+            id: row.id,
+            status: row.status,
+            allowed_transitions: allowed,
+            priority: row.priority,
+            assignee: row.assignee,
+            contact_by: row.contact_by,
+            version: row.version,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// What is left of an erased lead: nothing that identifies the person.
+#[derive(Serialize, ToSchema)]
+pub struct Tombstone {
+    pub(super) id: Uuid,
+    /// The status when erased: the lead's outcome.
+    #[schema(example = "closed")]
+    pub(super) status: String,
+    /// The clinic-local day the lead was created.
+    #[schema(example = "2026-03-10", value_type = String, format = Date)]
+    pub(super) created_day: NaiveDate,
+    #[schema(example = 2)]
+    pub(super) interest_count: i32,
+    #[schema(example = "google")]
+    pub(super) source: Option<String>,
+    #[schema(example = "2026-11-30T09:12:00Z")]
+    pub(super) erased_at: DateTime<Utc>,
+    /// The name of the key that erased it, or `retention`.
+    #[schema(example = "Privacy officer")]
+    pub(super) erased_by: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CountByKey {
+    #[schema(example = "ptsd")]
+    pub(super) key: Option<String>,
+    #[schema(example = 12)]
+    pub(super) count: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CountByDay {
+    #[schema(example = "2026-03-10", value_type = String, format = Date)]
+    pub(super) day: NaiveDate,
+    #[schema(example = 4)]
+    pub(super) count: i64,
+}
+
+/// How soon staff first acted on leads, against `contact_by`. Staff act when they move a lead
+/// out of `new` (to `contacted`, or `do_not_contact`), not to spam.
+#[derive(Serialize, ToSchema)]
+pub struct ContactTimeliness {
+    /// First moved out of `new` by `contact_by`.
+    #[schema(example = 40)]
+    pub(super) on_time: i64,
+    /// First moved out of `new` after `contact_by`.
+    #[schema(example = 3)]
+    pub(super) late: i64,
+    /// Still `new`, `contact_by` passed.
+    #[schema(example = 2)]
+    pub(super) overdue: i64,
+    /// Still `new`, `contact_by` ahead.
+    #[schema(example = 5)]
+    pub(super) awaiting: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LeadStats {
+    /// The clinic's time zone: days are counted in it.
+    #[schema(example = "America/New_York")]
+    pub(super) time_zone: String,
+    #[schema(example = "2026-03-01", value_type = Option<String>, format = Date)]
+    pub(super) from: Option<NaiveDate>,
+    #[schema(example = "2026-03-31", value_type = Option<String>, format = Date)]
+    pub(super) to: Option<NaiveDate>,
+    /// Leads created in the range, spam excluded, erased ones included.
+    #[schema(example = 57)]
+    pub(super) total: i64,
+    /// Of `total`, how many were erased (their tombstones still count).
+    #[schema(example = 1)]
+    pub(super) erased: i64,
+    /// Every status, spam included.
+    #[schema(example = json!({"new": 7, "contacted": 10, "qualified": 20, "unqualified": 8,
+        "closed": 10, "do_not_contact": 2, "spam": 4}))]
+    pub(super) by_status: std::collections::BTreeMap<String, i64>,
+    /// Per interest code, most frequent first (a lead counts once per interest; erased
+    /// leads keep no interests).
+    pub(super) by_interest: Vec<CountByKey>,
+    /// Per first-touch `utm_source` (null: none), most frequent first.
+    pub(super) by_source: Vec<CountByKey>,
+    /// Per clinic-local day of creation, days without leads left out.
+    pub(super) by_day: Vec<CountByDay>,
+    pub(super) contact: ContactTimeliness,
+}
