@@ -133,10 +133,41 @@ fn ensure_template(admin: &mut PgConnection) -> String {
             .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}"))
             .expect("publish the template");
     }
+    sweep(admin);
     admin
         .batch_execute("SELECT pg_advisory_unlock(727274)")
         .expect("release the template lock");
     template
+}
+
+/// A test database outlives its test only when the process was killed (a timeout, SIGKILL);
+/// its name carries its creation time, so such leftovers go once they are surely abandoned.
+fn sweep(admin: &mut PgConnection) {
+    const ABANDONED_AFTER_SECS: u64 = 2 * 60 * 60;
+    let now = unix_now();
+    let names: Vec<String> = pg_database::table
+        .select(pg_database::datname)
+        .filter(pg_database::datname.like("beacon\\_test\\_%"))
+        .load(admin)
+        .expect("list test databases");
+    for name in names {
+        let stale = name
+            .trim_start_matches("beacon_test_")
+            .split('_')
+            .next()
+            .and_then(|secs| secs.parse::<u64>().ok())
+            .is_some_and(|created| created + ABANDONED_AFTER_SECS < now);
+        if stale {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs()
 }
 
 diesel::table! {
@@ -180,7 +211,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 impl TestDatabase {
     /// Cloned from the migrated template, so it is ready at once.
     pub fn create() -> Self {
-        let name = format!("beacon_test_{}", uuid::Uuid::new_v4().simple());
+        let name = format!(
+            "beacon_test_{}_{}",
+            unix_now(),
+            &uuid::Uuid::new_v4().simple().to_string()[..16]
+        );
         let mut admin = admin_connection();
         let template = ensure_template(&mut admin);
         admin
