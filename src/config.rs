@@ -121,7 +121,7 @@ impl Settings {
             content: ContentSettings {
                 site: env.site()?,
                 public_cache_control: env.cache_control("BEACON_PUBLIC_CACHE_CONTROL")?,
-                preview_key: env.preview_key("BEACON_PREVIEW_SECRET")?,
+                preview_key: env.secret("BEACON_PREVIEW_SECRET", PreviewKey::new)?,
                 preview_ttl: Duration::from_secs(env.bounded(
                     "BEACON_PREVIEW_TTL_SECS",
                     86_400,
@@ -270,12 +270,17 @@ impl Env<'_> {
         }
     }
 
-    fn preview_key(&self, name: &'static str) -> Result<Option<PreviewKey>, ConfigError> {
+    /// An optional signing secret; `key` refuses one too short to be safe.
+    fn secret<K>(
+        &self,
+        name: &'static str,
+        key: impl FnOnce(Vec<u8>) -> Option<K>,
+    ) -> Result<Option<K>, ConfigError> {
         let Some(value) = self.get(name) else {
             return Ok(None);
         };
         // The value is a secret: the error never repeats it.
-        PreviewKey::new(value.trim().as_bytes().to_vec())
+        key(value.trim().as_bytes().to_vec())
             .map(Some)
             .ok_or_else(|| {
                 self.error(
@@ -351,7 +356,7 @@ impl LeadSettings {
             )?),
             trusted_proxies: env.trusted_proxies("BEACON_TRUSTED_PROXIES")?,
             crisis_resources: env.crisis_resources("BEACON_CRISIS_RESOURCES")?,
-            suppression_key: env.suppression_key("BEACON_SUPPRESSION_SECRET")?,
+            suppression_key: env.secret("BEACON_SUPPRESSION_SECRET", SuppressionKey::new)?,
             opt_out_rate_per_ip: FixedWindow::per_minute(env.bounded(
                 "BEACON_OPT_OUT_RATE_PER_IP",
                 5,
@@ -412,22 +417,6 @@ impl Env<'_> {
             ));
         }
         Ok(field.to_owned())
-    }
-
-    fn suppression_key(&self, name: &'static str) -> Result<Option<SuppressionKey>, ConfigError> {
-        let Some(value) = self.get(name) else {
-            return Ok(None);
-        };
-        // The value is a secret: the error never repeats it.
-        SuppressionKey::new(value.trim().as_bytes().to_vec())
-            .map(Some)
-            .ok_or_else(|| {
-                self.error(
-                    name,
-                    "<redacted>",
-                    "at least 32 characters of random text, e.g. from `openssl rand -base64 48`",
-                )
-            })
     }
 
     /// A whole number within `range`, or `None` when unset.
