@@ -116,10 +116,8 @@ pub struct UpdateInterest {
             ],
             "next_cursor": null
         })),
-        (status = 401, description = "`include_inactive=true` without a valid API key",
-            body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`include_inactive=true` with a key lacking `admin`",
-            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`include_inactive=true` without a valid API key"),
+        (status = 403, description = "`include_inactive=true` with a key lacking `admin`"),
     ),
 )]
 #[get("/interests")]
@@ -170,8 +168,7 @@ pub async fn list_interests(
                 "code": "generalized_anxiety", "label": "Generalized anxiety disorder",
                 "active": true, "position": 4, "updated_at": "2026-11-29T15:04:05Z"
             })),
-        (status = 409, description = "An interest with this code already exists",
-            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An interest with this code already exists"),
     ),
     security(("api_key" = ["admin"])),
 )]
@@ -204,8 +201,7 @@ pub async fn create_interest(
                 "code": "ptsd", "label": "PTSD (post-traumatic stress disorder)",
                 "active": true, "position": 3, "updated_at": "2026-11-29T15:04:05Z"
             })),
-        (status = 404, description = "No interest has this code", body = crate::error::Problem,
-            content_type = "application/problem+json"),
+        (status = 404, description = "No interest has this code"),
     ),
     security(("api_key" = ["admin"])),
 )]

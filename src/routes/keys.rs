@@ -180,8 +180,7 @@ pub async fn list_keys(
             "created_at": "2026-11-29T15:04:05Z", "last_used_at": "2026-11-29T16:00:00Z",
             "revoked_at": "2026-11-30T09:12:00Z"
         })),
-        (status = 404, description = "No key has this id", body = crate::error::Problem,
-            content_type = "application/problem+json"),
+        (status = 404, description = "No key has this id"),
     ),
     security(("api_key" = ["admin"])),
 )]

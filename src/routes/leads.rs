@@ -216,11 +216,9 @@ impl From<Priority> for LeadPriority {
                 "duplicate": true
             })),
         (status = 409, description = "A request with this `Idempotency-Key` is still being \
-            processed; retry it shortly", body = crate::error::Problem,
-            content_type = "application/problem+json"),
+            processed; retry it shortly"),
         (status = 429, description = "Too many enquiries from this network (per minute) or for \
-            this number (per hour)", body = crate::error::Problem,
-            content_type = "application/problem+json",
+            this number (per hour)",
             headers(("Retry-After" = u64, description = "Seconds until the limit resets"))),
     ),
 )]

@@ -149,8 +149,7 @@ pub async fn list_tags(
             ),
             example = json!(crate::routes::examples::tag())),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
-        (status = 404, description = "No such tag (or, for the public, none with published articles)",
-            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tag (or, for the public, none with published articles)"),
     ),
     security(("api_key" = ["content:write"]), ()),
 )]
@@ -191,10 +190,8 @@ pub async fn get_tag(
     responses(
         (status = 200, description = "The updated tag", body = Tag,
             example = json!(crate::routes::examples::tag())),
-        (status = 404, description = "No tag has this slug",
-            body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The new slug belongs to another tag",
-            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No tag has this slug"),
+        (status = 409, description = "The new slug belongs to another tag"),
     ),
     security(("api_key" = ["content:write"])),
 )]
@@ -226,8 +223,7 @@ pub async fn update_tag(
     params(("slug" = String, Path, description = "The tag's slug", example = "ketamine-therapy")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No tag has this slug",
-            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No tag has this slug"),
     ),
     security(("api_key" = ["content:write"])),
 )]

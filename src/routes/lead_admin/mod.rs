@@ -259,10 +259,8 @@ pub async fn list_leads(
         (status = 200, description = "The lead", body = Lead,
             headers(("ETag" = String, description = "The lead's version tag, for `If-Match`")),
             example = json!(lead_example())),
-        (status = 404, description = "No lead has this id",
-            body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 410, description = "The lead was erased",
-            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No lead has this id"),
+        (status = 410, description = "The lead was erased"),
     ),
     security(("api_key" = ["leads:read"])),
 )]
@@ -317,15 +315,11 @@ pub async fn get_lead(
                 "contact_by": "2026-03-11T14:00:00Z", "overdue": false, "version": 4,
                 "updated_at": "2026-03-10T15:20:00Z"
             })),
-        (status = 404, description = "No lead has this id",
-            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No lead has this id"),
         (status = 409, description = "The pipeline does not allow this move (the detail lists \
-            the allowed ones), or the number opted out",
-            body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 410, description = "The lead was erased",
-            body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` does not match the current version",
-            body = crate::error::Problem, content_type = "application/problem+json"),
+            the allowed ones), or the number opted out"),
+        (status = 410, description = "The lead was erased"),
+        (status = 412, description = "`If-Match` does not match the current version"),
     ),
     security(("api_key" = ["leads:write"])),
 )]
@@ -419,10 +413,8 @@ fn patch_of(body: UpdateLead) -> Result<Patch, Error> {
             "created_day": "2026-03-10", "interest_count": 2, "source": "google",
             "erased_at": "2026-11-30T09:12:00Z", "erased_by": "Privacy officer"
         })),
-        (status = 404, description = "No lead has this id",
-            body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 410, description = "The lead was already erased",
-            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No lead has this id"),
+        (status = 410, description = "The lead was already erased"),
     ),
     security(("api_key" = ["admin"])),
 )]
@@ -631,7 +623,6 @@ pub async fn lead_stats(
                 "message": "This number will not be contacted by the clinic."
             })),
         (status = 429, description = "Too many opt-outs from this network this minute",
-            body = crate::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until the limit resets"))),
     ),
 )]
