@@ -2,7 +2,6 @@
 //! within one business day". Configurable per clinic; the default is for the United States.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::text;
 
@@ -11,9 +10,8 @@ const MAX_LABEL_CHARS: usize = 200;
 const MAX_RESOURCES: usize = 20;
 
 /// Help available right now, for the page to show before anything else.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!(CrisisResources::us_default()))]
 pub struct CrisisResources {
     /// Shown first, above the list.
     pub message: String,
@@ -21,7 +19,7 @@ pub struct CrisisResources {
 }
 
 /// One way to get help.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrisisResource {
     /// What to show, e.g. "Call or text 988".

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::db;
-use crate::domain::crisis::CrisisResources;
+use crate::domain::crisis;
 use crate::domain::email::Email;
 use crate::domain::lead::{self, Priority};
 use crate::domain::phone::E164Phone;
@@ -134,6 +134,41 @@ pub struct LeadAccepted {
     crisis_resources: Option<CrisisResources>,
 }
 
+/// Help available right now, for the page to show before anything else.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!(crisis::CrisisResources::us_default()))]
+pub struct CrisisResources {
+    /// Shown first, above the list.
+    message: String,
+    resources: Vec<CrisisResource>,
+}
+
+/// One way to get help.
+#[derive(Serialize, ToSchema)]
+pub struct CrisisResource {
+    /// What to show, e.g. "Call or text 988".
+    label: String,
+    /// A link the page can make the label into: `tel:`, `sms:` or `https:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    href: Option<String>,
+}
+
+impl From<&crisis::CrisisResources> for CrisisResources {
+    fn from(configured: &crisis::CrisisResources) -> Self {
+        CrisisResources {
+            message: configured.message.clone(),
+            resources: configured
+                .resources
+                .iter()
+                .map(|resource| CrisisResource {
+                    label: resource.label.clone(),
+                    href: resource.href.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// `urgent` when the person reports suicidal thoughts, else `normal`.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -201,7 +236,7 @@ impl From<Priority> for LeadPriority {
                     "priority": "urgent",
                     "contact_by": "2026-03-11T14:00:00Z",
                     "duplicate": false,
-                    "crisis_resources": CrisisResources::us_default()
+                    "crisis_resources": crisis::CrisisResources::us_default()
                 }))),
             )),
         (status = 200, description = "The enquiry joined an existing lead for the same number \
@@ -275,14 +310,14 @@ pub async fn create_lead(
     }
 }
 
-fn render(receipt: &Receipt, crisis: &CrisisResources) -> Result<StoredResponse, Error> {
+fn render(receipt: &Receipt, crisis: &crisis::CrisisResources) -> Result<StoredResponse, Error> {
     let body = LeadAccepted {
         id: receipt.lead_id,
         status: receipt.status.clone(),
         priority: receipt.priority.into(),
         contact_by: receipt.contact_by,
         duplicate: receipt.duplicate,
-        crisis_resources: receipt.crisis.then(|| crisis.clone()),
+        crisis_resources: receipt.crisis.then(|| CrisisResources::from(crisis)),
     };
     Ok(StoredResponse {
         status: if receipt.duplicate { 200 } else { 201 },

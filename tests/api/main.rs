@@ -12,6 +12,7 @@ mod health;
 mod helpers;
 mod interests;
 mod keys;
+mod layers;
 mod lead_admin;
 mod lead_privacy;
 mod leads;
