@@ -1,5 +1,6 @@
 //! Queries on `articles` and `article_slug_history`. Public visibility is decided here in SQL
 //! (`status IN ('published', 'scheduled') AND published_at <= now`), matching the partial index.
+//! The editors' list filters on the status readers see (`Status::effective`) in SQL too.
 
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
@@ -9,6 +10,7 @@ use diesel::sql_types::{BigInt, Bool, Float, Text, Timestamptz, Uuid as SqlUuid}
 use uuid::Uuid;
 
 use super::schema::{article_slug_history, article_tags, articles, tags};
+use crate::domain::article::Status;
 
 /// Written literally (not bound) so the planner can use the partial indexes.
 const PUBLIC_STATUS: &str = "articles.status IN ('published', 'scheduled')";
@@ -283,9 +285,12 @@ pub fn forget_old_slug(conn: &mut PgConnection, slug: &str) -> QueryResult<()> {
         .map(drop)
 }
 
-/// Filters of the public list; all optional.
+/// Filters of the list; all optional.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
+    /// `None`: what the public may read now. Otherwise (editors) articles in any of these
+    /// statuses as readers see them: a scheduled article whose time has passed is published.
+    pub statuses: Option<Vec<Status>>,
     pub tag: Option<String>,
     pub featured: Option<bool>,
     pub author: Option<String>,
@@ -293,12 +298,45 @@ pub struct ListFilter {
     pub published_before: Option<DateTime<Utc>>,
 }
 
-/// The visible articles matching `filter`, without the keyset condition or order.
+type Condition = Box<dyn BoxableExpression<articles::table, Pg, SqlType = Bool>>;
+
+/// Articles whose effective status (see `Status::effective`) is `status` at `now`.
+fn effective_status(status: Status, now: DateTime<Utc>) -> Condition {
+    let passed = articles::published_at.assume_not_null().le(now);
+    match status {
+        Status::Draft => Box::new(articles::status.eq("draft")),
+        Status::Archived => Box::new(articles::status.eq("archived")),
+        Status::Published => Box::new(
+            articles::status
+                .eq("published")
+                .or(articles::status.eq("scheduled").and(passed)),
+        ),
+        Status::Scheduled => Box::new(
+            articles::status.eq("scheduled").and(
+                articles::published_at
+                    .is_null()
+                    .or(articles::published_at.assume_not_null().gt(now)),
+            ),
+        ),
+    }
+}
+
+/// The listed articles matching `filter`, without the keyset condition or order.
 fn visible(filter: &ListFilter, now: DateTime<Utc>) -> articles::BoxedQuery<'static, Pg> {
-    let mut query = articles::table
-        .filter(sql::<Bool>(PUBLIC_STATUS))
-        .filter(articles::published_at.assume_not_null().le(now))
-        .into_boxed();
+    let mut query = articles::table.into_boxed();
+    query = match &filter.statuses {
+        None => query
+            .filter(sql::<Bool>(PUBLIC_STATUS))
+            .filter(articles::published_at.assume_not_null().le(now)),
+        Some(statuses) => {
+            let any = statuses
+                .iter()
+                .map(|status| effective_status(*status, now))
+                .reduce(|a, b| Box::new(a.or(b)))
+                .unwrap_or_else(|| Box::new(sql::<Bool>("FALSE")));
+            query.filter(any)
+        }
+    };
     if let Some(tag) = &filter.tag {
         query = query.filter(
             articles::id.eq_any(
@@ -345,6 +383,32 @@ pub fn list_newest(
     }
     query
         .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(limit)
+        .select(SummaryRow::as_select())
+        .load(conn)
+}
+
+/// Most recently created first: up to `limit` listed articles after `after` (a
+/// `(created_at, id)` key). For the editors' list, where drafts have no `published_at`.
+pub fn list_created(
+    conn: &mut PgConnection,
+    filter: &ListFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<SummaryRow>> {
+    let mut query = visible(filter, now);
+    if let Some((at, id)) = after {
+        query = query.filter(
+            sql::<Bool>("(articles.created_at, articles.id) < (")
+                .bind::<Timestamptz, _>(at)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
+        );
+    }
+    query
+        .order((articles::created_at.desc(), articles::id.desc()))
         .limit(limit)
         .select(SummaryRow::as_select())
         .load(conn)

@@ -138,6 +138,24 @@ impl Status {
         }
     }
 
+    /// A comma-separated list of names, e.g. `draft,scheduled`: spaces around names are
+    /// ignored and repeats collapse; an unknown or empty name is refused.
+    pub fn parse_list(value: &str) -> Result<Vec<Status>, String> {
+        let mut statuses = Vec::new();
+        for name in value.split(',').map(str::trim) {
+            let status = Status::parse(name).ok_or_else(|| {
+                format!(
+                    "must be a comma-separated list of `draft`, `scheduled`, `published` and \
+                     `archived`; `{name}` is not one of them"
+                )
+            })?;
+            if !statuses.contains(&status) {
+                statuses.push(status);
+            }
+        }
+        Ok(statuses)
+    }
+
     /// The status readers see at `now`: a scheduled article whose time has come is published,
     /// on every replica at once, without a job flipping it.
     pub fn effective(self, published_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Status {
@@ -872,6 +890,25 @@ mod tests {
         assert!(Status::Scheduled.is_public(Some(at), at));
         assert!(!Status::Draft.is_public(None, at));
         assert!(!Status::Archived.is_public(Some(at), at));
+    }
+
+    #[test]
+    fn a_status_list_is_comma_separated_names_without_repeats() {
+        assert_eq!(
+            Status::parse_list("draft, scheduled,draft"),
+            Ok(vec![Status::Draft, Status::Scheduled])
+        );
+        assert_eq!(
+            Status::parse_list("published,archived"),
+            Ok(vec![Status::Published, Status::Archived])
+        );
+        for bad in ["", "draft,", "Draft", "deleted", "draft;archived"] {
+            let error = Status::parse_list(bad).unwrap_err();
+            assert!(
+                error.contains("`draft`, `scheduled`, `published` and `archived`"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -6,11 +6,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// Where a page ended: newest-first lists key on `(published_at, id)`, search results on
-/// `(rank, id)`.
+/// Where a page ended: newest-first lists key on `(published_at, id)`, the editors' list (any
+/// status, so maybe no `published_at`) on `(created_at, id)`, search results on `(rank, id)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Cursor {
     Published { at: DateTime<Utc>, id: Uuid },
+    Created { at: DateTime<Utc>, id: Uuid },
     Ranked { rank: f32, id: Uuid },
 }
 
@@ -23,6 +24,7 @@ impl Cursor {
     pub fn encode(&self) -> String {
         let text = match self {
             Cursor::Published { at, id } => format!("p1:{}:{}", at.timestamp_micros(), id.simple()),
+            Cursor::Created { at, id } => format!("c1:{}:{}", at.timestamp_micros(), id.simple()),
             Cursor::Ranked { rank, id } => format!("r1:{}:{}", rank.to_bits(), id.simple()),
         };
         URL_SAFE_NO_PAD.encode(text)
@@ -40,12 +42,19 @@ impl Cursor {
             return Err(CursorError);
         };
         let id = Uuid::try_parse(id).map_err(|_| CursorError)?;
+        let instant = |key: &str| {
+            let micros: i64 = key.parse().map_err(|_| CursorError)?;
+            DateTime::from_timestamp_micros(micros).ok_or(CursorError)
+        };
         match kind {
-            "p1" => {
-                let micros: i64 = key.parse().map_err(|_| CursorError)?;
-                let at = DateTime::from_timestamp_micros(micros).ok_or(CursorError)?;
-                Ok(Cursor::Published { at, id })
-            }
+            "p1" => Ok(Cursor::Published {
+                at: instant(key)?,
+                id,
+            }),
+            "c1" => Ok(Cursor::Created {
+                at: instant(key)?,
+                id,
+            }),
             "r1" => {
                 let bits: u32 = key.parse().map_err(|_| CursorError)?;
                 let rank = f32::from_bits(bits);
@@ -69,6 +78,7 @@ mod tests {
         let id = Uuid::now_v7();
         for cursor in [
             Cursor::Published { at, id },
+            Cursor::Created { at, id },
             Cursor::Ranked {
                 rank: 0.607_927_1,
                 id,
@@ -91,6 +101,7 @@ mod tests {
             "!!!",
             "bm90IGEgY3Vyc29y",
             &URL_SAFE_NO_PAD.encode("p1:abc:0193a4f17c1e7b529a0e3f2d5c6b7a81"),
+            &URL_SAFE_NO_PAD.encode("c1:abc:0193a4f17c1e7b529a0e3f2d5c6b7a81"),
             &URL_SAFE_NO_PAD.encode("x1:1:0193a4f17c1e7b529a0e3f2d5c6b7a81"),
             &URL_SAFE_NO_PAD.encode("p1:1:nope"),
             &URL_SAFE_NO_PAD.encode(format!(

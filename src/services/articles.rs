@@ -259,7 +259,8 @@ pub fn find(
     Ok(Found::Article(ArticleView { row, tags }))
 }
 
-/// What the public list is asked for.
+/// What the list is asked for. With `filter.statuses` (editors only: the caller checks the
+/// key) it lists those statuses, most recently created first.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     pub filter: ListFilter,
@@ -269,38 +270,60 @@ pub struct ListQuery {
     pub limit: i64,
 }
 
-/// One page of publicly readable articles.
+/// How a list is ordered, and so which cursor it pages with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// The public list: `(published_at, id)` descending.
+    Published,
+    /// The editors' list: `(created_at, id)` descending.
+    Created,
+    /// A search: `(rank, id)` descending.
+    Ranked,
+}
+
+/// One page of articles: publicly readable ones, or those in `filter.statuses`.
 pub fn list(conn: &mut PgConnection, query: &ListQuery, now: DateTime<Utc>) -> Result<Page, Error> {
     let limit = query.limit.clamp(1, LIMIT_MAX);
     // One more than asked tells whether there is a next page.
     let fetch = limit + 1;
+    let order = match (&query.q, &query.filter.statuses) {
+        (Some(_), _) => Order::Ranked,
+        (None, None) => Order::Published,
+        (None, Some(_)) => Order::Created,
+    };
     let (mut rows, ranks): (Vec<SummaryRow>, Vec<Option<f32>>) = match &query.q {
-        None => {
-            let after = match query.after {
-                None => None,
-                Some(Cursor::Published { at, id }) => Some((at, id)),
-                Some(Cursor::Ranked { .. }) => return Err(cursor_mismatch()),
-            };
-            let rows = queries::list_newest(conn, &query.filter, after, fetch, now)?;
-            let ranks = vec![None; rows.len()];
-            (rows, ranks)
-        }
         Some(q) => {
             let after = match query.after {
                 None => None,
                 Some(Cursor::Ranked { rank, id }) => Some((rank, id)),
-                Some(Cursor::Published { .. }) => return Err(cursor_mismatch()),
+                Some(_) => return Err(cursor_mismatch()),
             };
             queries::search(conn, &query.filter, q, after, fetch, now)?
                 .into_iter()
                 .map(|(row, rank)| (row, Some(rank)))
                 .unzip()
         }
+        None => {
+            let after = match (order, query.after) {
+                (_, None) => None,
+                (Order::Published, Some(Cursor::Published { at, id }))
+                | (Order::Created, Some(Cursor::Created { at, id })) => Some((at, id)),
+                _ => return Err(cursor_mismatch()),
+            };
+            let rows = match order {
+                Order::Created => queries::list_created(conn, &query.filter, after, fetch, now)?,
+                _ => queries::list_newest(conn, &query.filter, after, fetch, now)?,
+            };
+            let ranks = vec![None; rows.len()];
+            (rows, ranks)
+        }
     };
     let has_more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next = match (has_more, rows.last()) {
-        (true, Some(last)) => cursor_after(last, ranks.get(rows.len() - 1).copied().flatten()),
+        (true, Some(last)) => {
+            cursor_after(order, last, ranks.get(rows.len() - 1).copied().flatten())
+        }
         _ => None,
     };
     let snippets = match &query.q {
@@ -365,14 +388,19 @@ pub fn stored_preview_key(conn: &mut PgConnection) -> Result<PreviewKey, Error> 
 
 fn cursor_mismatch() -> Error {
     Error::BadRequest(
-        "`cursor` belongs to a list with a different `q`; start again without it.".to_owned(),
+        "`cursor` belongs to a list with a different `q` or `status`; start again without it."
+            .to_owned(),
     )
 }
 
-fn cursor_after(row: &SummaryRow, rank: Option<f32>) -> Option<Cursor> {
-    match rank {
-        Some(rank) => Some(Cursor::Ranked { rank, id: row.id }),
-        None => row
+fn cursor_after(order: Order, row: &SummaryRow, rank: Option<f32>) -> Option<Cursor> {
+    match order {
+        Order::Ranked => rank.map(|rank| Cursor::Ranked { rank, id: row.id }),
+        Order::Created => Some(Cursor::Created {
+            at: row.created_at,
+            id: row.id,
+        }),
+        Order::Published => row
             .published_at
             .map(|at| Cursor::Published { at, id: row.id }),
     }

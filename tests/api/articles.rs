@@ -1226,6 +1226,201 @@ async fn search_results_page_with_a_cursor_and_never_repeat() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The editors' list (`status`)
+// ---------------------------------------------------------------------------------------------
+
+/// Creates a draft, a scheduled, a published and an archived article, in that order.
+async fn one_of_each_status(app: &TestApp, key: &str) {
+    created(app, key, &article("Draft")).await;
+    let mut future = article("Future");
+    future["status"] = json!("scheduled");
+    future["published_at"] = json!((Utc::now() + Duration::days(1)).to_rfc3339());
+    created(app, key, &future).await;
+    created(app, key, &published("Live")).await;
+    let old = created(app, key, &published("Old")).await;
+    let archived = post_action(app, key, old["id"].as_str().unwrap(), "archive", None).await;
+    assert_eq!(json(archived).await["status"], "archived");
+}
+
+#[actix_web::test]
+async fn an_editor_lists_drafts_and_scheduled_articles_that_the_public_list_does_not_show() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    one_of_each_status(&app, &key).await;
+
+    let public = json(app.get("/v1/articles").await).await;
+    let unfinished = json(keyed_get(&app, &key, "/v1/articles?status=draft,scheduled").await).await;
+    let archived = json(keyed_get(&app, &key, "/v1/articles?status=archived").await).await;
+    let all = json(
+        keyed_get(
+            &app,
+            &key,
+            "/v1/articles?status=draft,%20scheduled,published,archived",
+        )
+        .await,
+    )
+    .await;
+
+    assert_eq!(slugs(&public), ["live"]);
+    assert_eq!(slugs(&unfinished), ["future", "draft"]);
+    assert_eq!(unfinished["items"][0]["status"], "scheduled");
+    assert_eq!(unfinished["items"][1]["status"], "draft");
+    assert_eq!(unfinished["items"][1]["published_at"], Value::Null);
+    assert_eq!(slugs(&archived), ["old"]);
+    assert_eq!(slugs(&all), ["old", "live", "future", "draft"]);
+}
+
+#[actix_web::test]
+async fn a_scheduled_article_whose_time_has_passed_is_listed_as_published() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    one_of_each_status(&app, &key).await;
+    let future = json(keyed_get(&app, &key, "/v1/articles/future").await).await;
+    set_published_at(
+        &app,
+        future["id"].as_str().unwrap(),
+        Utc::now() - Duration::seconds(1),
+    );
+
+    let scheduled = json(keyed_get(&app, &key, "/v1/articles?status=scheduled").await).await;
+    let published = json(keyed_get(&app, &key, "/v1/articles?status=published").await).await;
+
+    assert!(slugs(&scheduled).is_empty());
+    assert_eq!(slugs(&published), ["live", "future"]);
+    assert_eq!(published["items"][1]["status"], "published");
+}
+
+#[actix_web::test]
+async fn paging_through_the_editor_list_with_its_cursor_returns_every_article_once() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    for n in 0..5 {
+        let body = if n % 2 == 0 {
+            article(&format!("e{n}"))
+        } else {
+            published(&format!("e{n}"))
+        };
+        created(&app, &key, &body).await;
+    }
+
+    let mut seen = Vec::new();
+    let base = "/v1/articles?status=draft,published&limit=2";
+    let mut path = base.to_owned();
+    loop {
+        let page = json(keyed_get(&app, &key, &path).await).await;
+        seen.extend(slugs(&page));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("{base}&cursor={cursor}"),
+            None => break,
+        }
+    }
+
+    assert_eq!(seen, ["e4", "e3", "e2", "e1", "e0"]);
+}
+
+#[actix_web::test]
+async fn a_public_cursor_is_refused_in_the_editor_list_and_vice_versa() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    publish_series(&app, &key, 3).await;
+    let public = json(app.get("/v1/articles?limit=1").await).await;
+    let public_cursor = public["next_cursor"].as_str().unwrap();
+    let editor = json(keyed_get(&app, &key, "/v1/articles?status=published&limit=1").await).await;
+    let editor_cursor = editor["next_cursor"].as_str().unwrap();
+
+    let public_in_editor = keyed_get(
+        &app,
+        &key,
+        &format!("/v1/articles?status=published&cursor={public_cursor}"),
+    )
+    .await;
+    let editor_in_public = app
+        .get(&format!("/v1/articles?cursor={editor_cursor}"))
+        .await;
+
+    for response in [public_in_editor, editor_in_public] {
+        let body = problem(response, 400).await;
+        assert!(body["detail"].as_str().unwrap().contains("`cursor`"));
+    }
+}
+
+#[actix_web::test]
+async fn status_without_a_key_is_401_with_a_wrong_scope_key_403_and_a_bad_value_400() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    let leads = app.key(&["leads:read"]);
+
+    let without_key = app.get("/v1/articles?status=draft").await;
+    let bad_key = keyed_get(&app, "not-a-key", "/v1/articles?status=draft").await;
+    let wrong_scope = keyed_get(&app, &leads, "/v1/articles?status=draft").await;
+    let bad_values = [
+        keyed_get(&app, &key, "/v1/articles?status=deleted").await,
+        keyed_get(&app, &key, "/v1/articles?status=").await,
+        keyed_get(&app, &key, "/v1/articles?status=draft,").await,
+    ];
+
+    problem(without_key, 401).await;
+    problem(bad_key, 401).await;
+    let body = problem(wrong_scope, 403).await;
+    assert!(body["detail"].as_str().unwrap().contains("content:write"));
+    for response in bad_values {
+        let body = problem(response, 400).await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains("`status`"), "{detail}");
+        assert!(
+            detail.contains("`draft`, `scheduled`, `published` and `archived`"),
+            "{detail}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_editor_list_is_private_and_without_status_a_key_gets_the_public_list() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    one_of_each_status(&app, &key).await;
+
+    let editor = keyed_get(&app, &key, "/v1/articles?status=draft").await;
+    let keyed_public = keyed_get(&app, &key, "/v1/articles").await;
+    let anonymous = app.get("/v1/articles").await;
+
+    assert_eq!(editor.headers()["cache-control"], "private, no-store");
+    assert_eq!(
+        keyed_public.headers()["cache-control"],
+        anonymous.headers()["cache-control"]
+    );
+    assert_ne!(keyed_public.headers()["cache-control"], "private, no-store");
+    assert_eq!(json(keyed_public).await, json(anonymous).await);
+    assert_eq!(slugs(&json(editor).await), ["draft"]);
+}
+
+#[actix_web::test]
+async fn the_editor_list_keeps_the_tag_featured_author_and_search_filters() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    let mut a = article("Alpha ketamine");
+    a["tags"] = json!(["Depression"]);
+    a["featured"] = json!(true);
+    let mut b = article("Beta");
+    b["author"] = json!({"name": "Jordan Lee, LCSW"});
+    created(&app, &key, &a).await;
+    created(&app, &key, &b).await;
+
+    let (app, key) = (&app, key.as_str());
+    let list = move |query: &str| {
+        let path = format!("/v1/articles?status=draft&{query}");
+        async move { slugs(&json(keyed_get(app, key, &path).await).await) }
+    };
+
+    assert_eq!(list("tag=depression").await, ["alpha-ketamine"]);
+    assert_eq!(list("featured=false").await, ["beta"]);
+    assert_eq!(list("author=jordan-lee-lcsw").await, ["beta"]);
+    assert_eq!(list("q=alpha").await, ["alpha-ketamine"]);
+    let public_search = json(app.get("/v1/articles?q=alpha").await).await;
+    assert!(slugs(&public_search).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
 // Related
 // ---------------------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ mod requests;
 mod responses;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Duration, Utc};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::{Caller, MaybeCaller, Scope};
 use crate::config::ContentSettings;
 use crate::db::{self, articles::ListFilter};
-use crate::domain::article::{Content, ContentPatch, Lifecycle};
+use crate::domain::article::{Content, ContentPatch, Lifecycle, Status};
 use crate::domain::cursor::Cursor;
 use crate::domain::text;
 use crate::error::Error;
@@ -78,14 +78,20 @@ fn redirect(req: &HttpRequest, location: String, cache_control: &str) -> HttpRes
         .finish()
 }
 
-/// List published articles
+/// List articles
 ///
-/// The blog index, tag pages, author pages and search. Only articles the public can read now
-/// are listed: published, or scheduled with `published_at` passed. Newest first, or by
-/// relevance with `q`. Pages are keyset-paginated: follow `next_cursor` (also sent as a
-/// `Link: <…>; rel="next"` header) with the same filters; a page costs the same however deep
-/// it is, and articles published meanwhile never shift later pages. A `limit` outside 1–100,
-/// a `q` over 200 characters or an undecodable `cursor` is a 400.
+/// The blog index, tag pages, author pages and search. Without `status`, only articles the
+/// public can read now are listed: published, or scheduled with `published_at` passed; a key
+/// changes nothing. Newest first, or by relevance with `q`. Pages are keyset-paginated: follow
+/// `next_cursor` (also sent as a `Link: <…>; rel="next"` header) with the same filters; a page
+/// costs the same however deep it is, and articles published meanwhile never shift later
+/// pages. A `limit` outside 1–100, a `q` over 200 characters or an undecodable `cursor` is a
+/// 400.
+///
+/// With `status` and a `content:write` key (the CMS), articles in those statuses are listed
+/// instead, most recently created first (or by relevance with `q`), marked
+/// `Cache-Control: private, no-store`. `status` without a key is a 401, with a key lacking
+/// `content:write` a 403. A cursor works only in the kind of list that gave it.
 #[utoipa::path(
     tag = "articles",
     params(ListParams),
@@ -94,7 +100,7 @@ fn redirect(req: &HttpRequest, location: String, cache_control: &str) -> HttpRes
             headers(
                 ("ETag" = String, description = "Strong validator of this page"),
                 ("Last-Modified" = String, description = "The latest change among the listed articles"),
-                ("Cache-Control" = String, description = "`BEACON_PUBLIC_CACHE_CONTROL`"),
+                ("Cache-Control" = String, description = "`BEACON_PUBLIC_CACHE_CONTROL`, or `private, no-store` with `status`"),
                 ("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"),
             ),
             examples(
@@ -102,7 +108,14 @@ fn redirect(req: &HttpRequest, location: String, cache_control: &str) -> HttpRes
                 ("search" = (summary = "Searching with `q=ketamine`: hits carry a snippet", value = json!(crate::routes::examples::search_results())))
             )),
         (status = 304, description = "The page has not changed since the `If-None-Match` ETag"),
+        (status = 400, description = "A bad `limit`, `q`, `cursor` or `status`",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`status` without a valid key",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`status` with a key lacking `content:write`",
+            body = crate::error::Problem, content_type = "application/problem+json"),
     ),
+    security(("api_key" = ["content:write"]), ()),
 )]
 #[get("/articles")]
 pub async fn list_articles(
@@ -111,7 +124,14 @@ pub async fn list_articles(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, Error> {
     let now = Utc::now();
-    let query = list_query(params.into_inner())?;
+    let params = params.into_inner();
+    // Only the editors' list needs the key: without `status` the key is not even looked up,
+    // so the public list answers exactly as it does without one.
+    let editor = params.status.is_some();
+    if editor {
+        Caller::extract(&req).await?.require(Scope::ContentWrite)?;
+    }
+    let query = list_query(params)?;
     let page: Page = db::run(&state.pool, move |conn| service::list(conn, &query, now)).await?;
     let content = &state.settings.content;
     let last_modified = page
@@ -128,8 +148,13 @@ pub async fn list_articles(
             .collect(),
         next_cursor: next_cursor.clone(),
     };
+    let audience = if editor {
+        Audience::Private
+    } else {
+        Audience::Public(&content.public_cache_control)
+    };
     let mut response = Cacheable {
-        audience: Audience::Public(&content.public_cache_control),
+        audience,
         etag: None,
         last_modified,
     }
@@ -161,10 +186,17 @@ fn list_query(params: ListParams) -> Result<ListQuery, Error> {
         .map(|q| text::single_line(&q, service::SEARCH_MAX_CHARS))
         .transpose()
         .map_err(|e| Error::BadRequest(format!("`q` {e}.")))?;
+    let statuses = params
+        .status
+        .as_deref()
+        .map(Status::parse_list)
+        .transpose()
+        .map_err(|e| Error::BadRequest(format!("`status` {e}.")))?;
     // A malformed slug cannot match anything; no need to refuse it.
     let slug = |value: Option<String>| value.map(|v| v.trim().to_owned());
     Ok(ListQuery {
         filter: ListFilter {
+            statuses,
             tag: slug(params.tag),
             featured: params.featured,
             author: slug(params.author),

@@ -329,7 +329,15 @@ pub struct ListParams {
     /// `snippet`.
     #[param(example = "ketamine ptsd")]
     pub(super) q: Option<String>,
-    /// `next_cursor` of the previous page, with the same filters and `q`.
+    /// Editors only (a `content:write` key): list articles in these statuses instead of what
+    /// the public can read, comma-separated: `draft`, `scheduled`, `published`, `archived`.
+    /// Statuses are those readers see: a scheduled article whose `published_at` has passed is
+    /// `published`. Ordered by creation, newest first (by relevance with `q`); `tag`,
+    /// `featured`, `author`, `q` and the `published_*` bounds still apply (drafts have no
+    /// `published_at`, so those bounds leave them out). The response is private.
+    #[param(example = "draft,scheduled")]
+    pub(super) status: Option<String>,
+    /// `next_cursor` of the previous page, with the same filters, `q` and `status`.
     #[param(example = "cDE6MTc2NDQxNzYwMDAwMDAwMDowMTkzYTRmMTdjMWU3YjUyOWEwZTNmMmQ1YzZiN2E4MQ")]
     pub(super) cursor: Option<String>,
     /// Page size, 1–100 (default 20).

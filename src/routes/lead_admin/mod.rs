@@ -116,9 +116,11 @@ pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<Position>, Error> {
     match cursor.map(Cursor::decode).transpose() {
         Ok(None) => Ok(None),
         Ok(Some(Cursor::Published { at, id })) => Ok(Some((at, id))),
-        Ok(Some(Cursor::Ranked { .. })) | Err(_) => Err(Error::BadRequest(
-            "`cursor` is not a cursor from a previous page of this list.".to_owned(),
-        )),
+        Ok(Some(Cursor::Created { .. } | Cursor::Ranked { .. })) | Err(_) => {
+            Err(Error::BadRequest(
+                "`cursor` is not a cursor from a previous page of this list.".to_owned(),
+            ))
+        }
     }
 }
 
