@@ -362,53 +362,44 @@ fn visible(filter: &ListFilter, now: DateTime<Utc>) -> articles::BoxedQuery<'sta
     query
 }
 
-/// Newest first: up to `limit` visible articles after `after` (a `(published_at, id)` key).
+/// Which time "newest" goes by.
+#[derive(Clone, Copy, Debug)]
+pub enum Newest {
+    /// The public list: `(published_at, id)`.
+    Published,
+    /// The editors' list, where drafts have no `published_at`: `(created_at, id)`.
+    Created,
+}
+
+/// Newest first: up to `limit` listed articles after `after` (a `(time, id)` key of `by`).
 pub fn list_newest(
     conn: &mut PgConnection,
     filter: &ListFilter,
+    by: Newest,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<SummaryRow>> {
+    let column = match by {
+        Newest::Published => "articles.published_at",
+        Newest::Created => "articles.created_at",
+    };
     let mut query = visible(filter, now);
     if let Some((at, id)) = after {
-        // A row comparison the (published_at DESC, id DESC) index answers directly.
+        // A row comparison the (time DESC, id DESC) order can seek to directly.
         query = query.filter(
-            sql::<Bool>("(articles.published_at, articles.id) < (")
+            sql::<Bool>(&format!("({column}, articles.id) < ("))
                 .bind::<Timestamptz, _>(at)
                 .sql(", ")
                 .bind::<SqlUuid, _>(id)
                 .sql(")"),
         );
     }
+    query = match by {
+        Newest::Published => query.order((articles::published_at.desc(), articles::id.desc())),
+        Newest::Created => query.order((articles::created_at.desc(), articles::id.desc())),
+    };
     query
-        .order((articles::published_at.desc(), articles::id.desc()))
-        .limit(limit)
-        .select(SummaryRow::as_select())
-        .load(conn)
-}
-
-/// Most recently created first: up to `limit` listed articles after `after` (a
-/// `(created_at, id)` key). For the editors' list, where drafts have no `published_at`.
-pub fn list_created(
-    conn: &mut PgConnection,
-    filter: &ListFilter,
-    after: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
-    now: DateTime<Utc>,
-) -> QueryResult<Vec<SummaryRow>> {
-    let mut query = visible(filter, now);
-    if let Some((at, id)) = after {
-        query = query.filter(
-            sql::<Bool>("(articles.created_at, articles.id) < (")
-                .bind::<Timestamptz, _>(at)
-                .sql(", ")
-                .bind::<SqlUuid, _>(id)
-                .sql(")"),
-        );
-    }
-    query
-        .order((articles::created_at.desc(), articles::id.desc()))
         .limit(limit)
         .select(SummaryRow::as_select())
         .load(conn)

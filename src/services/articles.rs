@@ -8,7 +8,9 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
-use crate::db::articles::{self as queries, ArticleRow, ArticleValues, ListFilter, SummaryRow};
+use crate::db::articles::{
+    self as queries, ArticleRow, ArticleValues, ListFilter, Newest, SummaryRow,
+};
 use crate::db::tags::{self as tag_queries, TagRow};
 use crate::domain::article::{
     Author, Content, ContentPatch, CoverImage, Derived, Invalid, Lifecycle, Precondition, Seo,
@@ -310,10 +312,11 @@ pub fn list(conn: &mut PgConnection, query: &ListQuery, now: DateTime<Utc>) -> R
                 | (Order::Created, Some(Cursor::Created { at, id })) => Some((at, id)),
                 _ => return Err(cursor_mismatch()),
             };
-            let rows = match order {
-                Order::Created => queries::list_created(conn, &query.filter, after, fetch, now)?,
-                _ => queries::list_newest(conn, &query.filter, after, fetch, now)?,
+            let by = match order {
+                Order::Created => Newest::Created,
+                _ => Newest::Published,
             };
+            let rows = queries::list_newest(conn, &query.filter, by, after, fetch, now)?;
             let ranks = vec![None; rows.len()];
             (rows, ranks)
         }
