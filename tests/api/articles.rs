@@ -28,13 +28,7 @@ pub fn published(title: &str) -> Value {
 }
 
 pub async fn create(app: &TestApp, key: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/v1/articles"))
-        .bearer_auth(key)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+    app.post_json(key, "/v1/articles", body).await
 }
 
 /// Creates an article and returns it, failing the test unless it was a 201.
@@ -47,12 +41,7 @@ pub async fn created(app: &TestApp, key: &str, body: &Value) -> Value {
 }
 
 pub async fn keyed_get(app: &TestApp, key: &str, path: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
+    app.get_with(key, path).await
 }
 
 async fn post_action(

@@ -44,12 +44,8 @@ async fn reads_exports_and_erasures_are_audited_with_key_action_lead_and_count()
         .await
         .unwrap();
     get_json(&app, &reader, "/v1/leads/stats").await;
-    app.client
-        .delete(app.url(&format!("/v1/leads/{second}")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    app.delete_with(&admin, &format!("/v1/leads/{second}"))
+        .await;
 
     let list = audit(&app, &admin, "").await;
     assert_eq!(

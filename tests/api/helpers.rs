@@ -259,6 +259,39 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// The requests keyed routes get: `Authorization: Bearer <key>`, with a JSON body for writes.
+    pub async fn get_with(&self, key: &str, path: &str) -> reqwest::Response {
+        self.keyed(self.client.get(self.url(path)), key).await
+    }
+
+    pub async fn delete_with(&self, key: &str, path: &str) -> reqwest::Response {
+        self.keyed(self.client.delete(self.url(path)), key).await
+    }
+
+    pub async fn post_json(
+        &self,
+        key: &str,
+        path: &str,
+        body: &(impl serde::Serialize + ?Sized),
+    ) -> reqwest::Response {
+        self.keyed(self.client.post(self.url(path)).json(body), key)
+            .await
+    }
+
+    pub async fn patch_json(
+        &self,
+        key: &str,
+        path: &str,
+        body: &(impl serde::Serialize + ?Sized),
+    ) -> reqwest::Response {
+        self.keyed(self.client.patch(self.url(path)).json(body), key)
+            .await
+    }
+
+    async fn keyed(&self, request: reqwest::RequestBuilder, key: &str) -> reqwest::Response {
+        request.bearer_auth(key).send().await.unwrap()
+    }
+
     pub fn connection(&self) -> PgConnection {
         self.database.connection()
     }

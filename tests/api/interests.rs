@@ -15,23 +15,12 @@ async fn public_codes(app: &TestApp) -> Vec<String> {
 }
 
 async fn create(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/v1/interests"))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    app.post_json(key, "/v1/interests", &body).await
 }
 
 async fn update(app: &TestApp, key: &str, code: &str, body: Value) -> reqwest::Response {
-    app.client
-        .patch(app.url(&format!("/v1/interests/{code}")))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
+    app.patch_json(key, &format!("/v1/interests/{code}"), &body)
         .await
-        .unwrap()
 }
 
 #[actix_web::test]

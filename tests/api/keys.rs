@@ -5,22 +5,11 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, problem, spawn_app};
 
 async fn create(app: &TestApp, admin_key: &str, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/v1/keys"))
-        .bearer_auth(admin_key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    app.post_json(admin_key, "/v1/keys", &body).await
 }
 
 async fn list(app: &TestApp, key: &str) -> reqwest::Response {
-    app.client
-        .get(app.url("/v1/keys"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
+    app.get_with(key, "/v1/keys").await
 }
 
 #[actix_web::test]

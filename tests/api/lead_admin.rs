@@ -41,12 +41,7 @@ pub fn person(name: &str, phone: &str) -> Value {
 }
 
 pub async fn get(app: &TestApp, key: &str, path: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
+    app.get_with(key, path).await
 }
 
 pub async fn get_json(app: &TestApp, key: &str, path: &str) -> Value {
@@ -58,13 +53,7 @@ pub async fn get_json(app: &TestApp, key: &str, path: &str) -> Value {
 }
 
 pub async fn patch(app: &TestApp, key: &str, id: Uuid, body: Value) -> reqwest::Response {
-    app.client
-        .patch(app.url(&format!("/v1/leads/{id}")))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    app.patch_json(key, &format!("/v1/leads/{id}"), &body).await
 }
 
 pub async fn patched(app: &TestApp, key: &str, id: Uuid, body: Value) -> Value {

@@ -28,12 +28,7 @@ async fn opt_out(app: &TestApp, phone: &str) -> reqwest::Response {
 }
 
 async fn erase(app: &TestApp, key: &str, id: Uuid) -> reqwest::Response {
-    app.client
-        .delete(app.url(&format!("/v1/leads/{id}")))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
+    app.delete_with(key, &format!("/v1/leads/{id}")).await
 }
 
 fn status_of(app: &TestApp, id: Uuid) -> String {

@@ -388,13 +388,8 @@ async fn an_unknown_interest_is_a_field_error_at_its_place() {
 async fn a_deactivated_interest_is_still_accepted_from_cached_forms() {
     let app = spawn_app().await;
     let admin = app.key(&["admin"]);
-    app.client
-        .patch(app.url("/v1/interests/ptsd"))
-        .bearer_auth(&admin)
-        .json(&json!({"active": false}))
-        .send()
-        .await
-        .unwrap();
+    app.patch_json(&admin, "/v1/interests/ptsd", &json!({"active": false}))
+        .await;
     let mut body = enquiry(PHONE);
     body["interests"] = json!(["ptsd"]);
 

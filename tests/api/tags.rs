@@ -6,13 +6,8 @@ use crate::articles::{article, created, keyed_get, published};
 use crate::helpers::{TestApp, problem, spawn_app};
 
 async fn patch_tag(app: &TestApp, key: &str, slug: &str, body: Value) -> reqwest::Response {
-    app.client
-        .patch(app.url(&format!("/v1/tags/{slug}")))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
+    app.patch_json(key, &format!("/v1/tags/{slug}"), &body)
         .await
-        .unwrap()
 }
 
 #[actix_web::test]
