@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::domain::preview::PreviewKey;
@@ -21,6 +22,7 @@ use crate::domain::lead::FORM_FIELDS;
 use crate::domain::phone;
 use crate::domain::rate_limit::FixedWindow;
 use crate::domain::suppression::SuppressionKey;
+use crate::error::Error;
 
 /// Everything Beacon can be configured with.
 #[derive(Clone)]
@@ -38,6 +40,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `BEACON_MAX_BODY_BYTES`: larger request bodies are refused with 413.
     pub max_body_bytes: usize,
+    pub http: HttpSettings,
     pub content: ContentSettings,
     pub leads: LeadSettings,
 }
@@ -51,10 +54,70 @@ pub struct ContentSettings {
     /// `BEACON_PUBLIC_CACHE_CONTROL`: `Cache-Control` of public article and tag reads.
     pub public_cache_control: String,
     /// `BEACON_PREVIEW_SECRET`: signs preview tokens. When unset, a random key is created once
-    /// in the database and shared by every replica (filled in at start-up).
-    pub preview_key: Option<PreviewKey>,
+    /// in the database and shared by every replica (loaded once the database answers).
+    pub preview_key: SharedKey<PreviewKey>,
     /// `BEACON_PREVIEW_TTL_SECS`: how long a preview token works unless the request says less.
     pub preview_ttl: Duration,
+}
+
+/// A signing key from its variable or, when that is unset, loaded from the database once it
+/// answers. Set at most once; clones share it.
+#[derive(Clone)]
+pub struct SharedKey<K>(Arc<OnceLock<K>>);
+
+impl<K> SharedKey<K> {
+    fn new(configured: Option<K>) -> Self {
+        let cell = OnceLock::new();
+        if let Some(key) = configured {
+            let _ = cell.set(key);
+        }
+        Self(Arc::new(cell))
+    }
+
+    /// The key, or 503 while it waits for the database (which such a request needs anyway).
+    pub fn get(&self) -> Result<&K, Error> {
+        self.0
+            .get()
+            .ok_or_else(|| Error::Unavailable("the stored key is not loaded yet".to_owned()))
+    }
+
+    pub fn is_known(&self) -> bool {
+        self.0.get().is_some()
+    }
+
+    /// Keeps the first key it is given.
+    pub fn load(&self, key: K) {
+        let _ = self.0.set(key);
+    }
+}
+
+impl<K> std::fmt::Debug for SharedKey<K> {
+    // Never the key itself.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_known() {
+            "<set>"
+        } else {
+            "<not loaded>"
+        })
+    }
+}
+
+/// Limits on slow clients and on shutdown.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// `BEACON_HEADER_READ_TIMEOUT_SECS`: the request head must arrive within this (408 and
+    /// the connection is closed otherwise).
+    pub header_read_timeout: Duration,
+    /// `BEACON_BODY_READ_TIMEOUT_SECS`: a request body must arrive within this (408).
+    pub body_read_timeout: Duration,
+    /// `BEACON_KEEP_ALIVE_SECS`: an idle keep-alive connection is closed after this; zero
+    /// turns keep-alive off.
+    pub keep_alive: Duration,
+    /// `BEACON_CLIENT_DISCONNECT_TIMEOUT_SECS`: how long a closing connection may linger.
+    pub disconnect_timeout: Duration,
+    /// `BEACON_SHUTDOWN_TIMEOUT_SECS`: after SIGTERM, requests in flight get this long to
+    /// finish; then the process exits anyway.
+    pub shutdown_timeout: Duration,
 }
 
 /// Pool and query limits.
@@ -118,10 +181,21 @@ impl Settings {
             cors_origins: env.origins("BEACON_CORS_ORIGINS")?,
             log_format: env.log_format("BEACON_LOG_FORMAT")?,
             max_body_bytes: env.bounded("BEACON_MAX_BODY_BYTES", 1_048_576, 1_024..=67_108_864)?,
+            http: HttpSettings {
+                header_read_timeout: env.seconds("BEACON_HEADER_READ_TIMEOUT_SECS", 5, 1..=300)?,
+                body_read_timeout: env.seconds("BEACON_BODY_READ_TIMEOUT_SECS", 15, 1..=600)?,
+                keep_alive: env.seconds("BEACON_KEEP_ALIVE_SECS", 5, 0..=600)?,
+                disconnect_timeout: env.seconds(
+                    "BEACON_CLIENT_DISCONNECT_TIMEOUT_SECS",
+                    1,
+                    1..=60,
+                )?,
+                shutdown_timeout: env.seconds("BEACON_SHUTDOWN_TIMEOUT_SECS", 30, 1..=3600)?,
+            },
             content: ContentSettings {
                 site: env.site()?,
                 public_cache_control: env.cache_control("BEACON_PUBLIC_CACHE_CONTROL")?,
-                preview_key: env.secret("BEACON_PREVIEW_SECRET", PreviewKey::new)?,
+                preview_key: SharedKey::new(env.secret("BEACON_PREVIEW_SECRET", PreviewKey::new)?),
                 preview_ttl: Duration::from_secs(env.bounded(
                     "BEACON_PREVIEW_TTL_SECS",
                     86_400,
@@ -144,6 +218,7 @@ impl std::fmt::Debug for Settings {
             .field("cors_origins", &self.cors_origins)
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("http", &self.http)
             .field("content", &self.content)
             .field("leads", &self.leads)
             .finish()
@@ -200,6 +275,15 @@ impl Env<'_> {
             Ok(parsed) if range.contains(&parsed) => Ok(parsed),
             _ => Err(self.error(name, &value, "a whole number within the documented range")),
         }
+    }
+
+    fn seconds(
+        &self,
+        name: &'static str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<Duration, ConfigError> {
+        self.bounded(name, default, range).map(Duration::from_secs)
     }
 
     fn origins(&self, name: &'static str) -> Result<Vec<String>, ConfigError> {
@@ -325,8 +409,9 @@ pub struct LeadSettings {
     /// `BEACON_CRISIS_RESOURCES`: JSON shown to people who report suicidal thoughts.
     pub crisis_resources: CrisisResources,
     /// `BEACON_SUPPRESSION_SECRET`: keys the HMAC of opted-out numbers. When unset, a random
-    /// key is created once in the database and shared by every replica (filled in at start-up).
-    pub suppression_key: Option<SuppressionKey>,
+    /// key is created once in the database and shared by every replica (loaded once the
+    /// database answers).
+    pub suppression_key: SharedKey<SuppressionKey>,
     /// `BEACON_OPT_OUT_RATE_PER_IP`: opt-out requests per client network per minute.
     pub opt_out_rate_per_ip: FixedWindow,
     /// `BEACON_LEAD_RETENTION_DAYS`: when set, a background task erases leads whose latest
@@ -356,7 +441,9 @@ impl LeadSettings {
             )?),
             trusted_proxies: env.trusted_proxies("BEACON_TRUSTED_PROXIES")?,
             crisis_resources: env.crisis_resources("BEACON_CRISIS_RESOURCES")?,
-            suppression_key: env.secret("BEACON_SUPPRESSION_SECRET", SuppressionKey::new)?,
+            suppression_key: SharedKey::new(
+                env.secret("BEACON_SUPPRESSION_SECRET", SuppressionKey::new)?,
+            ),
             opt_out_rate_per_ip: FixedWindow::per_minute(env.bounded(
                 "BEACON_OPT_OUT_RATE_PER_IP",
                 5,
@@ -523,7 +610,7 @@ mod tests {
             content.public_cache_control,
             "public, max-age=60, stale-while-revalidate=300"
         );
-        assert!(content.preview_key.is_none());
+        assert!(!content.preview_key.is_known());
         assert_eq!(content.preview_ttl, Duration::from_secs(86_400));
     }
 
@@ -564,7 +651,7 @@ mod tests {
     fn a_preview_secret_must_be_long_and_is_never_shown() {
         let secret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t";
         let settings_ = settings(&[("BEACON_PREVIEW_SECRET", secret)]).unwrap();
-        assert!(settings_.content.preview_key.is_some());
+        assert!(settings_.content.preview_key.is_known());
         assert!(!format!("{settings_:?}").contains("s3cr3t"));
 
         let error = settings(&[("BEACON_PREVIEW_SECRET", "short-secret")]).unwrap_err();
@@ -601,7 +688,7 @@ mod tests {
     #[test]
     fn privacy_settings_default_to_a_stored_key_no_retention_and_a_limited_opt_out() {
         let leads = settings(&[]).unwrap().leads;
-        assert!(leads.suppression_key.is_none());
+        assert!(!leads.suppression_key.is_known());
         assert!(leads.retention.is_none());
         assert_eq!(leads.opt_out_rate_per_ip, FixedWindow::per_minute(5));
         assert_eq!(leads.retention_interval, Duration::from_secs(3_600));
@@ -624,7 +711,7 @@ mod tests {
     fn a_suppression_secret_must_be_long_and_is_never_shown() {
         let secret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t";
         let settings_ = settings(&[("BEACON_SUPPRESSION_SECRET", secret)]).unwrap();
-        assert!(settings_.leads.suppression_key.is_some());
+        assert!(settings_.leads.suppression_key.is_known());
         assert!(!format!("{settings_:?}").contains("s3cr3t"));
         let error = settings(&[("BEACON_SUPPRESSION_SECRET", "short-secret")]).unwrap_err();
         assert_eq!(error.variable, "BEACON_SUPPRESSION_SECRET");

@@ -12,6 +12,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// What a 503 asks clients to wait: long enough for a pool to reconnect, short for a person.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     #[error("validation failed")]
@@ -41,6 +44,9 @@ pub enum Error {
     HeadersTooLarge,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The body did not arrive within `BEACON_BODY_READ_TIMEOUT_SECS`.
+    #[error("request body timed out")]
+    RequestTimeout,
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -124,6 +130,7 @@ impl Error {
                 "The request headers are too large",
             ),
             Self::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
+            Self::RequestTimeout => ("request-timeout", "The request body arrived too slowly"),
             Self::Unavailable(_) => (
                 "service-unavailable",
                 "The service is temporarily unavailable",
@@ -156,6 +163,7 @@ impl Error {
             ),
             Self::PayloadTooLarge { limit } => format!("The body may be at most {limit} bytes."),
             Self::HeadersTooLarge => "Send fewer or smaller headers.".to_owned(),
+            Self::RequestTimeout => "Send the whole body at once.".to_owned(),
             Self::TooManyRequests { retry_after_secs } => {
                 format!("Try again in {retry_after_secs} seconds.")
             }
@@ -197,6 +205,12 @@ impl Error {
             Self::TooManyRequests { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
+            Self::Unavailable(_) => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
+                ));
+            }
             _ => {}
         }
         match serde_json::to_string(&self.problem(request_id)) {
@@ -222,6 +236,7 @@ impl ResponseError for Error {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

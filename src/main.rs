@@ -1,13 +1,18 @@
 //! Start-up only: parse the command line and settings, start logging, hand over to `cli`.
 
-use std::process::ExitCode;
-
 use beacon::cli::{self, Cli, Command};
 use beacon::config::Settings;
 use clap::Parser;
 
-#[actix_web::main]
-async fn main() -> ExitCode {
+fn main() {
+    let system = actix_web::rt::System::new();
+    let code = system.block_on(serve());
+    // Exit here rather than by dropping the runtime, which would wait for any blocking task
+    // still stuck past the shutdown timeout (PostgreSQL rolls back its transaction).
+    std::process::exit(code)
+}
+
+async fn serve() -> i32 {
     let command = Cli::parse().command.unwrap_or(Command::Serve);
     // The spec needs neither settings nor a database, and its stdout must hold nothing else.
     if matches!(command, Command::Openapi) {
@@ -17,19 +22,19 @@ async fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("beacon: {error}");
-            return ExitCode::from(2);
+            return 2;
         }
     };
     beacon::telemetry::init(settings.log_format);
     report(cli::run(command, settings).await)
 }
 
-fn report(result: Result<(), cli::CliError>) -> ExitCode {
+fn report(result: Result<(), cli::CliError>) -> i32 {
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(error) => {
             eprintln!("beacon: {error}");
-            ExitCode::FAILURE
+            1
         }
     }
 }

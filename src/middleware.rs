@@ -10,11 +10,12 @@ use actix_web::error::InternalError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse};
+use actix_web::{HttpMessage, HttpResponse, web};
 use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::error::{Error, PROBLEM_JSON};
+use crate::startup::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -84,6 +85,26 @@ pub async fn observe(
             finish(&mut response);
             Err(InternalError::from_response("request failed", response).into())
         }
+    }
+}
+
+/// Until start-up's database work is done, answers 503 to every request but the probes and the
+/// documentation, so no handler meets an unmigrated database or a key not yet loaded.
+pub async fn wait_for_database(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let ready = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.readiness.is_ready());
+    let path = req.path();
+    let exempt = ["/healthz", "/readyz", "/openapi.json"].contains(&path)
+        || path == "/docs"
+        || path.starts_with("/docs/");
+    if ready || exempt {
+        next.call(req).await
+    } else {
+        Err(Error::Unavailable("start-up has not reached the database yet".to_owned()).into())
     }
 }
 

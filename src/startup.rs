@@ -1,6 +1,9 @@
 //! Building the application: the one path `main` and the integration tests both take.
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -12,6 +15,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::config::Settings;
 use crate::db::{self, Pool, local};
+use crate::error::Error;
 use crate::middleware;
 use crate::openapi;
 use crate::routes::{self, extract, fallback::RouteTable};
@@ -20,7 +24,27 @@ use crate::routes::{self, extract, fallback::RouteTable};
 pub struct AppState {
     pub pool: Pool,
     pub settings: Settings,
+    pub readiness: Readiness,
 }
+
+/// Whether start-up's database work (migrations, stored keys) is done. Until it is, requests
+/// that need the database answer 503 and a background task keeps trying.
+#[derive(Clone, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn set_ready(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// The first retry waits this long, each later one twice as long, up to the maximum.
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const MAX_RETRY: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -90,6 +114,7 @@ pub struct Application {
     server: Server,
     database: Database,
     workers: Workers,
+    preparation: Preparation,
 }
 
 /// Background loops, started with the server and stopped with it.
@@ -113,8 +138,10 @@ impl Workers {
 }
 
 impl Application {
-    /// Finds the database, migrates it, binds the listener and builds the server (not yet run).
-    pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
+    /// Finds the database, binds the listener and builds the server (not yet run). With
+    /// `DATABASE_URL` set, a database that is down or not migrated does not stop start-up:
+    /// Beacon serves 503s and prepares the database in the background once it answers.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let resolve_settings = settings.clone();
         let database = web::block(move || Database::resolve(&resolve_settings))
             .await
@@ -122,34 +149,26 @@ impl Application {
                 target: "local PostgreSQL".to_owned(),
                 cause: e.to_string(),
             })??;
+        warn_about_stored_secrets(&settings);
         let pool = db::pool(&database.url, &settings.database);
-        let applied =
-            db::run(&pool, db::migrate)
-                .await
-                .map_err(|error| StartupError::Migration {
+        let preparation = Preparation {
+            pool: pool.clone(),
+            settings: settings.clone(),
+            readiness: Readiness::default(),
+        };
+        // One attempt now, so a reachable database is ready before the first request.
+        if let Err(error) = preparation.attempt().await {
+            if settings.database_url.is_none() {
+                // The local server was just found or started: a failure is not an outage.
+                return Err(StartupError::Migration {
                     target: database.describe(),
                     cause: error.to_string(),
-                })?;
-        tracing::info!(applied, "database migrated");
-        if settings.content.preview_key.is_none() {
-            // Every replica must verify every other's tokens, so the key lives in the database.
-            let key = db::run(&pool, crate::services::articles::stored_preview_key)
-                .await
-                .map_err(|error| StartupError::Migration {
-                    target: database.describe(),
-                    cause: error.to_string(),
-                })?;
-            settings.content.preview_key = Some(key);
-        }
-        if settings.leads.suppression_key.is_none() {
-            // Every replica must hash numbers alike, so the key lives in the database too.
-            let key = db::run(&pool, crate::services::opt_out::stored_key)
-                .await
-                .map_err(|error| StartupError::Migration {
-                    target: database.describe(),
-                    cause: error.to_string(),
-                })?;
-            settings.leads.suppression_key = Some(key);
+                });
+            }
+            tracing::warn!(
+                cause = %error,
+                "the database is not ready; serving 503 until it is"
+            );
         }
 
         let listener = TcpListener::bind(settings.addr).map_err(|cause| StartupError::Listen {
@@ -167,7 +186,12 @@ impl Application {
             pool: pool.clone(),
             settings: settings.clone(),
         };
-        let server = server(listener, settings, pool).map_err(|cause| StartupError::Listen {
+        let state = AppState {
+            pool,
+            settings,
+            readiness: preparation.readiness.clone(),
+        };
+        let server = server(listener, state).map_err(|cause| StartupError::Listen {
             addr: format!("port {port}"),
             cause,
         })?;
@@ -176,6 +200,7 @@ impl Application {
             server,
             database,
             workers,
+            preparation,
         })
     }
 
@@ -183,9 +208,13 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM, letting in-flight requests finish, then releases the database.
+    /// Serves until SIGINT/SIGTERM, letting in-flight requests finish (at most the shutdown
+    /// timeout), then releases the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let background = self.workers.start();
+        let mut background = self.workers.start();
+        if !self.preparation.readiness.is_ready() {
+            background.push(actix_web::rt::spawn(self.preparation.until_ready()));
+        }
         let result = self.server.await;
         for task in background {
             task.abort();
@@ -196,16 +225,84 @@ impl Application {
     }
 }
 
-fn server(listener: TcpListener, settings: Settings, pool: Pool) -> std::io::Result<Server> {
+/// Start-up's database work: migrate, then load the keys that live in the database.
+struct Preparation {
+    pool: Pool,
+    settings: Settings,
+    readiness: Readiness,
+}
+
+impl Preparation {
+    async fn attempt(&self) -> Result<(), Error> {
+        let applied = db::run(&self.pool, db::migrate).await?;
+        tracing::info!(applied, "database migrated");
+        let content = &self.settings.content;
+        if !content.preview_key.is_known() {
+            // Every replica must verify every other's tokens, so the key lives in the database.
+            let key = db::run(&self.pool, crate::services::articles::stored_preview_key).await?;
+            content.preview_key.load(key);
+        }
+        let leads = &self.settings.leads;
+        if !leads.suppression_key.is_known() {
+            // Every replica must hash numbers alike, so the key lives in the database too.
+            let key = db::run(&self.pool, crate::services::opt_out::stored_key).await?;
+            leads.suppression_key.load(key);
+        }
+        self.readiness.set_ready();
+        tracing::info!("the database is ready");
+        Ok(())
+    }
+
+    /// Retries with a growing pause until the database is ready. Causes are logged; they name
+    /// the server but never the URL's password.
+    async fn until_ready(self) {
+        let mut pause = FIRST_RETRY;
+        loop {
+            actix_web::rt::time::sleep(pause).await;
+            match self.attempt().await {
+                Ok(()) => return,
+                Err(error) => tracing::warn!(
+                    cause = %error,
+                    retry_in_ms = pause.as_millis(),
+                    "the database is still not ready"
+                ),
+            }
+            pause = (pause * 2).min(MAX_RETRY);
+        }
+    }
+}
+
+/// A key kept in the database is in every dump and backup of it: say so at every start.
+fn warn_about_stored_secrets(settings: &Settings) {
+    if !settings.content.preview_key.is_known() {
+        tracing::warn!(
+            "BEACON_PREVIEW_SECRET is not set, so the preview-token key is stored in the \
+             database: anyone with a dump or backup of it can forge preview tokens and read \
+             unpublished articles. Set BEACON_PREVIEW_SECRET (the same on every replica) to at \
+             least 32 random characters, e.g. from `openssl rand -base64 48`."
+        );
+    }
+    if !settings.leads.suppression_key.is_known() {
+        tracing::warn!(
+            "BEACON_SUPPRESSION_SECRET is not set, so the opt-out key is stored in the database: \
+             anyone with a dump or backup of it can test phone numbers against the opt-out list \
+             and learn who opted out. Set BEACON_SUPPRESSION_SECRET (the same on every replica) \
+             to at least 32 random characters, e.g. from `openssl rand -base64 48`; changing it \
+             later makes earlier opt-outs unrecognisable."
+        );
+    }
+}
+
+fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let spec = openapi::spec();
     let routes = web::Data::new(RouteTable::from_spec(&spec));
-    let state = web::Data::new(AppState {
-        pool,
-        settings: settings.clone(),
-    });
+    let settings = state.settings.clone();
+    let http = settings.http.clone();
+    let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(cors(&settings.cors_origins))
+            .wrap(from_fn(middleware::wait_for_database))
             .wrap(from_fn(middleware::observe))
             .app_data(state.clone())
             .app_data(routes.clone())
@@ -228,8 +325,11 @@ fn server(listener: TcpListener, settings: Settings, pool: Pool) -> std::io::Res
             .route("/docs", web::get().to(redirect_to_docs))
             .default_service(web::to(routes::fallback::fallback))
     })
+    .client_request_timeout(http.header_read_timeout)
+    .client_disconnect_timeout(http.disconnect_timeout)
+    .keep_alive(Some(http.keep_alive).filter(|idle| !idle.is_zero()))
+    .shutdown_timeout(http.shutdown_timeout.as_secs())
     .listen(listener)?
-    .shutdown_timeout(30)
     .run();
     Ok(server)
 }

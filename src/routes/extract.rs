@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
@@ -34,18 +35,14 @@ impl FromRequest for JsonBytes {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = is_json(req);
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(0, |state| state.settings.max_body_bytes);
-        let body = web::Bytes::from_request(req, payload);
+        let body = read(req, payload);
         Box::pin(async move {
             if !is_json {
                 return Err(Error::UnsupportedMediaType(
                     "Send the body as `Content-Type: application/json`.".to_owned(),
                 ));
             }
-            let bytes = body.await.map_err(|error| read_error(&error, limit))?;
-            Ok(JsonBytes(bytes))
+            Ok(JsonBytes(body.await?))
         })
     }
 }
@@ -60,12 +57,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = is_json(req);
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(0, |state| state.settings.max_body_bytes);
-        let body = web::Bytes::from_request(req, payload);
+        let body = read(req, payload);
         Box::pin(async move {
-            let bytes = body.await.map_err(|error| read_error(&error, limit))?;
+            let bytes = body.await?;
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(OptionalJson(None));
             }
@@ -76,6 +70,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
             }
             parse(&bytes).map(|value| OptionalJson(Some(value)))
         })
+    }
+}
+
+/// The whole body, within the size limit (413) and the body read timeout (408), so a client
+/// dribbling its body cannot hold a connection and its handler open.
+fn read(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<web::Bytes, Error>> + 'static {
+    let (limit, timeout) =
+        req.app_data::<web::Data<AppState>>()
+            .map_or((0, Duration::MAX), |state| {
+                (
+                    state.settings.max_body_bytes,
+                    state.settings.http.body_read_timeout,
+                )
+            });
+    let body = web::Bytes::from_request(req, payload);
+    async move {
+        actix_web::rt::time::timeout(timeout, body)
+            .await
+            .map_err(|_| Error::RequestTimeout)?
+            .map_err(|error| read_error(&error, limit))
     }
 }
 

@@ -31,7 +31,8 @@ pub async fn healthz() -> HttpResponse {
 /// Can the service take traffic?
 ///
 /// Answers 200 when the database answers and every migration is applied, and 503
-/// problem+json otherwise, so a load balancer only routes to replicas that can serve.
+/// problem+json otherwise (also while Beacon, started without its database, still waits for
+/// it), so a load balancer only routes to replicas that can serve.
 #[utoipa::path(
     tag = "health",
     responses((status = 200, description = "The database is reachable and migrated", body = Health,
@@ -39,6 +40,11 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
+    if !state.readiness.is_ready() {
+        return Err(Error::Unavailable(
+            "start-up has not reached the database yet".to_owned(),
+        ));
+    }
     let ready = db::run(&state.pool, db::is_ready).await?;
     if ready {
         Ok(HttpResponse::Ok().json(Health { status: "ready" }))

@@ -185,10 +185,7 @@ pub fn is_suppressed(
 }
 
 fn key(settings: &LeadSettings) -> Result<&SuppressionKey, Error> {
-    settings
-        .suppression_key
-        .as_ref()
-        .ok_or_else(|| Error::internal("no suppression key was loaded at start-up"))
+    settings.suppression_key.get()
 }
 
 /// The installation's key, created once in the database and shared by every replica.

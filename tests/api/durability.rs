@@ -3,9 +3,7 @@
 //! `Idempotency-Key`, and count rows. No acknowledged lead is lost and none is duplicated.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use beacon::db::schema::{idempotency_keys, lead_submissions, leads};
@@ -14,88 +12,14 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::helpers::TestDatabase;
+use crate::process::Server;
 
 const REQUESTS: usize = 60;
 const CONCURRENCY: usize = 6;
 /// The server is killed once this many answers have arrived, with others still in flight.
 const ACKNOWLEDGED_BEFORE_KILL: usize = 15;
-const START_ATTEMPTS: usize = 3;
-const READY_ATTEMPTS: usize = 400;
 const CONFLICT_RETRIES: usize = 50;
 const PAUSE: Duration = Duration::from_millis(50);
-
-/// The `beacon` binary serving on a loopback port, killed when dropped.
-struct Server {
-    child: Child,
-    base_url: String,
-}
-
-impl Server {
-    /// Starts on a free port; tries another if something took the port before beacon bound it.
-    async fn start(database_url: &str, log: &Path, client: &reqwest::Client) -> Self {
-        for _ in 0..START_ATTEMPTS {
-            if let Some(server) = Self::try_start(database_url, log, client).await {
-                return server;
-            }
-        }
-        panic!("beacon did not start; see {}", log.display());
-    }
-
-    async fn try_start(database_url: &str, log: &Path, client: &reqwest::Client) -> Option<Self> {
-        let port = free_port();
-        let log_file = File::options().create(true).append(true).open(log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_beacon"))
-            .env("DATABASE_URL", database_url)
-            .env("BEACON_ADDR", format!("127.0.0.1:{port}"))
-            .env("BEACON_LEAD_RATE_PER_IP", "0")
-            .env("BEACON_LEAD_RATE_PER_PHONE", "0")
-            .env("BEACON_LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .unwrap();
-        let mut server = Self {
-            child,
-            base_url: format!("http://127.0.0.1:{port}"),
-        };
-        for _ in 0..READY_ATTEMPTS {
-            if server.child.try_wait().unwrap().is_some() {
-                return None;
-            }
-            let ready = client
-                .get(format!("{}/readyz", server.base_url))
-                .send()
-                .await
-                .is_ok_and(|response| response.status() == 200);
-            if ready {
-                return Some(server);
-            }
-            actix_web::rt::time::sleep(PAUSE).await;
-        }
-        panic!("beacon did not become ready; see {}", log.display());
-    }
-
-    /// SIGKILL: no graceful shutdown, no chance to finish anything.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Enquiry {
     key: String,
@@ -149,10 +73,7 @@ async fn retry(client: &reqwest::Client, base_url: &str, enquiry: &Enquiry) -> V
 #[actix_web::test]
 async fn killing_the_server_mid_stream_loses_no_acknowledged_lead_and_retries_make_no_duplicates() {
     let database = TestDatabase::create();
-    let log = std::env::temp_dir().join(format!(
-        "beacon-durability-{}.log",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let log = crate::process::log_file("durability");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()

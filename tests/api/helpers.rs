@@ -181,12 +181,20 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = TestDatabase::create();
+    let database_url = database.url.clone();
+    spawn_app_on(database, database_url, configure).await
+}
+
+/// The app on `database`, reached through `database_url` (a proxy in front of it, say).
+pub async fn spawn_app_on(
+    database: TestDatabase,
+    database_url: String,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         beacon::telemetry::init(beacon::config::LogFormat::Human);
     }
-    let database = TestDatabase::create();
-    let database_url = database.url.clone();
-
     let mut settings = Settings::from_lookup(|_| None).expect("default settings");
     settings.database_url = Some(database_url.clone());
     settings.addr = "127.0.0.1:0".parse().unwrap();
@@ -221,6 +229,20 @@ impl TestDatabase {
         admin
             .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .expect("clone the template");
+        let url = server().url(&name);
+        Self { url, name }
+    }
+
+    /// An empty database: nothing migrated yet.
+    pub fn create_empty() -> Self {
+        let name = format!(
+            "beacon_test_{}_{}",
+            unix_now(),
+            &uuid::Uuid::new_v4().simple().to_string()[..16]
+        );
+        admin_connection()
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create an empty database");
         let url = server().url(&name);
         Self { url, name }
     }

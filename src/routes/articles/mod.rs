@@ -55,10 +55,7 @@ fn reader(
     let Some(token) = preview_token else {
         return Ok(Reader::Public);
     };
-    let key = content
-        .preview_key
-        .as_ref()
-        .ok_or_else(|| Error::internal("no preview key was loaded at start-up"))?;
+    let key = content.preview_key.get()?;
     let grant = key
         .verify(token, now)
         .map_err(|_| Error::Unauthorized("The preview token is not valid or has expired."))?;
@@ -723,10 +720,7 @@ pub async fn create_preview_token(
         }
     };
     let ttl = Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
-    let key = content
-        .preview_key
-        .clone()
-        .ok_or_else(|| Error::internal("no preview key was loaded at start-up"))?;
+    let key = content.preview_key.get()?.clone();
     let id = path.into_inner();
     let (row, token, expires_at) = db::run(&state.pool, move |conn| {
         service::preview_token(conn, id, &key, ttl, now)
