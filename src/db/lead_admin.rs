@@ -38,6 +38,8 @@ pub struct LeadRow {
     pub interest_count: Option<i32>,
     pub erased_at: Option<DateTime<Utc>>,
     pub erased_by: Option<String>,
+    /// When the number last opted out, while that opt-out stands.
+    pub opted_out_at: Option<DateTime<Utc>>,
 }
 
 impl LeadRow {
@@ -116,9 +118,10 @@ pub struct NewActivity<'a> {
     pub note: Option<&'a str>,
 }
 
+/// Consent evidence without a submission: an opt-out, or staff reinstating a number.
 #[derive(Insertable)]
 #[diesel(table_name = consent_records)]
-pub struct NewOptOutRecord<'a> {
+pub struct NewConsentRecord<'a> {
     pub id: Uuid,
     pub lead_id: Uuid,
     pub kind: &'a str,
@@ -141,7 +144,24 @@ pub struct LeadChanges<'a> {
     pub first_contacted_at: Option<DateTime<Utc>>,
     pub contacted_on_time: Option<bool>,
     pub marketing_consent: Option<bool>,
+    /// `Some(None)` clears the opt-out flag.
+    pub opted_out_at: Option<Option<DateTime<Utc>>>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl LeadChanges<'_> {
+    /// Changes nothing but `updated_at`; set the fields to change.
+    pub fn at(now: DateTime<Utc>) -> Self {
+        LeadChanges {
+            status: None,
+            assignee: None,
+            first_contacted_at: None,
+            contacted_on_time: None,
+            marketing_consent: None,
+            opted_out_at: None,
+            updated_at: now,
+        }
+    }
 }
 
 /// Filters of the lead list and export; everything optional. Erased leads are never listed.
@@ -293,6 +313,28 @@ pub fn for_number(conn: &mut PgConnection, e164: &str) -> QueryResult<Vec<LeadRo
         .load(conn)
 }
 
+/// Clears the opt-out flag of the number's live leads but `except`.
+pub fn forget_opt_out(
+    conn: &mut PgConnection,
+    e164: &str,
+    except: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(
+        leads::table
+            .filter(leads::phone_e164.eq(e164))
+            .filter(leads::erased_at.is_null())
+            .filter(leads::opted_out_at.is_not_null())
+            .filter(leads::id.ne(except)),
+    )
+    .set((
+        leads::opted_out_at.eq(None::<DateTime<Utc>>),
+        leads::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
 /// Up to `limit` live leads whose latest enquiry came before `cutoff`, locked; leads another
 /// transaction holds (another replica purging) are skipped.
 pub fn expired_for_update(
@@ -353,7 +395,7 @@ pub fn insert_activity(conn: &mut PgConnection, entry: &NewActivity<'_>) -> Quer
         .map(drop)
 }
 
-pub fn insert_opt_out(conn: &mut PgConnection, record: &NewOptOutRecord<'_>) -> QueryResult<()> {
+pub fn insert_consent(conn: &mut PgConnection, record: &NewConsentRecord<'_>) -> QueryResult<()> {
     diesel::insert_into(consent_records::table)
         .values(record)
         .execute(conn)
@@ -425,7 +467,7 @@ pub fn make_tombstone(
              interest_count = coalesce(cardinality(interests), 0), \
              name = NULL, phone = NULL, phone_e164 = NULL, email = NULL, interests = NULL, \
              priority = NULL, marketing_consent = NULL, assignee = NULL, \
-             first_contacted_at = NULL, \
+             first_contacted_at = NULL, opted_out_at = NULL, \
              created_at = date_trunc('day', created_at AT TIME ZONE $2) AT TIME ZONE $2, \
              first_received_at = date_trunc('day', created_at AT TIME ZONE $2) AT TIME ZONE $2, \
              last_received_at = date_trunc('day', created_at AT TIME ZONE $2) AT TIME ZONE $2, \

@@ -203,6 +203,7 @@ diesel::table! {
         erased_at -> Nullable<Timestamptz>,
         erased_by -> Nullable<Text>,
         erased_by_key_id -> Nullable<Uuid>,
+        opted_out_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -218,7 +219,7 @@ diesel::table! {
 diesel::table! {
     suppressed_numbers (phone_hmac) {
         phone_hmac -> Bytea,
-        created_at -> Timestamptz,
+        opted_out_at -> Timestamptz,
     }
 }
 

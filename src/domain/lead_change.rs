@@ -60,7 +60,10 @@ pub enum PlanError {
     Empty,
     #[error(transparent)]
     Transition(#[from] TransitionError),
-    #[error("this number opted out of contact, so its lead can only be `do_not_contact` or `spam`")]
+    #[error(
+        "this number opted out of contact, so its lead can only be `do_not_contact` or `spam` \
+         until staff reinstate it (`POST /v1/leads/{{id}}/reinstate`)"
+    )]
     OptedOut,
 }
 

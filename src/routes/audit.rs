@@ -31,10 +31,10 @@ pub struct AuditEntry {
     /// The key's name, or `retention` / `beacon leads purge`.
     #[schema(example = "Front desk CRM")]
     key_name: String,
-    /// `lead.read`, `lead.list`, `lead.export` or `lead.erase`.
+    /// `lead.read`, `lead.list`, `lead.export`, `lead.erase` or `lead.reinstate`.
     #[schema(example = "lead.read")]
     action: String,
-    /// The lead read or erased.
+    /// The lead read, erased or reinstated.
     lead_id: Option<Uuid>,
     /// The leads a list page showed.
     #[schema(example = json!(null))]
@@ -75,7 +75,7 @@ pub struct AuditList {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
-    /// `lead.read`, `lead.list`, `lead.export` or `lead.erase`.
+    /// `lead.read`, `lead.list`, `lead.export`, `lead.erase` or `lead.reinstate`.
     #[param(example = "lead.export")]
     action: Option<String>,
     /// Entries about this lead: reads, erasure, and list pages that showed it.
@@ -151,7 +151,7 @@ pub async fn list_audit(
                 .map(Action::as_str)
                 .ok_or_else(|| {
                     Error::BadRequest(
-                        "`action` must be lead.read, lead.list, lead.export or lead.erase."
+                        "`action` must be lead.read, lead.list, lead.export, lead.erase or lead.reinstate."
                             .to_owned(),
                     )
                 })

@@ -1,4 +1,4 @@
-//! The access audit: who read personal data, exported or erased it. Entries are written by the
+//! The access audit: who read personal data, exported or erased it, or lifted an opt-out. Entries are written by the
 //! same service call (and transaction) as the access they record.
 
 use chrono::{DateTime, Utc};
@@ -45,10 +45,18 @@ pub enum Action {
     List,
     Export,
     Erase,
+    /// Staff lifted the opt-out of a lead's number.
+    Reinstate,
 }
 
 impl Action {
-    pub const ALL: [Action; 4] = [Action::Read, Action::List, Action::Export, Action::Erase];
+    pub const ALL: [Action; 5] = [
+        Action::Read,
+        Action::List,
+        Action::Export,
+        Action::Erase,
+        Action::Reinstate,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,6 +64,7 @@ impl Action {
             Action::List => "lead.list",
             Action::Export => "lead.export",
             Action::Erase => "lead.erase",
+            Action::Reinstate => "lead.reinstate",
         }
     }
 

@@ -207,6 +207,19 @@ pub fn version_tag(lead: &LeadRow) -> String {
     format!("v{}", lead.version)
 }
 
+/// 412 when `If-Match` names another version than the lead's.
+pub fn check_version(lead: &LeadRow, precondition: Option<&Precondition>) -> Result<(), Error> {
+    let current = version_tag(lead);
+    match precondition {
+        Some(precondition) if !precondition.holds(&current) => {
+            Err(Error::PreconditionFailed(format!(
+                "The lead is now at ETag \"{current}\"; fetch it again and reapply your change."
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Applies a staff change along the pipeline and records each part of it as activity.
 /// Nothing personal is returned, so a `leads:write` key learns no more than it writes.
 pub fn update(
@@ -221,14 +234,7 @@ pub fn update(
     conn.transaction(|conn| {
         let lead = queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;
         refuse_erased(&lead)?;
-        if let Some(precondition) = precondition {
-            let current = version_tag(&lead);
-            if !precondition.holds(&current) {
-                return Err(Error::PreconditionFailed(format!(
-                    "The lead is now at ETag \"{current}\"; fetch it again and reapply your change."
-                )));
-            }
-        }
+        check_version(&lead, precondition)?;
         let status = LeadStatus::parse(&lead.status)
             .ok_or_else(|| Error::internal("a lead has an unknown status"))?;
         let suppressed = match patch.status {
@@ -259,8 +265,7 @@ pub fn update(
                 assignee: plan.assignee.as_ref().map(|a| a.as_deref()),
                 first_contacted_at: plan.first_contact_on_time.map(|_| now),
                 contacted_on_time: plan.first_contact_on_time,
-                marketing_consent: None,
-                updated_at: now,
+                ..queries::LeadChanges::at(now)
             },
         )?;
         for event in &plan.events {

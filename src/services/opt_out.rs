@@ -1,7 +1,9 @@
 //! Opt-outs: a person asks never to be contacted. The number's keyed hash joins the suppression
 //! list (which outlives erasure), each of its leads gets a new consent record saying so (consent
-//! evidence is append-only) and becomes `do_not_contact`, and later enquiries from the number
-//! start as `do_not_contact`. The answer is the same whether or not the number was known.
+//! evidence is append-only), becomes `do_not_contact` and shows when the number opted out. Anyone
+//! can opt a number out, so nothing here is final: a later enquiry from the number reaches staff
+//! flagged with the opt-out, and staff lift it with a reason (`reinstate`). The public answer
+//! is the same whether or not the number was known.
 
 use std::net::IpAddr;
 
@@ -10,13 +12,17 @@ use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::config::LeadSettings;
-use crate::db::{self, lead_admin as queries, suppression};
+use crate::db::lead_admin::{self as queries, LeadRow};
+use crate::db::{self, suppression};
+use crate::domain::article::Precondition;
 use crate::domain::client_ip::rate_limit_network;
 use crate::domain::lead::wording_sha256;
 use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
-use crate::domain::suppression::SuppressionKey;
+use crate::domain::suppression::{ReinstateReason, SuppressionKey};
 use crate::error::Error;
+use crate::services::audit::{self, Action, Actor, Subject};
+use crate::services::lead_management::{check_version, refuse_erased};
 use crate::services::leads::{PHONE_LOCK, hit};
 
 /// Recorded as the consent wording of every opt-out.
@@ -24,8 +30,10 @@ pub const OPT_OUT_WORDING: &str =
     "Opt-out: the person asked the clinic never to contact this phone number again.";
 /// The "who" of activity entries an opt-out writes.
 pub const OPT_OUT_ACTOR: &str = "opt-out request";
-/// The "who" of a new lead marked `do_not_contact` because its number opted out.
-pub const SUPPRESSION_ACTOR: &str = "suppression list";
+/// The "who" of a lead put back in the queue by a new enquiry after its number opted out.
+pub const ENQUIRY_ACTOR: &str = "new enquiry";
+/// The consent kind of staff lifting an opt-out.
+pub const REINSTATED_KIND: &str = "staff_reinstated";
 
 const OPT_OUT_BUCKET: &str = "opt_out_ip";
 const KEY_NAME: &str = "suppression_key";
@@ -64,9 +72,9 @@ pub fn opt_out(
         let leads = queries::for_number(conn, phone.as_str())?;
         let ip = client.ip.map(|ip| ip.to_canonical().to_string());
         for lead in &leads {
-            queries::insert_opt_out(
+            queries::insert_consent(
                 conn,
-                &queries::NewOptOutRecord {
+                &queries::NewConsentRecord {
                     id: Uuid::now_v7(),
                     lead_id: lead.id,
                     kind: "opt_out",
@@ -91,11 +99,9 @@ pub fn opt_out(
                 lead.id,
                 &queries::LeadChanges {
                     status: (to != from).then_some(to.as_str()),
-                    assignee: None,
-                    first_contacted_at: None,
-                    contacted_on_time: None,
                     marketing_consent: Some(false),
-                    updated_at: now,
+                    opted_out_at: Some(Some(now)),
+                    ..queries::LeadChanges::at(now)
                 },
             )?;
             queries::insert_activity(
@@ -121,8 +127,10 @@ pub fn opt_out(
     Ok(())
 }
 
-/// Intake's check, inside its transaction: a live lead from a number that opted out is
-/// `do_not_contact`, with an activity entry saying why.
+/// Intake's check, inside its transaction: a lead from a number whose opt-out stands shows
+/// staff when it opted out, so they can judge whether the enquiry is real consent; a lead the
+/// opt-out had made `do_not_contact` goes back to `new`. Nothing is suppressed: until staff
+/// reinstate the number the lead can only move to `do_not_contact` or `spam`.
 pub fn on_intake(
     conn: &mut PgConnection,
     settings: &LeadSettings,
@@ -132,42 +140,126 @@ pub fn on_intake(
 ) -> Result<(), Error> {
     let key = key(settings)?;
     db::lock_for_transaction(conn, db::lock_key(PHONE_LOCK, phone.as_str()))?;
-    if !suppression::contains(conn, &key.tag(phone))? {
+    let Some(opted_out_at) = suppression::opted_out_at(conn, &key.tag(phone))? else {
         return Ok(());
-    }
+    };
     let lead = queries::find_for_update(conn, lead_id)?.ok_or(Error::NotFound)?;
-    let from = LeadStatus::parse(&lead.status).unwrap_or(LeadStatus::New);
-    if matches!(from, LeadStatus::DoNotContact | LeadStatus::Spam) {
-        return Ok(());
-    }
+    let reopen = lead.status == LeadStatus::DoNotContact.as_str();
     queries::update(
         conn,
         lead_id,
         &queries::LeadChanges {
-            status: Some(LeadStatus::DoNotContact.as_str()),
-            assignee: None,
-            first_contacted_at: None,
-            contacted_on_time: None,
-            marketing_consent: None,
-            updated_at: now,
+            status: reopen.then_some(LeadStatus::New.as_str()),
+            opted_out_at: Some(Some(opted_out_at)),
+            ..queries::LeadChanges::at(now)
         },
     )?;
-    queries::insert_activity(
-        conn,
-        &queries::NewActivity {
-            id: Uuid::now_v7(),
-            lead_id,
-            at: now,
-            actor: SUPPRESSION_ACTOR,
-            actor_key_id: None,
-            action: "status_changed",
-            from_status: Some(from.as_str()),
-            to_status: Some(LeadStatus::DoNotContact.as_str()),
-            assignee: None,
-            note: None,
-        },
-    )?;
+    if reopen {
+        queries::insert_activity(
+            conn,
+            &queries::NewActivity {
+                id: Uuid::now_v7(),
+                lead_id,
+                at: now,
+                actor: ENQUIRY_ACTOR,
+                actor_key_id: None,
+                action: "status_changed",
+                from_status: Some(LeadStatus::DoNotContact.as_str()),
+                to_status: Some(LeadStatus::New.as_str()),
+                assignee: None,
+                note: None,
+            },
+        )?;
+    }
     Ok(())
+}
+
+/// Staff lift the opt-out of a lead's number, with a reason. The number leaves the suppression
+/// list and its live leads lose the opt-out flag; this lead gets a staff-entered consent record
+/// and a `reinstated` activity entry, goes from `do_not_contact` back to `new` (any other status
+/// stays), and the access audit records who did it. A number with no opt-out standing is a
+/// conflict: there is nothing to lift.
+pub fn reinstate(
+    conn: &mut PgConnection,
+    settings: &LeadSettings,
+    id: Uuid,
+    reason: &ReinstateReason,
+    precondition: Option<&Precondition>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<LeadRow, Error> {
+    let key = key(settings)?;
+    conn.transaction(|conn| {
+        let lead = queries::find(conn, id)?.ok_or(Error::NotFound)?;
+        refuse_erased(&lead)?;
+        let phone = lead
+            .phone_e164
+            .as_deref()
+            .and_then(|e164| E164Phone::parse(e164, settings.default_region).ok())
+            .ok_or_else(|| Error::internal("a live lead has no valid number"))?;
+        // The number before its leads, the order intake and opt-outs lock in.
+        db::lock_for_transaction(conn, db::lock_key(PHONE_LOCK, phone.as_str()))?;
+        let lead = queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;
+        refuse_erased(&lead)?;
+        check_version(&lead, precondition)?;
+        if !suppression::remove(conn, &key.tag(&phone))? {
+            return Err(Error::Conflict(
+                "This lead's number has not opted out (or was reinstated already): there is \
+                 nothing to reinstate."
+                    .to_owned(),
+            ));
+        }
+        queries::forget_opt_out(conn, phone.as_str(), id, now)?;
+        let from = LeadStatus::parse(&lead.status)
+            .ok_or_else(|| Error::internal("a lead has an unknown status"))?;
+        let to = match from {
+            LeadStatus::DoNotContact => LeadStatus::New,
+            other => other,
+        };
+        let updated = queries::update(
+            conn,
+            id,
+            &queries::LeadChanges {
+                status: (to != from).then_some(to.as_str()),
+                opted_out_at: Some(None),
+                ..queries::LeadChanges::at(now)
+            },
+        )?;
+        let wording = reason.wording(&actor.name);
+        queries::insert_consent(
+            conn,
+            &queries::NewConsentRecord {
+                id: Uuid::now_v7(),
+                lead_id: id,
+                kind: REINSTATED_KIND,
+                agreed: true,
+                wording: &wording,
+                wording_sha256: &wording_sha256(&wording),
+                recorded_at: now,
+                ip: None,
+                user_agent: None,
+                page_url: None,
+            },
+        )?;
+        queries::insert_activity(
+            conn,
+            &queries::NewActivity {
+                id: Uuid::now_v7(),
+                lead_id: id,
+                at: now,
+                actor: &actor.name,
+                actor_key_id: actor.key_id,
+                action: "reinstated",
+                from_status: Some(from.as_str()),
+                to_status: Some(to.as_str()),
+                assignee: None,
+                note: Some(reason.as_str()),
+            },
+        )?;
+        audit::record(conn, actor, Action::Reinstate, Subject::Lead(id), 1, now)?;
+        tracing::info!(lead_id = %id, version = updated.version, "opt-out lifted by staff");
+        Ok(updated)
+    })
 }
 
 /// Whether the number stored on a lead opted out.
@@ -181,7 +273,7 @@ pub fn is_suppressed(
     else {
         return Ok(false);
     };
-    Ok(suppression::contains(conn, &key(settings)?.tag(&phone))?)
+    Ok(suppression::opted_out_at(conn, &key(settings)?.tag(&phone))?.is_some())
 }
 
 fn key(settings: &LeadSettings) -> Result<&SuppressionKey, Error> {

@@ -388,6 +388,57 @@ async fn a_lead_moves_along_the_pipeline_and_each_move_is_recorded_with_the_keys
     );
 }
 
+/// What a write answer may hold: where the lead stands, nothing about the person.
+pub const WRITE_ANSWER_FIELDS: [&str; 6] = [
+    "id",
+    "status",
+    "allowed_transitions",
+    "assignee",
+    "version",
+    "updated_at",
+];
+
+/// The fields of a write answer outside [`WRITE_ANSWER_FIELDS`].
+pub fn fields_beyond_the_write_answer(answer: &Value) -> Vec<String> {
+    answer
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|field| !WRITE_ANSWER_FIELDS.contains(&field.as_str()))
+        .cloned()
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_leads_write_only_keys_patch_answer_carries_no_personal_or_health_field() {
+    let app = app().await;
+    let writer = app.key(&["leads:write"]);
+    let mut body = person("Jane Doe", "(415) 555-2671");
+    body["email"] = json!("jane@example.com");
+    body["interests"] = json!(["suicidal_ideation"]);
+    body["message"] = json!("I keep thinking about ending it.");
+    let id = enquire(&app, body).await;
+
+    let answer = patched(
+        &app,
+        &writer,
+        id,
+        json!({"status": "contacted", "assignee": "Maria", "note": "Talked about her plans."}),
+    )
+    .await;
+
+    assert_eq!(
+        fields_beyond_the_write_answer(&answer),
+        Vec::<String>::new()
+    );
+    assert_eq!(answer["status"], "contacted");
+    assert_eq!(answer["assignee"], "Maria");
+    let text = answer.to_string();
+    for secret in ["urgent", "Jane", "2671", "example.com", "ending", "plans"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+}
+
 #[actix_web::test]
 async fn an_invalid_move_is_a_409_naming_the_allowed_ones_and_changes_nothing() {
     let app = app().await;

@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 
 use beacon::db::schema::{consent_records, lead_activity, leads, suppressed_numbers};
 use beacon::domain::rate_limit::FixedWindow;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use serde_json::{Value, json};
@@ -86,14 +86,12 @@ async fn an_opt_out_for_a_known_number_revokes_consent_and_marks_its_leads_do_no
 }
 
 #[actix_web::test]
-async fn an_opt_out_answers_the_same_for_an_unknown_number_and_stops_its_future_leads() {
+async fn an_opt_out_answers_the_same_for_an_unknown_number() {
     let app = app().await;
-    let reader = app.key(&["leads:read"]);
     enquire(&app, person("Someone Else", "(212) 555-0142")).await;
 
     let known_answer = opt_out(&app, "(212) 555-0142").await;
     let unknown_answer = opt_out(&app, "(415) 555-2671").await;
-    let later = enquire(&app, person("Jane Doe", "415.555.2671")).await;
 
     assert_eq!(known_answer.status(), unknown_answer.status());
     assert_eq!(
@@ -104,11 +102,120 @@ async fn an_opt_out_answers_the_same_for_an_unknown_number_and_stops_its_future_
         known_answer.text().await.unwrap(),
         unknown_answer.text().await.unwrap()
     );
-    let lead = get_json(&app, &reader, &format!("/v1/leads/{later}")).await;
-    assert_eq!(lead["status"], "do_not_contact");
-    let activity = &lead["activity"][0];
-    assert_eq!(activity["actor"], "suppression list");
-    assert_eq!(activity["to_status"], "do_not_contact");
+}
+
+/// The public answer to an enquiry, without what differs between any two enquiries.
+async fn public_answer(app: &TestApp, body: Value) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url("/v1/leads"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let mut answer: Value = response.json().await.unwrap();
+    let fields = answer.as_object_mut().unwrap();
+    fields.remove("id");
+    fields.remove("contact_by");
+    (status, answer)
+}
+
+fn urgent(name: &str, phone: &str) -> Value {
+    let mut body = person(name, phone);
+    body["interests"] = json!(["suicidal_ideation"]);
+    body
+}
+
+#[actix_web::test]
+async fn an_enquiry_after_an_opt_out_reaches_staff_with_an_opted_out_flag_instead_of_being_suppressed()
+ {
+    let app = app().await;
+    let reader = app.key(&["leads:read"]);
+    assert_eq!(opt_out(&app, "(415) 555-2671").await.status(), 202);
+
+    let flagged_answer = public_answer(&app, urgent("Jane Doe", "415.555.2671")).await;
+    let plain_answer = public_answer(&app, urgent("John Roe", "(212) 555-0142")).await;
+
+    assert_eq!(
+        flagged_answer, plain_answer,
+        "the public answer says nothing"
+    );
+    let queue = get_json(&app, &reader, "/v1/leads?status=new&priority=urgent").await;
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "both wait for staff: {queue}");
+    let jane = items
+        .iter()
+        .find(|item| item["name"] == "Jane Doe")
+        .unwrap();
+    let john = items
+        .iter()
+        .find(|item| item["name"] == "John Roe")
+        .unwrap();
+    let opted_out_at: DateTime<Utc> = jane["opted_out_at"].as_str().unwrap().parse().unwrap();
+    assert!(Utc::now() - opted_out_at < Duration::minutes(1));
+    assert_eq!(john["opted_out_at"], Value::Null);
+    let id = jane["id"].as_str().unwrap();
+    let lead = get_json(&app, &reader, &format!("/v1/leads/{id}")).await;
+    assert_eq!(
+        (lead["status"].as_str(), lead["priority"].as_str()),
+        (Some("new"), Some("urgent"))
+    );
+    assert_eq!(lead["opted_out_at"], jane["opted_out_at"]);
+    let csv = get(&app, &reader, "/v1/leads/export")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = header.iter().position(|c| *c == "opted_out_at").unwrap();
+    let flags: Vec<(bool, bool)> = lines
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            (cells[4] == "Jane Doe", !cells[column].is_empty())
+        })
+        .collect();
+    assert_eq!(flags.len(), 2);
+    assert!(flags.iter().all(|(jane, flagged)| jane == flagged), "{csv}");
+}
+
+#[actix_web::test]
+async fn an_enquiry_joining_a_lead_that_opted_out_puts_it_back_in_the_queue_flagged() {
+    let app = app().await;
+    let reader = app.key(&["leads:read"]);
+    let writer = app.key(&["leads:write"]);
+    let id = enquire(&app, person("Jane Doe", "(415) 555-2671")).await;
+    opt_out(&app, "(415) 555-2671").await;
+
+    let again = enquire(&app, urgent("Jane Doe", "(415) 555-2671")).await;
+
+    assert_eq!(again, id, "joined the lead");
+    let lead = get_json(&app, &reader, &format!("/v1/leads/{id}")).await;
+    assert_eq!(lead["status"], "new");
+    assert_eq!(lead["priority"], "urgent");
+    assert!(lead["opted_out_at"].is_string());
+    let last = lead["activity"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            last["action"].as_str(),
+            last["actor"].as_str(),
+            last["from_status"].as_str(),
+            last["to_status"].as_str()
+        ),
+        (
+            Some("status_changed"),
+            Some("new enquiry"),
+            Some("do_not_contact"),
+            Some("new")
+        )
+    );
+    let call = patch(&app, &writer, id, json!({"status": "contacted"})).await;
+    let call = problem(call, 409).await;
+    assert!(
+        call["detail"].as_str().unwrap().contains("reinstate"),
+        "{call}"
+    );
 }
 
 #[actix_web::test]
@@ -145,6 +252,165 @@ async fn a_lead_whose_number_opted_out_cannot_be_put_back_in_the_pipeline() {
     let body = problem(response, 409).await;
     assert!(body["detail"].as_str().unwrap().contains("opted out"));
     assert_eq!(status_of(&app, id), "spam");
+}
+
+// --- reinstating ---
+
+async fn reinstate(app: &TestApp, key: &str, id: Uuid, body: Value) -> reqwest::Response {
+    app.post_json(key, &format!("/v1/leads/{id}/reinstate"), &body)
+        .await
+}
+
+fn suppressed_count(app: &TestApp) -> i64 {
+    suppressed_numbers::table
+        .count()
+        .get_result(&mut app.connection())
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn staff_reinstating_an_opted_out_number_lifts_the_suppression_and_records_consent_activity_and_audit()
+ {
+    let app = app().await;
+    let reader = app.key(&["leads:read"]);
+    let writer = app.key(&["leads:write"]);
+    let admin = app.key(&["admin"]);
+    let id = enquire(&app, urgent("Jane Doe", "(415) 555-2671")).await;
+    opt_out(&app, "(415) 555-2671").await;
+    let before = get(&app, &reader, &format!("/v1/leads/{id}")).await;
+    let etag = before.headers()["etag"].to_str().unwrap().to_owned();
+
+    let response = app
+        .client
+        .post(app.url(&format!("/v1/leads/{id}/reinstate")))
+        .bearer_auth(&writer)
+        .header("if-match", &etag)
+        .json(&json!({"reason": "  She called us back and asked for an appointment.  "}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    let new_etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(new_etag, etag);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(
+        crate::lead_admin::fields_beyond_the_write_answer(&answer),
+        Vec::<String>::new()
+    );
+    assert_eq!(answer["status"], "new");
+    assert_eq!(suppressed_count(&app), 0);
+    let lead = get_json(&app, &reader, &format!("/v1/leads/{id}")).await;
+    assert_eq!(lead["opted_out_at"], Value::Null);
+    let consent = lead["consent"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(consent["kind"], "staff_reinstated");
+    assert_eq!(consent["agreed"], true);
+    let wording = consent["wording"].as_str().unwrap();
+    assert!(wording.contains("test key"), "{wording}");
+    assert!(
+        wording.ends_with("She called us back and asked for an appointment."),
+        "{wording}"
+    );
+    let last = lead["activity"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            last["action"].as_str(),
+            last["actor"].as_str(),
+            last["from_status"].as_str(),
+            last["to_status"].as_str(),
+            last["note"].as_str()
+        ),
+        (
+            Some("reinstated"),
+            Some("test key"),
+            Some("do_not_contact"),
+            Some("new"),
+            Some("She called us back and asked for an appointment.")
+        )
+    );
+    patched(&app, &writer, id, json!({"status": "contacted"})).await;
+    let later = enquire(&app, person("Jane Doe", "(415) 555-2671")).await;
+    let later = get_json(&app, &reader, &format!("/v1/leads/{later}")).await;
+    assert_eq!(later["opted_out_at"], Value::Null);
+    let audit = get_json(&app, &admin, "/v1/audit?action=lead.reinstate").await;
+    let entries = audit["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{audit}");
+    assert_eq!(entries[0]["lead_id"], id.to_string());
+    assert_eq!(entries[0]["key_name"], "test key");
+}
+
+#[actix_web::test]
+async fn reinstating_needs_leads_write_and_a_reason() {
+    let app = app().await;
+    let reader = app.key(&["leads:read"]);
+    let writer = app.key(&["leads:write"]);
+    let id = enquire(&app, person("Jane Doe", "(415) 555-2671")).await;
+    opt_out(&app, "(415) 555-2671").await;
+    let path = format!("/v1/leads/{id}/reinstate");
+    let reason = json!({"reason": "Asked us to call."});
+
+    let anonymous = app
+        .client
+        .post(app.url(&path))
+        .json(&reason)
+        .send()
+        .await
+        .unwrap();
+    let read_only = reinstate(&app, &reader, id, reason.clone()).await;
+    let missing = reinstate(&app, &writer, id, json!({})).await;
+    let blank = reinstate(&app, &writer, id, json!({"reason": "   "})).await;
+    let long = reinstate(&app, &writer, id, json!({"reason": "x".repeat(501)})).await;
+    let unknown = reinstate(&app, &writer, id, json!({"reason": "ok", "status": "new"})).await;
+
+    problem(anonymous, 401).await;
+    problem(read_only, 403).await;
+    problem(missing, 422).await;
+    for response in [blank, long] {
+        let body = problem(response, 422).await;
+        assert_eq!(crate::helpers::error_pointers(&body), ["/reason"]);
+    }
+    problem(unknown, 422).await;
+    assert_eq!(suppressed_count(&app), 1, "nothing was lifted");
+    assert_eq!(status_of(&app, id), "do_not_contact");
+}
+
+#[actix_web::test]
+async fn reinstating_a_number_that_did_not_opt_out_an_unknown_or_erased_lead_or_a_stale_version_is_refused()
+ {
+    let app = app().await;
+    let writer = app.key(&["leads:write"]);
+    let admin = app.key(&["admin"]);
+    let reason = json!({"reason": "Asked us to call."});
+    let never = enquire(&app, person("John Roe", "(212) 555-0142")).await;
+    let erased = enquire(&app, person("Ann Poe", "(312) 555-0199")).await;
+    opt_out(&app, "(312) 555-0199").await;
+    erase(&app, &admin, erased).await;
+    let opted = enquire(&app, person("Jane Doe", "(415) 555-2671")).await;
+    opt_out(&app, "(415) 555-2671").await;
+
+    let not_suppressed = reinstate(&app, &writer, never, reason.clone()).await;
+    let unknown = reinstate(&app, &writer, Uuid::now_v7(), reason.clone()).await;
+    let gone = reinstate(&app, &writer, erased, reason.clone()).await;
+    let stale = app
+        .client
+        .post(app.url(&format!("/v1/leads/{opted}/reinstate")))
+        .bearer_auth(&writer)
+        .header("if-match", "\"v1\"")
+        .json(&reason)
+        .send()
+        .await
+        .unwrap();
+
+    let body = problem(not_suppressed, 409).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("not opted out"),
+        "{body}"
+    );
+    problem(unknown, 404).await;
+    problem(gone, 410).await;
+    problem(stale, 412).await;
+    assert_eq!(suppressed_count(&app), 2, "nothing was lifted");
+    assert_eq!(status_of(&app, opted), "do_not_contact");
 }
 
 #[actix_web::test]
@@ -455,7 +721,8 @@ async fn an_opt_out_outlives_the_erasure_of_the_persons_lead() {
 
     assert_ne!(later, id);
     let lead = get_json(&app, &reader, &format!("/v1/leads/{later}")).await;
-    assert_eq!(lead["status"], "do_not_contact");
+    assert_eq!(lead["status"], "new");
+    assert!(lead["opted_out_at"].is_string(), "still flagged: {lead}");
 }
 
 #[actix_web::test]

@@ -7,7 +7,7 @@ use super::responses::*;
 use crate::db::lead_admin::LeadRow;
 use crate::domain::csv;
 
-pub(super) const CSV_COLUMNS: [&str; 17] = [
+pub(super) const CSV_COLUMNS: [&str; 18] = [
     "id",
     "created_at",
     "status",
@@ -25,6 +25,7 @@ pub(super) const CSV_COLUMNS: [&str; 17] = [
     "marketing_consent",
     "last_received_at",
     "updated_at",
+    "opted_out_at",
 ];
 
 pub(super) fn timestamp(at: DateTime<Utc>) -> String {
@@ -45,6 +46,7 @@ pub(super) fn csv_record(row: &LeadRow, now: DateTime<Utc>) -> String {
         timestamp(row.last_received_at),
         timestamp(row.updated_at),
     );
+    let opted_out = row.opted_out_at.map(timestamp).unwrap_or_default();
     let count = row.submission_count.to_string();
     csv::row([
         id.as_str(),
@@ -64,6 +66,7 @@ pub(super) fn csv_record(row: &LeadRow, now: DateTime<Utc>) -> String {
         flag(row.marketing_consent),
         &last,
         &updated,
+        &opted_out,
     ])
 }
 

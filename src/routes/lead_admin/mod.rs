@@ -1,6 +1,7 @@
-//! `/v1/leads` for clinic staff: the queue (`leads:read`), changes along the pipeline
-//! (`leads:write`), CSV export and statistics (`leads:read`), erasure (`admin`), and the public
-//! opt-out. Personal data is never logged here: only lead ids and counts.
+//! `/v1/leads` for clinic staff: the queue (`leads:read`), changes along the pipeline and
+//! reinstating an opted-out number (`leads:write`, answered without personal data), CSV export
+//! and statistics (`leads:read`), erasure (`admin`), and the public opt-out. Personal data is
+//! never logged here: only lead ids and counts.
 
 mod export;
 mod requests;
@@ -21,6 +22,7 @@ use crate::domain::lead_change::Patch;
 use crate::domain::lead_query::{self, SearchTerm};
 use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
+use crate::domain::suppression::ReinstateReason;
 use crate::domain::text;
 use crate::error::Error;
 use crate::routes::caching::{self, quoted};
@@ -45,6 +47,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(list_leads)
         .service(get_lead)
         .service(update_lead)
+        .service(reinstate_lead)
         .service(erase_lead);
 }
 
@@ -138,7 +141,7 @@ fn summary_example() -> serde_json::Value {
         "overdue": false, "submission_count": 1, "marketing_consent": true,
         "first_received_at": "2026-03-10T14:59:02Z", "last_received_at": "2026-03-10T14:59:02Z",
         "created_at": "2026-03-10T14:59:02Z", "updated_at": "2026-03-10T14:59:02Z",
-        "version": 1
+        "version": 1, "opted_out_at": null
     })
 }
 
@@ -198,7 +201,9 @@ fn lead_example() -> serde_json::Value {
 /// combine; `q` finds a name or email by any part of it, or a phone number written in any
 /// common format. Pages are keyset-paginated: follow `next_cursor` (also sent as
 /// `Link: <…>; rel="next"`) with the same filters. A bad filter, `cursor` or `limit` (1–100)
-/// is a 400. Every call is recorded in the access audit with the leads it showed.
+/// is a 400. `opted_out_at` flags a lead whose number opted out (see `POST
+/// /v1/leads/{id}/reinstate`). Every call is recorded in the access audit with the leads it
+/// showed.
 #[utoipa::path(
     tag = "leads",
     params(FilterParams, PageParams),
@@ -250,9 +255,10 @@ pub async fn list_leads(
 /// Get a lead
 ///
 /// The lead with every enquiry the person sent (`submissions`), consent evidence (with the
-/// IP and user agent it came from, and any opt-out), first-touch attribution, and its
-/// activity history. Recorded in the access audit. The `ETag` is what `If-Match` on
-/// `PATCH` expects. An erased lead is a 410.
+/// IP and user agent it came from, any opt-out and any reinstatement by staff), first-touch
+/// attribution, and its activity history. `opted_out_at` is set while an opt-out of the
+/// number stands. Recorded in the access audit. The `ETag` is what `If-Match` on `PATCH` and
+/// on reinstating expects. An erased lead is a 410.
 #[utoipa::path(
     tag = "leads",
     params(("id" = Uuid, Path, description = "The lead's id",
@@ -289,10 +295,13 @@ pub async fn get_lead(
 /// `do_not_contact` from any stage, `spam` from any stage and `new` again from `spam`),
 /// assigns or unassigns it, and adds a note. Each part is recorded in the lead's activity
 /// with the key's name. A move the pipeline does not allow is a 409 listing the allowed
-/// ones; so is any move but `do_not_contact` or `spam` for a number that opted out. Send
-/// the `ETag` of your last read as `If-Match` to avoid overwriting a change made since: a
-/// stale one is a 412. The first move out of `new` (not to spam) is counted on time or late
-/// against `contact_by` in the statistics.
+/// ones; so is any move but `do_not_contact` or `spam` while an opt-out of the number stands
+/// (staff lift it with `POST /v1/leads/{id}/reinstate`). Send the `ETag` of your last read as
+/// `If-Match` to avoid overwriting a change made since: a stale one is a 412. The first move
+/// out of `new` (not to spam) is counted on time or late against `contact_by` in the
+/// statistics. The answer holds no personal or health data (no priority, no deadline): a
+/// `leads:write` key learns only where the lead now stands; `GET /v1/leads/{id}` (with
+/// `leads:read`) shows the rest.
 #[utoipa::path(
     tag = "leads",
     params(
@@ -313,13 +322,11 @@ pub async fn get_lead(
             example = json!({
                 "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81", "status": "contacted",
                 "allowed_transitions": ["qualified", "unqualified", "do_not_contact", "spam"],
-                "priority": "normal", "assignee": "Maria",
-                "contact_by": "2026-03-11T14:00:00Z", "overdue": false, "version": 4,
-                "updated_at": "2026-03-10T15:20:00Z"
+                "assignee": "Maria", "version": 4, "updated_at": "2026-03-10T15:20:00Z"
             })),
         (status = 404, description = "No lead has this id"),
         (status = 409, description = "The pipeline does not allow this move (the detail lists \
-            the allowed ones), or the number opted out"),
+            the allowed ones), or the number's opt-out stands"),
         (status = 410, description = "The lead was erased"),
         (status = 412, description = "`If-Match` does not match the current version"),
     ),
@@ -352,10 +359,15 @@ pub async fn update_lead(
         )
     })
     .await?;
-    let tag = service::version_tag(&row);
-    Ok(HttpResponse::Ok()
+    Ok(lead_state(&row))
+}
+
+/// A write's answer: where the lead stands, with its `ETag`.
+fn lead_state(row: &db::lead_admin::LeadRow) -> HttpResponse {
+    let tag = service::version_tag(row);
+    HttpResponse::Ok()
         .insert_header((header::ETAG, quoted(&tag)))
-        .json(LeadState::new(row, now)))
+        .json(LeadState::new(row))
 }
 
 fn patch_of(body: UpdateLead) -> Result<Patch, Error> {
@@ -394,6 +406,77 @@ fn patch_of(body: UpdateLead) -> Result<Patch, Error> {
         assignee,
         note,
     })
+}
+
+/// Reinstate an opted-out number
+///
+/// Lifts the opt-out of the lead's number, for when staff are satisfied the person wants to
+/// be contacted (an opt-out is public, so anyone may have sent it). The number leaves the
+/// suppression list and its leads lose their `opted_out_at` flag; this lead gets a consent
+/// record of kind `staff_reinstated` (wording naming the key, with the `reason`) and a
+/// `reinstated` activity entry with the reason as its note, and the call is recorded in the
+/// access audit as `lead.reinstate`. A `do_not_contact` lead goes back to `new` (the pipeline
+/// offers no other way out of `do_not_contact`); any other status stays as it is. The other
+/// leads of the number keep their status. A later opt-out suppresses the number again.
+/// A number with no opt-out standing (never opted out, or reinstated already) is a 409, so a
+/// retry tells you it was done. Send the `ETag` of your last read as `If-Match` to act only on
+/// what you saw: a stale one is a 412. The answer holds no personal or health data.
+#[utoipa::path(
+    tag = "leads",
+    params(
+        ("id" = Uuid, Path, description = "The lead's id",
+            example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81"),
+        ("If-Match" = Option<String>, Header,
+            description = "The `ETag` of your last read; 412 when the lead changed since",
+            example = "\"v3\""),
+    ),
+    request_body(content = ReinstateLead, example = json!({
+        "reason": "She called the front desk and asked us to book a consultation."
+    })),
+    responses(
+        (status = 200, description = "Reinstated; where the lead stands now", body = LeadState,
+            headers(("ETag" = String, description = "The new version tag")),
+            example = json!({
+                "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81", "status": "new",
+                "allowed_transitions": ["contacted", "do_not_contact", "spam"],
+                "assignee": null, "version": 5, "updated_at": "2026-03-12T09:30:00Z"
+            })),
+        (status = 404, description = "No lead has this id"),
+        (status = 409, description = "The lead's number has no opt-out standing"),
+        (status = 410, description = "The lead was erased"),
+        (status = 412, description = "`If-Match` does not match the current version"),
+        (status = 422, description = "`reason` is missing, blank or longer than 500 characters"),
+    ),
+    security(("api_key" = ["leads:write"])),
+)]
+#[post("/leads/{id}/reinstate")]
+pub async fn reinstate_lead(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    body: Json<ReinstateLead>,
+) -> Result<HttpResponse, Error> {
+    caller.require(Scope::LeadsWrite)?;
+    let precondition = caching::if_match(&req)?;
+    let reason =
+        ReinstateReason::parse(&body.0.reason).map_err(|e| Error::invalid("/reason", e))?;
+    let id = path.into_inner();
+    let actor = Actor::from(&caller);
+    let task_state = state.clone();
+    let row = db::run(&state.pool, move |conn| {
+        opt_out::reinstate(
+            conn,
+            &task_state.settings.leads,
+            id,
+            &reason,
+            precondition.as_ref(),
+            &actor,
+            Utc::now(),
+        )
+    })
+    .await?;
+    Ok(lead_state(&row))
 }
 
 /// Erase a lead
@@ -451,7 +534,8 @@ pub async fn erase_lead(
 /// Every lead matching the filters (those of `GET /v1/leads`; no paging), newest first, as
 /// RFC 4180 CSV with a header row: `id, created_at, status, priority, name, phone,
 /// phone_e164, email, interests (codes separated by `;`), assignee, source, contact_by,
-/// overdue, submission_count, marketing_consent, last_received_at, updated_at`. Cells a
+/// overdue, submission_count, marketing_consent, last_received_at, updated_at,
+/// opted_out_at` (empty unless an opt-out of the number stands). Cells a
 /// spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`) are prefixed with
 /// `'`. The file is streamed page by page, so exports of any size start at once and use
 /// little memory; leads created after the export starts are left out. Recorded in the
@@ -464,7 +548,7 @@ pub async fn erase_lead(
             content_type = "text/csv", body = String,
             headers(("Content-Disposition" = String,
                 description = "`attachment; filename=\"leads-<date>.csv\"`")),
-            example = json!("id,created_at,status,priority,name,phone,phone_e164,email,interests,assignee,source,contact_by,overdue,submission_count,marketing_consent,last_received_at,updated_at\r\n0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81,2026-03-10T14:59:02Z,new,normal,Jane Doe,(415) 555-2671,'+14155552671,jane@example.com,treatment_resistant_depression;ptsd,,google,2026-03-11T14:00:00Z,false,1,true,2026-03-10T14:59:02Z,2026-03-10T14:59:02Z\r\n")),
+            example = json!("id,created_at,status,priority,name,phone,phone_e164,email,interests,assignee,source,contact_by,overdue,submission_count,marketing_consent,last_received_at,updated_at,opted_out_at\r\n0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81,2026-03-10T14:59:02Z,new,normal,Jane Doe,(415) 555-2671,'+14155552671,jane@example.com,treatment_resistant_depression;ptsd,,google,2026-03-11T14:00:00Z,false,1,true,2026-03-10T14:59:02Z,2026-03-10T14:59:02Z,\r\n")),
     ),
     security(("api_key" = ["leads:read"])),
 )]
@@ -611,10 +695,14 @@ pub async fn lead_stats(
 ///
 /// A person asks never to be contacted at a phone number. Public: no key. The answer is the
 /// same `202` whether or not the clinic knows the number. Each lead with this number
-/// becomes `do_not_contact` and gets a new consent record saying so (consent evidence is
-/// never changed, only added to); the number joins the suppression list (as a keyed hash,
-/// never the number), which outlives erasure, so later enquiries from it start as
-/// `do_not_contact`. Rate-limited per client network (`BEACON_OPT_OUT_RATE_PER_IP`).
+/// becomes `do_not_contact`, shows `opted_out_at`, and gets a new consent record saying so
+/// (consent evidence is never changed, only added to); the number joins the suppression list
+/// (as a keyed hash, never the number), which outlives erasure. Anyone can send this, so it
+/// is never final: a later enquiry from the number is recorded as usual (a `do_not_contact`
+/// lead it joins goes back to `new`) and flagged with `opted_out_at` for staff to judge, and
+/// while the opt-out stands staff can only move the number's leads to `do_not_contact` or
+/// `spam`. Staff lift it with `POST /v1/leads/{id}/reinstate`. Rate-limited per client
+/// network (`BEACON_OPT_OUT_RATE_PER_IP`).
 #[utoipa::path(
     tag = "leads",
     request_body(content = OptOutRequest, example = json!({"phone": "(415) 555-2671"})),

@@ -1,4 +1,4 @@
-//! What the staff lead endpoints accept: filters, paging, changes and opt-outs.
+//! What the staff lead endpoints accept: filters, paging, changes, opt-outs and reinstatements.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -71,6 +71,16 @@ pub struct UpdateLead {
     /// Added to the lead's history (1–2000 characters). Cleared if the lead is erased.
     #[schema(example = "Left a voicemail; will try again tomorrow morning.")]
     pub(super) note: Option<String>,
+}
+
+/// Staff lifting the opt-out of a lead's number.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReinstateLead {
+    /// Why contact may resume (1–500 characters): kept in the consent record and the lead's
+    /// activity. Cleared if the lead is erased.
+    #[schema(example = "She called the front desk and asked us to book a consultation.")]
+    pub(super) reason: String,
 }
 
 #[derive(Deserialize, ToSchema)]

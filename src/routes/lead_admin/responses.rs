@@ -61,6 +61,12 @@ pub struct LeadSummary {
     /// Goes up with every change; the `ETag` follows it.
     #[schema(example = 3)]
     pub(super) version: i32,
+    /// When this lead's number last opted out, while that opt-out stands (null: none). Anyone
+    /// can opt a number out, so an enquiry flagged this way may be the person's real wish for
+    /// contact: judge it, and reinstate the number (`POST /v1/leads/{id}/reinstate`) before
+    /// working the lead.
+    #[schema(example = json!(null))]
+    pub(super) opted_out_at: Option<DateTime<Utc>>,
 }
 
 impl LeadSummary {
@@ -85,6 +91,7 @@ impl LeadSummary {
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
+            opted_out_at: row.opted_out_at,
         }
     }
 }
@@ -156,10 +163,11 @@ pub struct Submission {
 #[derive(Serialize, ToSchema)]
 pub struct ConsentRecord {
     pub(super) id: Uuid,
-    /// `form` (given with an enquiry) or `opt_out` (a later revocation).
+    /// `form` (given with an enquiry), `opt_out` (a later revocation) or `staff_reinstated`
+    /// (staff lifted an opt-out; the wording names the key and the reason).
     #[schema(example = "form")]
     pub(super) kind: String,
-    /// The enquiry it came with; null for an opt-out.
+    /// The enquiry it came with; null for an opt-out or a reinstatement.
     pub(super) submission_id: Option<Uuid>,
     #[schema(example = true)]
     pub(super) agreed: bool,
@@ -186,10 +194,11 @@ pub struct Activity {
     pub(super) id: Uuid,
     #[schema(example = "2026-03-10T15:20:00Z")]
     pub(super) at: DateTime<Utc>,
-    /// The API key's name, or `opt-out request`, `suppression list`, `retention`.
+    /// The API key's name, or `opt-out request`, `new enquiry`, `retention`.
     #[schema(example = "Front desk CRM")]
     pub(super) actor: String,
-    /// `status_changed`, `assigned`, `unassigned`, `note_added`, `opted_out` or `erased`.
+    /// `status_changed`, `assigned`, `unassigned`, `note_added`, `opted_out`, `reinstated`
+    /// (with the reason as `note`) or `erased`.
     #[schema(example = "status_changed")]
     pub(super) action: String,
     #[schema(example = "new")]
@@ -290,8 +299,8 @@ impl Lead {
     }
 }
 
-/// Where a lead stands after a change: nothing personal, so a `leads:write` key learns no
-/// more than it wrote.
+/// Where a lead stands after a write: nothing personal or health-related (no priority, and no
+/// deadline, which follows from it), so a `leads:write` key learns no more than it wrote.
 #[derive(Serialize, ToSchema)]
 pub struct LeadState {
     pub(super) id: Uuid,
@@ -300,14 +309,10 @@ pub struct LeadState {
     /// Where the lead may move next.
     #[schema(example = json!(["qualified", "unqualified", "do_not_contact", "spam"]))]
     pub(super) allowed_transitions: Vec<String>,
-    #[schema(example = "normal")]
-    pub(super) priority: Option<String>,
+    /// Who on the staff works the lead.
     #[schema(example = "Maria")]
     pub(super) assignee: Option<String>,
-    #[schema(example = "2026-03-11T14:00:00Z")]
-    pub(super) contact_by: DateTime<Utc>,
-    #[schema(example = false)]
-    pub(super) overdue: bool,
+    /// The `ETag` follows it.
     #[schema(example = 4)]
     pub(super) version: i32,
     #[schema(example = "2026-03-10T15:20:00Z")]
@@ -315,7 +320,7 @@ pub struct LeadState {
 }
 
 impl LeadState {
-    pub(super) fn new(row: LeadRow, now: DateTime<Utc>) -> Self {
+    pub(super) fn new(row: &LeadRow) -> Self {
         let allowed = LeadStatus::parse(&row.status)
             .map(|status| {
                 status
@@ -326,13 +331,10 @@ impl LeadState {
             })
             .unwrap_or_default();
         LeadState {
-            overdue: is_overdue(&row, now),
             id: row.id,
-            status: row.status,
+            status: row.status.clone(),
             allowed_transitions: allowed,
-            priority: row.priority,
-            assignee: row.assignee,
-            contact_by: row.contact_by,
+            assignee: row.assignee.clone(),
             version: row.version,
             updated_at: row.updated_at,
         }
