@@ -1,4 +1,6 @@
-//! Queries on `idempotency_keys`: the answers of completed requests, replayed on retry.
+//! Queries on `idempotency_keys`: the answers of completed requests, replayed on retry. A key
+//! is looked up together with its request's body hash: the same key with another body is
+//! another request.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -9,7 +11,6 @@ use super::schema::idempotency_keys;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = idempotency_keys)]
 pub struct StoredKey {
-    pub request_sha256: Vec<u8>,
     pub response_status: i16,
     pub response_body: serde_json::Value,
 }
@@ -26,15 +27,16 @@ pub struct NewKey<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-/// The stored answer for a key, unless it has expired.
+/// The stored answer for a key sent with this body, unless it has expired.
 pub fn find_live(
     conn: &mut PgConnection,
     scope: &str,
     key: &str,
+    request_sha256: &[u8],
     now: DateTime<Utc>,
 ) -> QueryResult<Option<StoredKey>> {
     idempotency_keys::table
-        .find((scope, key))
+        .find((scope, key, request_sha256))
         .filter(idempotency_keys::expires_at.gt(now))
         .select(StoredKey::as_select())
         .first(conn)
@@ -45,10 +47,13 @@ pub fn find_live(
 pub fn store(conn: &mut PgConnection, new: &NewKey<'_>) -> QueryResult<()> {
     diesel::insert_into(idempotency_keys::table)
         .values(new)
-        .on_conflict((idempotency_keys::scope, idempotency_keys::key))
+        .on_conflict((
+            idempotency_keys::scope,
+            idempotency_keys::key,
+            idempotency_keys::request_sha256,
+        ))
         .do_update()
         .set((
-            idempotency_keys::request_sha256.eq(excluded(idempotency_keys::request_sha256)),
             idempotency_keys::response_status.eq(excluded(idempotency_keys::response_status)),
             idempotency_keys::response_body.eq(excluded(idempotency_keys::response_body)),
             idempotency_keys::created_at.eq(excluded(idempotency_keys::created_at)),

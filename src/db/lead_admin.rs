@@ -414,12 +414,21 @@ pub fn allow_erasing(conn: &mut PgConnection) -> QueryResult<()> {
 }
 
 /// Deletes the lead's consent evidence and submissions, clears the words of its notes and
-/// forgets intake's stored answers naming it.
+/// forgets intake's stored answers to its submissions (an answer names its submission).
 pub fn erase_history(
     conn: &mut PgConnection,
     lead_id: Uuid,
     idempotency_scope: &str,
 ) -> QueryResult<()> {
+    let submission_ids = lead_submissions::table
+        .filter(lead_submissions::lead_id.eq(lead_id))
+        .select(lead_submissions::id.cast::<Text>());
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::scope.eq(idempotency_scope))
+            .filter(sql::<Text>("idempotency_keys.response_body ->> 'id'").eq_any(submission_ids)),
+    )
+    .execute(conn)?;
     diesel::delete(consent_records::table.filter(consent_records::lead_id.eq(lead_id)))
         .execute(conn)?;
     diesel::delete(lead_submissions::table.filter(lead_submissions::lead_id.eq(lead_id)))
@@ -427,15 +436,6 @@ pub fn erase_history(
     diesel::update(lead_activity::table.filter(lead_activity::lead_id.eq(lead_id)))
         .set(lead_activity::note.eq(None::<String>))
         .execute(conn)?;
-    diesel::delete(
-        idempotency_keys::table
-            .filter(idempotency_keys::scope.eq(idempotency_scope))
-            .filter(
-                sql::<Bool>("idempotency_keys.response_body ->> 'id' = ")
-                    .bind::<Text, _>(lead_id.to_string()),
-            ),
-    )
-    .execute(conn)?;
     Ok(())
 }
 

@@ -12,12 +12,9 @@ use super::schema::{consent_records, lead_submissions, leads};
 #[diesel(table_name = leads)]
 pub struct LeadForMerge {
     pub id: Uuid,
-    pub status: String,
     /// Null only on an erased lead's tombstone, which never matches a number.
     pub priority: Option<String>,
     pub contact_by: DateTime<Utc>,
-    pub marketing_consent: Option<bool>,
-    pub email: Option<String>,
     pub interests: Option<Vec<Option<String>>>,
 }
 
@@ -38,15 +35,11 @@ pub struct NewLeadRow<'a> {
     pub interests: &'a [String],
 }
 
-/// A lead's new values after a repeat enquiry.
+/// A lead's new values after a repeat enquiry: never its contact details or consent.
 pub struct LeadMerge<'a> {
     pub priority: &'a str,
     pub contact_by: DateTime<Utc>,
-    pub marketing_consent: Option<bool>,
     pub received_at: DateTime<Utc>,
-    pub name: &'a str,
-    pub phone: &'a str,
-    pub email: Option<&'a str>,
     pub interests: &'a [String],
 }
 
@@ -121,12 +114,8 @@ pub fn merge(conn: &mut PgConnection, id: Uuid, merge: &LeadMerge<'_>) -> QueryR
         .set((
             leads::priority.eq(merge.priority),
             leads::contact_by.eq(merge.contact_by),
-            leads::marketing_consent.eq(merge.marketing_consent),
             leads::submission_count.eq(leads::submission_count + 1),
             leads::last_received_at.eq(merge.received_at),
-            leads::name.eq(merge.name),
-            leads::phone.eq(merge.phone),
-            leads::email.eq(merge.email),
             leads::interests.eq(merge.interests),
         ))
         .execute(conn)

@@ -105,7 +105,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    idempotency_keys (scope, key) {
+    idempotency_keys (scope, key, request_sha256) {
         scope -> Text,
         key -> Text,
         request_sha256 -> Bytea,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::db;
 use crate::domain::crisis;
 use crate::domain::email::Email;
-use crate::domain::lead::{self, Priority};
+use crate::domain::lead;
 use crate::domain::phone::E164Phone;
 use crate::domain::slug::Slug;
 use crate::domain::text;
@@ -113,22 +113,19 @@ pub struct ConsentRequest {
     page_url: Option<String>,
 }
 
-/// The answer to an enquiry: nothing of the person's data is echoed.
+/// The receipt of an enquiry. It depends only on this request and the clock: the same fields
+/// for a first enquiry, a repeat from a known number and quarantined spam, and nothing of the
+/// person's data is echoed.
 #[derive(Serialize, ToSchema)]
 pub struct LeadAccepted {
-    /// The lead's id; the same for every enquiry merged into it.
+    /// This submission's id (the receipt), a new one for every enquiry; never the lead's.
+    #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81")]
     id: Uuid,
-    /// The lead's status: `new` until staff act on it.
-    #[schema(example = "new")]
-    status: String,
-    priority: LeadPriority,
-    /// When the clinic will have called by, per its business calendar.
+    /// When the clinic will have called by, per its business calendar, counted from when this
+    /// enquiry arrived.
     #[schema(example = "2026-03-11T14:00:00Z")]
     contact_by: DateTime<Utc>,
-    /// True when the enquiry joined an existing lead for the same number.
-    #[schema(example = false)]
-    duplicate: bool,
-    /// Present exactly when the enquiry's interests include `suicidal_ideation`: show it at
+    /// Present exactly when this enquiry's interests include `suicidal_ideation`: show it at
     /// once.
     #[serde(skip_serializing_if = "Option::is_none")]
     crisis_resources: Option<CrisisResources>,
@@ -169,37 +166,25 @@ impl From<&crisis::CrisisResources> for CrisisResources {
     }
 }
 
-/// `urgent` when the person reports suicidal thoughts, else `normal`.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum LeadPriority {
-    Normal,
-    Urgent,
-}
-
-impl From<Priority> for LeadPriority {
-    fn from(priority: Priority) -> Self {
-        match priority {
-            Priority::Normal => Self::Normal,
-            Priority::Urgent => Self::Urgent,
-        }
-    }
-}
-
 /// Submit an enquiry
 ///
-/// Records an enquiry from a web form and answers with the lead's id, priority and `contact_by`,
-/// the time by which the clinic will call (per its business calendar). Public: no key. An
-/// `Idempotency-Key` (a UUID, say) makes retries safe: the same key with the same JSON replays
-/// the first answer with `Idempotent-Replayed: true`; the same key with other JSON is a 422; a
-/// retry while the first attempt is still running is a 409. Keys are kept 24 hours. A second
-/// enquiry from the same number within the dedupe window joins the existing lead: 200 with
-/// `duplicate: true`. When `interests` includes `suicidal_ideation` the lead is `urgent` and
-/// the answer carries `crisis_resources` to show at once. Unknown fields are ignored.
+/// Records an enquiry from a web form and answers `201` with a receipt: the submission's own
+/// id and `contact_by`, the time by which the clinic will call (per its business calendar,
+/// from this enquiry's arrival). Public: no key. The answer depends only on the request and
+/// the clock: a first enquiry, a repeat from a number the clinic already knows and
+/// quarantined spam all get the same fields, so nobody learns from it whether a number has
+/// enquired before or what it said. A repeat within the dedupe window joins the number's lead
+/// without changing its name, email or consent; staff see it through the keyed API. When
+/// `interests` includes `suicidal_ideation` the answer carries `crisis_resources` to show at
+/// once. An `Idempotency-Key` (a UUID, say) makes retries safe: the same key with the same JSON
+/// replays the first answer with `Idempotent-Replayed: true`; the same key with other JSON is
+/// another request, recorded on its own; a retry while the first attempt is still running is a
+/// 409. Keys are kept 24 hours. Unknown fields are ignored.
 #[utoipa::path(
     tag = "leads",
     params(("Idempotency-Key" = Option<String>, Header,
-        description = "Makes retries safe; up to 255 visible ASCII characters, e.g. a UUID")),
+        description = "Makes retries of the same body safe; up to 255 visible ASCII characters, \
+            e.g. a UUID")),
     request_body(content = LeadRequest, example = json!({
         "name": "Jane Doe",
         "phone": "(415) 555-2671",
@@ -220,40 +205,24 @@ impl From<Priority> for LeadPriority {
         "article_slug": "ketamine-for-depression"
     })),
     responses(
-        (status = 201, description = "The enquiry was recorded as a new lead", body = LeadAccepted,
+        (status = 201, description = "The enquiry was recorded; the receipt is the same for a \
+            first enquiry, a repeat and spam", body = LeadAccepted,
             headers(("Idempotent-Replayed" = String, description = "`true` on a replayed answer")),
             examples(
-                ("new lead" = (value = json!({
+                ("enquiry" = (value = json!({
                     "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81",
-                    "status": "new",
-                    "priority": "normal",
-                    "contact_by": "2026-03-11T14:00:00Z",
-                    "duplicate": false
+                    "contact_by": "2026-03-11T14:00:00Z"
                 }))),
                 ("crisis" = (value = json!({
                     "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a82",
-                    "status": "new",
-                    "priority": "urgent",
                     "contact_by": "2026-03-11T14:00:00Z",
-                    "duplicate": false,
                     "crisis_resources": crisis::CrisisResources::us_default()
                 }))),
             )),
-        (status = 200, description = "The enquiry joined an existing lead for the same number \
-            (`duplicate: true`)",
-            body = LeadAccepted,
-            headers(("Idempotent-Replayed" = String, description = "`true` on a replayed answer")),
-            example = json!({
-                "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81",
-                "status": "new",
-                "priority": "normal",
-                "contact_by": "2026-03-11T14:00:00Z",
-                "duplicate": true
-            })),
-        (status = 409, description = "A request with this `Idempotency-Key` is still being \
-            processed; retry it shortly"),
+        (status = 409, description = "A request with this `Idempotency-Key` and body is still \
+            being processed; retry it shortly"),
         (status = 429, description = "Too many enquiries from this network (per minute) or for \
-            this number (per hour)",
+            this number (per hour; quarantined spam does not count for the number)",
             headers(("Retry-After" = u64, description = "Seconds until the limit resets"))),
     ),
 )]
@@ -293,34 +262,34 @@ pub async fn create_lead(
     .await?;
 
     match submitted {
-        Submitted::New { receipt, response } => {
+        Submitted::New { recorded, response } => {
+            let submission_id = response.body["id"].as_str().unwrap_or_default().to_owned();
             tracing::info!(
-                lead_id = %receipt.lead_id,
-                duplicate = receipt.duplicate,
-                quarantined = receipt.quarantined,
+                lead_id = %recorded.lead_id,
+                submission_id = %submission_id,
+                duplicate = recorded.duplicate,
+                quarantined = recorded.quarantined,
                 "lead received"
             );
             respond(response, false)
         }
         Submitted::Replayed(response) => {
-            let lead_id = response.body["id"].as_str().unwrap_or_default().to_owned();
-            tracing::info!(lead_id = %lead_id, "lead request replayed");
+            let submission_id = response.body["id"].as_str().unwrap_or_default().to_owned();
+            tracing::info!(submission_id = %submission_id, "lead request replayed");
             respond(response, true)
         }
     }
 }
 
+/// The receipt as the sender sees it: built from this submission's facts alone.
 fn render(receipt: &Receipt, crisis: &crisis::CrisisResources) -> Result<StoredResponse, Error> {
     let body = LeadAccepted {
-        id: receipt.lead_id,
-        status: receipt.status.clone(),
-        priority: receipt.priority.into(),
+        id: receipt.id,
         contact_by: receipt.contact_by,
-        duplicate: receipt.duplicate,
         crisis_resources: receipt.crisis.then(|| CrisisResources::from(crisis)),
     };
     Ok(StoredResponse {
-        status: if receipt.duplicate { 200 } else { 201 },
+        status: StatusCode::CREATED.as_u16(),
         body: serde_json::to_value(body).map_err(Error::internal)?,
     })
 }

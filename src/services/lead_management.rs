@@ -168,6 +168,39 @@ pub struct LeadDetail {
     pub submissions: Vec<SubmissionRow>,
     pub consents: Vec<ConsentRow>,
     pub activity: Vec<ActivityRow>,
+    /// Submissions for the number whose name or email differs from the lead's.
+    pub other_contacts: Vec<OtherContact>,
+}
+
+/// A name and email someone sent with this lead's number that are not the lead's own: a
+/// repeat never changes the lead's details, since anyone can type a number, so staff judge.
+pub struct OtherContact {
+    pub submission_id: Uuid,
+    pub received_at: DateTime<Utc>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Differences of case do not count; a submission without an email differs only by name.
+fn other_contacts(lead: &LeadRow, submissions: &[SubmissionRow]) -> Vec<OtherContact> {
+    let differs = |theirs: Option<&str>, ours: Option<&str>| match (theirs, ours) {
+        (None, _) => false,
+        (Some(theirs), Some(ours)) => !theirs.eq_ignore_ascii_case(ours),
+        (Some(_), None) => true,
+    };
+    submissions
+        .iter()
+        .filter(|row| {
+            differs(row.name.as_deref(), lead.name.as_deref())
+                || differs(row.email.as_deref(), lead.email.as_deref())
+        })
+        .map(|row| OtherContact {
+            submission_id: row.id,
+            received_at: row.received_at,
+            name: row.name.clone(),
+            email: row.email.clone(),
+        })
+        .collect()
 }
 
 /// One lead with its submissions, consent evidence and activity; audited as a `lead.read`.
@@ -181,8 +214,10 @@ pub fn get(
     conn.transaction(|conn| {
         let lead = queries::find(conn, id)?.ok_or(Error::NotFound)?;
         refuse_erased(&lead)?;
+        let submissions = queries::submissions(conn, id)?;
         let detail = LeadDetail {
-            submissions: queries::submissions(conn, id)?,
+            other_contacts: other_contacts(&lead, &submissions),
+            submissions,
             consents: queries::consents(conn, id)?,
             activity: queries::activity(conn, id)?,
             lead,

@@ -2,13 +2,20 @@
 //! agree with it (the lead, the submission, the consent evidence, the idempotency key, the rate
 //! counters). A `2xx` is only ever sent after that transaction commits.
 //!
-//! Idempotency: a request with a key first takes a transaction-scoped advisory lock on the key
-//! (`pg_try_advisory_xact_lock`). Not getting it means the same key is in flight elsewhere → 409.
-//! Holding it, a committed answer for the key is replayed (or the body mismatch refused); else
-//! the lead is written and the key's answer stored in the same transaction. No "in progress"
-//! row is ever written: a crash or a lost connection rolls back the lead and the key together
-//! and releases the lock, so the retry starts afresh — never a stuck key, a lost acknowledged
-//! lead, or a second lead.
+//! The answer is a receipt for this one submission, the same in shape for a new lead, a repeat
+//! and quarantined spam: nothing in it (or in whether it is given) depends on what an earlier
+//! enquiry from the number said, so a stranger who knows someone's number learns nothing. A
+//! repeat joins its lead without changing the contact details or consent the lead was created
+//! with; its own details stay on its submission for staff to judge.
+//!
+//! Idempotency: a key names a request together with the SHA-256 of its body, so a stranger who
+//! learns someone's key and sends other data makes a request of their own. A request with a
+//! key first takes a transaction-scoped advisory lock on (key, body hash)
+//! (`pg_try_advisory_xact_lock`). Not getting it means the same request is in flight elsewhere
+//! → 409. Holding it, a committed answer is replayed; else the enquiry is written and its answer
+//! stored in the same transaction. No "in progress" row is ever written: a crash or a lost
+//! connection rolls back the enquiry and the key together and releases the lock, so the retry
+//! starts afresh — never a stuck key, a lost acknowledged enquiry, or a second one.
 
 use std::net::IpAddr;
 
@@ -105,18 +112,25 @@ pub struct IdempotencyKey {
     pub request_sha256: [u8; 32],
 }
 
-/// What the person is told: the same for spam, so bots learn nothing.
+/// What the sender is told: facts of this submission alone, the same for a new lead, a repeat
+/// and spam, so neither bots nor strangers learn anything.
 #[derive(Debug, Clone)]
 pub struct Receipt {
-    pub lead_id: Uuid,
-    pub status: String,
-    pub priority: Priority,
+    /// The submission's id, never the lead's.
+    pub id: Uuid,
+    /// From this submission's receipt time, whatever the lead's own deadline.
     pub contact_by: DateTime<Utc>,
+    /// This submission reported suicidal thoughts.
+    pub crisis: bool,
+}
+
+/// What became of a submission: for logs and staff, never for the sender.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub lead_id: Uuid,
     /// The enquiry joined an existing lead.
     pub duplicate: bool,
-    /// This enquiry reported suicidal thoughts.
-    pub crisis: bool,
-    /// Kept in quarantine; never said to the client.
+    /// Kept in quarantine.
     pub quarantined: bool,
 }
 
@@ -130,7 +144,7 @@ pub struct StoredResponse {
 pub enum Submitted {
     /// Recorded just now.
     New {
-        receipt: Receipt,
+        recorded: Recorded,
         response: StoredResponse,
     },
     /// The idempotency key's earlier answer.
@@ -154,14 +168,23 @@ pub fn submit(
         {
             return Ok(Submitted::Replayed(replay));
         }
-        count_request(conn, settings, client.ip, &lead.phone, received)?;
+        let interests = lead::merge_interests(&[], &lead.interests);
+        let spam = lead::spam_verdict(
+            lead.honeypot_filled,
+            lead.rendered_at,
+            received,
+            settings.min_fill,
+            lead::needs_crisis_resources(&interests),
+        );
+        count_request(conn, settings, client.ip, &lead.phone, spam, received)?;
         check_interests(conn, &lead.interests)?;
-        let receipt = record(conn, settings, lead, &client, received)?;
+        let (receipt, recorded) =
+            record(conn, settings, lead, &interests, spam, &client, received)?;
         let response = render(&receipt)?;
         if let Some(key) = &idempotency {
             store_key(conn, key, &response, received)?;
         }
-        Ok(Submitted::New { receipt, response })
+        Ok(Submitted::New { recorded, response })
     })?;
     prune(conn, settings, received);
     Ok(submitted)
@@ -185,32 +208,29 @@ fn prune(conn: &mut PgConnection, settings: &LeadSettings, now: DateTime<Utc>) {
     }
 }
 
-/// The advisory lock a request with this `Idempotency-Key` holds while it runs.
-pub fn idempotency_lock(key: &str) -> i64 {
-    db::lock_key(IDEMPOTENCY_LOCK, &format!("{IDEMPOTENCY_SCOPE} {key}"))
+/// The advisory lock a request with this `Idempotency-Key` and body hash holds while it runs.
+pub fn idempotency_lock(key: &str, request_sha256: &[u8; 32]) -> i64 {
+    let name = format!("{IDEMPOTENCY_SCOPE} {} {key}", hex::encode(request_sha256));
+    db::lock_key(IDEMPOTENCY_LOCK, &name)
 }
 
-/// Takes the key's lock and returns its earlier answer, if any.
+/// Takes the lock of the key with this body and returns its earlier answer, if any.
 fn claim_key(
     conn: &mut PgConnection,
     key: &IdempotencyKey,
     now: DateTime<Utc>,
 ) -> Result<Option<StoredResponse>, Error> {
-    if !db::try_lock_for_transaction(conn, idempotency_lock(&key.key))? {
+    if !db::try_lock_for_transaction(conn, idempotency_lock(&key.key, &key.request_sha256))? {
         return Err(Error::Conflict(
             "A request with this Idempotency-Key is still being processed; retry it shortly."
                 .to_owned(),
         ));
     }
-    let Some(stored) = idempotency::find_live(conn, IDEMPOTENCY_SCOPE, &key.key, now)? else {
+    let found =
+        idempotency::find_live(conn, IDEMPOTENCY_SCOPE, &key.key, &key.request_sha256, now)?;
+    let Some(stored) = found else {
         return Ok(None);
     };
-    if stored.request_sha256 != key.request_sha256 {
-        return Err(Error::invalid(
-            "#/header/Idempotency-Key",
-            "was already used with a different request body; send a new key with a new request",
-        ));
-    }
     let status = u16::try_from(stored.response_status)
         .map_err(|_| Error::internal("stored idempotent response has a bad status"))?;
     Ok(Some(StoredResponse {
@@ -241,13 +261,16 @@ fn store_key(
     Ok(())
 }
 
-/// Counts the request against the per-network and per-number limits; 429 when either is spent.
-/// Refused requests roll back with their transaction, so only accepted enquiries count.
+/// Counts the request against the per-network limit and, unless it is quarantined spam, the
+/// per-number limit; 429 when either is spent. Spam never counts for the number, so a bot
+/// typing someone's number cannot lock them out. Refused requests roll back with their
+/// transaction, so only accepted enquiries count.
 fn count_request(
     conn: &mut PgConnection,
     settings: &LeadSettings,
     ip: Option<IpAddr>,
     phone: &E164Phone,
+    spam: Option<SpamReason>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     if let Some(ip) = ip {
@@ -258,6 +281,9 @@ fn count_request(
             &rate_limit_network(ip),
             now,
         )?;
+    }
+    if spam.is_some() {
+        return Ok(());
     }
     hit(
         conn,
@@ -323,40 +349,42 @@ fn check_interests(conn: &mut PgConnection, codes: &[String]) -> Result<(), Erro
     }
 }
 
-/// Writes the lead (new, merged, or quarantined), its submission and any consent evidence.
+/// Writes the submission, its lead (new, joined, or quarantined) and any consent evidence.
 fn record(
     conn: &mut PgConnection,
     settings: &LeadSettings,
     lead: NewLead,
+    interests: &[String],
+    spam: Option<SpamReason>,
     client: &Client,
     received: DateTime<Utc>,
-) -> Result<Receipt, Error> {
-    let interests = lead::merge_interests(&[], &lead.interests);
-    let spam = lead::spam_verdict(
-        lead.honeypot_filled,
-        lead.rendered_at,
-        received,
-        settings.min_fill,
-        lead::needs_crisis_resources(&interests),
-    );
+) -> Result<(Receipt, Recorded), Error> {
     let existing = match spam {
         None => find_existing(conn, settings, &lead.phone, received)?,
         Some(_) => None,
     };
     // Whole seconds: a deadline a fraction earlier is still the promise, and reads better.
     let deadline = settings.calendar.contact_by(received).trunc_subsecs(0);
-    let receipt = match existing {
-        Some(existing) => merge_into(conn, existing, &lead, &interests, deadline, received)?,
-        None => create(conn, &lead, &interests, spam, deadline, received)?,
+    let recorded = match existing {
+        Some(existing) => Recorded {
+            lead_id: merge_into(conn, existing, interests, deadline, received)?,
+            duplicate: true,
+            quarantined: false,
+        },
+        None => Recorded {
+            lead_id: create(conn, &lead, interests, spam, deadline, received)?,
+            duplicate: false,
+            quarantined: spam.is_some(),
+        },
     };
     if spam.is_none() {
-        opt_out::on_intake(conn, settings, &lead.phone, receipt.lead_id, received)?;
+        opt_out::on_intake(conn, settings, &lead.phone, recorded.lead_id, received)?;
     }
-    let submission_id = insert_submission(conn, &receipt, &lead, &interests, spam, received)?;
+    let submission_id = insert_submission(conn, &recorded, &lead, interests, spam, received)?;
     if let Some(consent) = &lead.consent {
         insert_consent(
             conn,
-            &receipt,
+            recorded.lead_id,
             submission_id,
             consent,
             &lead,
@@ -364,10 +392,15 @@ fn record(
             received,
         )?;
     }
-    Ok(receipt)
+    let receipt = Receipt {
+        id: submission_id,
+        contact_by: deadline,
+        crisis: lead::needs_crisis_resources(interests),
+    };
+    Ok((receipt, recorded))
 }
 
-/// A lead of its own; quarantined spam answers exactly as a new lead does.
+/// A lead of its own, with this enquiry's contact details and consent.
 fn create(
     conn: &mut PgConnection,
     lead: &NewLead,
@@ -375,15 +408,14 @@ fn create(
     spam: Option<SpamReason>,
     deadline: DateTime<Utc>,
     received: DateTime<Utc>,
-) -> Result<Receipt, Error> {
+) -> Result<Uuid, Error> {
     let id = Uuid::now_v7();
-    let priority = Priority::for_interests(interests);
     queries::insert(
         conn,
         &queries::NewLeadRow {
             id,
             status: if spam.is_some() { "spam" } else { "new" },
-            priority: priority.as_str(),
+            priority: Priority::for_interests(interests).as_str(),
             contact_by: deadline,
             marketing_consent: lead.consent.as_ref().map(|consent| consent.agreed),
             first_received_at: received,
@@ -395,27 +427,19 @@ fn create(
             interests,
         },
     )?;
-    Ok(Receipt {
-        lead_id: id,
-        status: "new".to_owned(),
-        priority,
-        contact_by: deadline,
-        duplicate: false,
-        crisis: lead::needs_crisis_resources(interests),
-        quarantined: spam.is_some(),
-    })
+    Ok(id)
 }
 
-/// A repeat enquiry: the lead takes the latest contact details, gains the new interests, may
-/// become urgent, and keeps an open deadline.
+/// A repeat enquiry: anyone can type a number, so it never changes the lead's name, phone,
+/// email or consent (its own stay on its submission). The lead gains the new interests, may
+/// become urgent (never less), and keeps an open deadline.
 fn merge_into(
     conn: &mut PgConnection,
     existing: queries::LeadForMerge,
-    lead: &NewLead,
     interests: &[String],
     deadline: DateTime<Utc>,
     received: DateTime<Utc>,
-) -> Result<Receipt, Error> {
+) -> Result<Uuid, Error> {
     let stored: Vec<String> = existing.interests.into_iter().flatten().flatten().collect();
     let merged = lead::merge_interests(&stored, interests);
     let priority = existing
@@ -424,44 +448,23 @@ fn merge_into(
         .and_then(Priority::parse)
         .unwrap_or(Priority::Normal)
         .raised_to(Priority::for_interests(interests));
-    let contact_by = lead::merged_contact_by(existing.contact_by, deadline, received);
     queries::merge(
         conn,
         existing.id,
         &queries::LeadMerge {
             priority: priority.as_str(),
-            contact_by,
-            marketing_consent: lead
-                .consent
-                .as_ref()
-                .map(|consent| consent.agreed)
-                .or(existing.marketing_consent),
+            contact_by: lead::merged_contact_by(existing.contact_by, deadline, received),
             received_at: received,
-            name: &lead.name,
-            phone: &lead.phone_input,
-            email: lead
-                .email
-                .as_ref()
-                .map(Email::as_str)
-                .or(existing.email.as_deref()),
             interests: &merged,
         },
     )?;
-    Ok(Receipt {
-        lead_id: existing.id,
-        status: existing.status,
-        priority,
-        contact_by,
-        duplicate: true,
-        crisis: lead::needs_crisis_resources(interests),
-        quarantined: false,
-    })
+    Ok(existing.id)
 }
 
 /// Every enquiry is kept as sent, whatever became of its lead.
 fn insert_submission(
     conn: &mut PgConnection,
-    receipt: &Receipt,
+    recorded: &Recorded,
     lead: &NewLead,
     interests: &[String],
     spam: Option<SpamReason>,
@@ -473,9 +476,9 @@ fn insert_submission(
         conn,
         &queries::NewSubmissionRow {
             id,
-            lead_id: receipt.lead_id,
+            lead_id: recorded.lead_id,
             received_at: received,
-            duplicate: receipt.duplicate,
+            duplicate: recorded.duplicate,
             spam_reason: spam.map(SpamReason::as_str),
             utm_source: attribution.utm_source.as_deref(),
             utm_medium: attribution.utm_medium.as_deref(),
@@ -503,7 +506,7 @@ fn insert_submission(
 /// page, then the `Referer`.
 fn insert_consent(
     conn: &mut PgConnection,
-    receipt: &Receipt,
+    lead_id: Uuid,
     submission_id: Uuid,
     consent: &Consent,
     lead: &NewLead,
@@ -520,7 +523,7 @@ fn insert_consent(
         conn,
         &queries::NewConsentRow {
             id: Uuid::now_v7(),
-            lead_id: receipt.lead_id,
+            lead_id,
             submission_id,
             agreed: consent.agreed,
             wording: &consent.wording,

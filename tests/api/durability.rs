@@ -144,19 +144,19 @@ async fn killing_the_server_mid_stream_loses_no_acknowledged_lead_and_retries_ma
             Some(id.as_str())
         );
     }
-    let mut ids = HashSet::new();
+    let mut leads_seen = HashSet::new();
     for (enquiry, answer) in enquiries.iter().zip(&answers) {
         let id: uuid::Uuid = answer.as_ref().unwrap()["id"]
             .as_str()
             .unwrap()
             .parse()
             .unwrap();
-        assert!(ids.insert(id), "{} shares its lead", enquiry.key);
-        let phone: Option<String> = leads::table
+        let (lead, phone): (uuid::Uuid, Option<String>) = lead_submissions::table
             .find(id)
-            .select(leads::phone_e164)
+            .select((lead_submissions::lead_id, lead_submissions::phone_e164))
             .first(&mut conn)
             .unwrap();
+        assert!(leads_seen.insert(lead), "{} shares its lead", enquiry.key);
         assert_eq!(phone.as_deref(), Some(enquiry.e164.as_str()));
     }
     assert_logs_hold_no_personal_data(&log);

@@ -318,6 +318,18 @@ impl TestApp {
         self.database.connection()
     }
 
+    /// The lead an intake receipt (the `id` of a `POST /v1/leads` answer, a submission's id)
+    /// joined, as staff see it.
+    pub fn lead_of(&self, receipt: &serde_json::Value) -> uuid::Uuid {
+        use beacon::db::schema::lead_submissions;
+        let id: uuid::Uuid = receipt.as_str().unwrap().parse().unwrap();
+        lead_submissions::table
+            .find(id)
+            .select(lead_submissions::lead_id)
+            .first(&mut self.connection())
+            .unwrap()
+    }
+
     /// A fresh key with these scopes, made the way `beacon keys create` makes one.
     pub fn key(&self, scopes: &[&str]) -> String {
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();

@@ -478,7 +478,7 @@ async fn a_persons_whole_record(app: &TestApp) -> Uuid {
         .unwrap();
     assert_eq!(response.status(), 201);
     let answer: Value = response.json().await.unwrap();
-    let id: Uuid = answer["id"].as_str().unwrap().parse().unwrap();
+    let id = app.lead_of(&answer["id"]);
     let mut again = person(NAME, "415.555.0172");
     again["message"] = json!(format!("{MESSAGE}, please call {EMAIL}"));
     enquire(app, again).await;
@@ -930,10 +930,7 @@ async fn a_leads_whole_life_at_trace_level_leaves_no_personal_data_in_the_logs()
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
-    let id = created.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.lead_of(&created.json::<Value>().await.unwrap()["id"]);
     let invalid = client
         .post(url("/v1/leads"))
         .json(&json!({"name": NAME, "phone": "555-0172", "email": EMAIL}))
@@ -992,7 +989,7 @@ async fn a_leads_whole_life_at_trace_level_leaves_no_personal_data_in_the_logs()
         logs.contains("TRACE") || logs.contains("trace"),
         "trace logging was on"
     );
-    assert!(logs.contains(&id), "lead ids may be logged");
+    assert!(logs.contains(&id.to_string()), "lead ids may be logged");
     // Interest codes say what a person suffers from: never in a log line.
     for needle in personal_needles()
         .into_iter()

@@ -55,6 +55,11 @@ fn lasting_window(limit: u32) -> FixedWindow {
 /// however loaded the machine running the tests.
 const SLOW_FILL: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// The hash a request's body is kept under with its idempotency key: of its canonical JSON.
+fn body_sha256(body: &Value) -> [u8; 32] {
+    Sha256::digest(serde_json::to_vec(body).unwrap()).into()
+}
+
 /// The names of an answer's fields, sorted (serde_json keeps them so).
 fn answer_fields(answer: &Value) -> Vec<&str> {
     answer
@@ -88,9 +93,9 @@ fn submission_count(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-/// `(status, priority, interests)` of a lead.
-fn lead_row(app: &TestApp, id: &str) -> (String, String, Vec<String>) {
-    let id: uuid::Uuid = id.parse().unwrap();
+/// `(status, priority, interests)` of the lead an answer's receipt joined.
+fn lead_row(app: &TestApp, receipt: &Value) -> (String, String, Vec<String>) {
+    let id = app.lead_of(receipt);
     let (status, priority, interests) = leads::table
         .find(id)
         .select((
@@ -118,9 +123,7 @@ async fn a_valid_enquiry_creates_a_new_lead_with_a_contact_deadline() {
 
     let body = accepted(response, 201).await;
     assert!(uuid::Uuid::parse_str(body["id"].as_str().unwrap()).is_ok());
-    assert_eq!(body["status"], "new");
-    assert_eq!(body["priority"], "normal");
-    assert_eq!(body["duplicate"], false);
+    assert_eq!(lead_row(&app, &body["id"]).0, "new");
     let contact_by: DateTime<Utc> = body["contact_by"].as_str().unwrap().parse().unwrap();
     assert!(contact_by > Utc::now());
     assert_eq!(lead_count(&app), 1);
@@ -139,10 +142,7 @@ async fn the_answer_echoes_nothing_the_person_sent() {
 
     let text = response.text().await.unwrap();
     let answer: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(
-        answer_fields(&answer),
-        ["contact_by", "duplicate", "id", "priority", "status"]
-    );
+    assert_eq!(answer_fields(&answer), ["contact_by", "id"]);
     for sent in ["Jane", "555", "jane@", "Private", "ptsd"] {
         assert!(!text.contains(sent), "{text}");
     }
@@ -198,7 +198,7 @@ async fn every_field_of_a_full_enquiry_is_kept_on_its_submission() {
     let stored: Stored = lead_submissions::table
         .select((
             (
-                lead_submissions::lead_id.cast::<diesel::sql_types::Text>(),
+                lead_submissions::id.cast::<diesel::sql_types::Text>(),
                 lead_submissions::name,
                 lead_submissions::phone,
                 lead_submissions::phone_e164,
@@ -235,7 +235,7 @@ async fn every_field_of_a_full_enquiry_is_kept_on_its_submission() {
     assert_eq!(stored.4.0.as_deref(), Some("f-456"));
     assert_eq!(stored.4.1.as_deref(), Some("https://clinic.example/trd"));
     assert_eq!(stored.4.2.as_deref(), Some("ketamine-for-depression"));
-    let (_, _, interests) = lead_row(&app, answer["id"].as_str().unwrap());
+    let (_, _, interests) = lead_row(&app, &answer["id"]);
     assert_eq!(interests, ["treatment_resistant_depression", "ptsd"]);
 }
 
@@ -281,9 +281,9 @@ async fn server_owned_fields_cannot_be_set_by_the_client() {
     let answer = accepted(post(&app, &body).await, 201).await;
 
     assert_ne!(answer["id"], "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81");
-    assert_eq!(answer["status"], "new");
-    assert_eq!(answer["priority"], "normal");
     assert_ne!(answer["contact_by"], "2000-01-01T00:00:00Z");
+    let (status, priority, _) = lead_row(&app, &answer["id"]);
+    assert_eq!((status.as_str(), priority.as_str()), ("new", "normal"));
 }
 
 // --- field errors ---
@@ -457,24 +457,11 @@ async fn a_retry_formatting_the_same_json_differently_still_replays() {
 }
 
 #[actix_web::test]
-async fn the_same_key_with_a_different_body_is_a_422_and_records_nothing() {
-    let app = spawn_app().await;
-    post_with_key(&app, "key-1", &enquiry(PHONE)).await;
-
-    let response = post_with_key(&app, "key-1", &enquiry("(212) 555-0143")).await;
-
-    let body = problem(response, 422).await;
-    assert_eq!(body["errors"][0]["pointer"], "#/header/Idempotency-Key");
-    assert_eq!(lead_count(&app), 1);
-    assert_eq!(submission_count(&app), 1);
-}
-
-#[actix_web::test]
 async fn a_retry_while_the_first_request_is_in_flight_is_a_409() {
     let app = spawn_app().await;
-    // Hold the lock a request with this key holds while it runs.
+    // Hold the lock a request with this key and body holds while it runs.
     let mut in_flight = app.connection();
-    let lock = beacon::services::leads::idempotency_lock("key-1");
+    let lock = beacon::services::leads::idempotency_lock("key-1", &body_sha256(&enquiry(PHONE)));
     diesel::sql_query(format!("SELECT pg_advisory_lock({lock})"))
         .execute(&mut in_flight)
         .unwrap();
@@ -575,13 +562,15 @@ async fn a_second_enquiry_from_the_same_number_joins_the_lead_and_merges_interes
 
     let response = post(&app, &second).await;
 
-    let second = accepted(response, 200).await;
-    assert_eq!(second["duplicate"], true);
-    assert_eq!(second["id"], first["id"]);
-    assert_eq!(second["contact_by"], first["contact_by"]);
+    let second = accepted(response, 201).await;
+    assert_ne!(
+        second["id"], first["id"],
+        "each receipt names its own submission"
+    );
+    assert_eq!(app.lead_of(&second["id"]), app.lead_of(&first["id"]));
     assert_eq!(lead_count(&app), 1);
     assert_eq!(submission_count(&app), 2, "nothing the person sent is lost");
-    let (_, _, interests) = lead_row(&app, first["id"].as_str().unwrap());
+    let (_, _, interests) = lead_row(&app, &first["id"]);
     assert_eq!(interests, ["ptsd", "treatment_resistant_depression"]);
     let messages: Vec<Option<String>> = lead_submissions::table
         .select(lead_submissions::message)
@@ -602,8 +591,7 @@ async fn an_enquiry_after_the_dedupe_window_is_a_new_lead() {
 
     let second = accepted(post(&app, &enquiry(PHONE)).await, 201).await;
 
-    assert_eq!(second["duplicate"], false);
-    assert_ne!(second["id"], first["id"]);
+    assert_ne!(app.lead_of(&second["id"]), app.lead_of(&first["id"]));
     assert_eq!(lead_count(&app), 2);
 }
 
@@ -611,11 +599,11 @@ async fn an_enquiry_after_the_dedupe_window_is_a_new_lead() {
 async fn a_zero_dedupe_window_keeps_every_enquiry_a_lead_of_its_own() {
     let app =
         spawn_app_with(|settings| settings.leads.dedupe_window = chrono::TimeDelta::zero()).await;
-    post(&app, &enquiry(PHONE)).await;
+    let first = accepted(post(&app, &enquiry(PHONE)).await, 201).await;
 
     let second = accepted(post(&app, &enquiry(PHONE)).await, 201).await;
 
-    assert_eq!(second["duplicate"], false);
+    assert_ne!(app.lead_of(&second["id"]), app.lead_of(&first["id"]));
     assert_eq!(lead_count(&app), 2);
 }
 
@@ -627,15 +615,9 @@ async fn concurrent_enquiries_from_one_number_make_one_lead() {
     let responses =
         futures_util::future::join_all(bodies.iter().map(|body| post(&app, body))).await;
 
-    let mut created = 0;
     for response in responses {
-        match response.status().as_u16() {
-            201 => created += 1,
-            200 => {}
-            other => panic!("unexpected status {other}"),
-        }
+        assert_eq!(response.status(), 201);
     }
-    assert_eq!(created, 1);
     assert_eq!(lead_count(&app), 1);
     assert_eq!(submission_count(&app), 8);
 }
@@ -650,13 +632,8 @@ async fn a_filled_honeypot_is_answered_like_a_real_lead_but_quarantined() {
 
     let answer = accepted(post(&app, &body).await, 201).await;
 
-    assert_eq!(
-        answer_fields(&answer),
-        ["contact_by", "duplicate", "id", "priority", "status"]
-    );
-    assert_eq!(answer["status"], "new");
-    assert_eq!(answer["duplicate"], false);
-    let (status, _, _) = lead_row(&app, answer["id"].as_str().unwrap());
+    assert_eq!(answer_fields(&answer), ["contact_by", "id"]);
+    let (status, _, _) = lead_row(&app, &answer["id"]);
     assert_eq!(status, "spam");
     let reason: Option<String> = lead_submissions::table
         .select(lead_submissions::spam_reason)
@@ -673,7 +650,7 @@ async fn an_empty_honeypot_is_not_spam() {
 
     let answer = accepted(post(&app, &body).await, 201).await;
 
-    let (status, _, _) = lead_row(&app, answer["id"].as_str().unwrap());
+    let (status, _, _) = lead_row(&app, &answer["id"]);
     assert_eq!(status, "new");
 }
 
@@ -688,8 +665,8 @@ async fn the_honeypot_field_name_is_configurable() {
     let trapped = accepted(post(&app, &trap).await, 201).await;
     let kept = accepted(post(&app, &innocent).await, 201).await;
 
-    assert_eq!(lead_row(&app, trapped["id"].as_str().unwrap()).0, "spam");
-    assert_eq!(lead_row(&app, kept["id"].as_str().unwrap()).0, "new");
+    assert_eq!(lead_row(&app, &trapped["id"]).0, "spam");
+    assert_eq!(lead_row(&app, &kept["id"]).0, "new");
 }
 
 #[actix_web::test]
@@ -703,8 +680,8 @@ async fn a_form_sent_faster_than_a_person_can_fill_it_is_quarantined() {
     let hasty = accepted(post(&app, &hasty).await, 201).await;
     let patient = accepted(post(&app, &patient).await, 201).await;
 
-    assert_eq!(lead_row(&app, hasty["id"].as_str().unwrap()).0, "spam");
-    assert_eq!(lead_row(&app, patient["id"].as_str().unwrap()).0, "new");
+    assert_eq!(lead_row(&app, &hasty["id"]).0, "spam");
+    assert_eq!(lead_row(&app, &patient["id"]).0, "new");
     let reasons: Vec<Option<String>> = lead_submissions::table
         .select(lead_submissions::spam_reason)
         .load(&mut app.connection())
@@ -721,7 +698,7 @@ async fn a_quick_form_reporting_a_crisis_is_never_quarantined_for_its_speed() {
 
     let answer = accepted(post(&app, &body).await, 201).await;
 
-    let (status, priority, _) = lead_row(&app, answer["id"].as_str().unwrap());
+    let (status, priority, _) = lead_row(&app, &answer["id"]);
     assert_eq!((status.as_str(), priority.as_str()), ("new", "urgent"));
 }
 
@@ -734,9 +711,8 @@ async fn quarantined_spam_never_absorbs_a_real_enquiry() {
 
     let real = accepted(post(&app, &enquiry(PHONE)).await, 201).await;
 
-    assert_eq!(real["duplicate"], false);
-    assert_ne!(real["id"], spam["id"]);
-    assert_eq!(lead_row(&app, real["id"].as_str().unwrap()).0, "new");
+    assert_ne!(app.lead_of(&real["id"]), app.lead_of(&spam["id"]));
+    assert_eq!(lead_row(&app, &real["id"]).0, "new");
 }
 
 // --- rate limits ---
@@ -823,13 +799,12 @@ async fn suicidal_ideation_makes_the_lead_urgent_and_the_answer_carries_crisis_r
 
     let answer = accepted(post(&app, &body).await, 201).await;
 
-    assert_eq!(answer["priority"], "urgent");
     let resources: CrisisResources =
         serde_json::from_value(answer["crisis_resources"].clone()).unwrap();
     assert_eq!(resources, CrisisResources::us_default());
     let labels = answer["crisis_resources"].to_string();
     assert!(labels.contains("988") && labels.contains("911"));
-    assert_eq!(lead_row(&app, answer["id"].as_str().unwrap()).1, "urgent");
+    assert_eq!(lead_row(&app, &answer["id"]).1, "urgent");
 }
 
 #[actix_web::test]
@@ -840,7 +815,7 @@ async fn without_suicidal_ideation_there_is_no_crisis_block() {
 
     let answer = accepted(post(&app, &body).await, 201).await;
 
-    assert_eq!(answer["priority"], "normal");
+    assert_eq!(lead_row(&app, &answer["id"]).1, "normal");
     assert!(answer.get("crisis_resources").is_none());
 }
 
@@ -853,9 +828,9 @@ async fn a_lead_stays_urgent_but_only_an_enquiry_reporting_a_crisis_gets_the_blo
     let mut later = enquiry(PHONE);
     later["interests"] = json!(["ptsd"]);
 
-    let answer = accepted(post(&app, &later).await, 200).await;
+    let answer = accepted(post(&app, &later).await, 201).await;
 
-    assert_eq!(answer["priority"], "urgent");
+    assert_eq!(lead_row(&app, &answer["id"]).1, "urgent");
     assert!(answer.get("crisis_resources").is_none());
 }
 
@@ -866,11 +841,10 @@ async fn a_repeat_enquiry_reporting_a_crisis_raises_the_lead_to_urgent() {
     let mut crisis = enquiry(PHONE);
     crisis["interests"] = json!(["suicidal_ideation"]);
 
-    let answer = accepted(post(&app, &crisis).await, 200).await;
+    let answer = accepted(post(&app, &crisis).await, 201).await;
 
-    assert_eq!(answer["priority"], "urgent");
     assert!(answer["crisis_resources"].is_object());
-    assert_eq!(lead_row(&app, first["id"].as_str().unwrap()).1, "urgent");
+    assert_eq!(lead_row(&app, &first["id"]).1, "urgent");
 }
 
 #[actix_web::test]
@@ -972,7 +946,7 @@ async fn declined_consent_is_recorded_as_do_not_market_and_the_lead_is_still_tak
     let answer = accepted(post(&app, &body).await, 201).await;
 
     assert!(!consent_rows(&app)[0].0);
-    let id: uuid::Uuid = answer["id"].as_str().unwrap().parse().unwrap();
+    let id = app.lead_of(&answer["id"]);
     let marketing: Option<bool> = leads::table
         .find(id)
         .select(leads::marketing_consent)
@@ -1079,4 +1053,277 @@ async fn a_browser_on_the_clinic_site_may_send_an_idempotency_key() {
         .unwrap()
         .to_ascii_lowercase();
     assert!(allowed.contains("idempotency-key"), "{allowed}");
+}
+
+// --- strangers who know someone's number: no oracle, no lever ---
+
+const STRANGER_NAME: &str = "Mallory Stranger";
+const STRANGER_EMAIL: &str = "mallory@example.net";
+
+/// The person's own enquiry: a crisis, an email, marketing declined.
+fn victims_enquiry() -> Value {
+    json!({
+        "name": "Jane Doe", "phone": PHONE, "email": "jane@example.com",
+        "interests": ["suicidal_ideation"],
+        "consent": {"agreed": false, "text": WORDING}
+    })
+}
+
+/// Someone else typing the person's number, with their own details.
+fn strangers_enquiry() -> Value {
+    json!({
+        "name": STRANGER_NAME, "phone": "+1 415 555 2671", "email": STRANGER_EMAIL,
+        "interests": ["ptsd"],
+        "consent": {"agreed": true, "text": WORDING}
+    })
+}
+
+/// Header names of a response, without the per-request id's value.
+fn header_names(response: &reqwest::Response) -> Vec<String> {
+    let mut names: Vec<String> = response
+        .headers()
+        .keys()
+        .map(|name| name.as_str().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[actix_web::test]
+async fn a_repeat_enquiry_from_a_stranger_gets_the_same_status_fields_and_headers_as_a_first_one() {
+    let app = spawn_app().await;
+    post(&app, &victims_enquiry()).await;
+
+    let repeat = post(&app, &strangers_enquiry()).await;
+    let mut first = strangers_enquiry();
+    first["phone"] = json!("(212) 555-0143");
+    let first = post(&app, &first).await;
+
+    assert_eq!(header_names(&repeat), header_names(&first));
+    let repeat = accepted(repeat, 201).await;
+    let first = accepted(first, 201).await;
+    assert_eq!(answer_fields(&repeat), answer_fields(&first));
+    assert_eq!(answer_fields(&repeat), ["contact_by", "id"]);
+}
+
+#[actix_web::test]
+async fn the_answer_to_a_repeat_never_carries_the_leads_id_status_or_priority() {
+    let app = spawn_app().await;
+    let victim = accepted(post(&app, &victims_enquiry()).await, 201).await;
+    let lead = app.lead_of(&victim["id"]);
+
+    let response = post(&app, &strangers_enquiry()).await;
+
+    let text = response.text().await.unwrap();
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    assert_ne!(answer["id"], victim["id"]);
+    for secret in [
+        lead.to_string().as_str(),
+        "urgent",
+        "duplicate",
+        "status",
+        "new",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    assert_eq!(
+        app.lead_of(&answer["id"]),
+        lead,
+        "staff still see the merge"
+    );
+}
+
+#[actix_web::test]
+async fn a_repeats_contact_by_comes_from_its_own_receipt_time_not_the_leads_deadline() {
+    let calendar = BusinessCalendar::us_default();
+    let app = spawn_app().await;
+    post(&app, &victims_enquiry()).await;
+    let soon = Utc::now().trunc_subsecs(0) + chrono::TimeDelta::seconds(30);
+    diesel::update(leads::table)
+        .set(leads::contact_by.eq(soon))
+        .execute(&mut app.connection())
+        .unwrap();
+    let before = Utc::now();
+
+    let response = post(&app, &strangers_enquiry()).await;
+
+    let after = Utc::now();
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap();
+    let contact_by: DateTime<Utc> = answer["contact_by"].as_str().unwrap().parse().unwrap();
+    let own = calendar.contact_by(before).trunc_subsecs(0)..=calendar.contact_by(after);
+    assert!(
+        own.contains(&contact_by),
+        "{contact_by} is not this receipt's deadline"
+    );
+    assert_eq!(status, 201);
+}
+
+#[actix_web::test]
+async fn a_strangers_repeat_does_not_change_the_leads_name_email_phone_or_marketing_consent() {
+    let app = spawn_app().await;
+    post(&app, &victims_enquiry()).await;
+
+    let response = post(&app, &strangers_enquiry()).await;
+
+    let stranger: Value = response.json().await.unwrap();
+    let lead: uuid::Uuid = leads::table
+        .filter(leads::phone_e164.eq(E164))
+        .select(leads::id)
+        .first(&mut app.connection())
+        .unwrap();
+    type Contact = (Option<String>, Option<String>, Option<String>, Option<bool>);
+    let (name, phone, email, consent): Contact = leads::table
+        .find(lead)
+        .select((
+            leads::name,
+            leads::phone,
+            leads::email,
+            leads::marketing_consent,
+        ))
+        .first(&mut app.connection())
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("Jane Doe"));
+    assert_eq!(phone.as_deref(), Some(PHONE));
+    assert_eq!(email.as_deref(), Some("jane@example.com"));
+    assert_eq!(consent, Some(false));
+    let (_, priority, interests) = lead_row(&app, &stranger["id"]);
+    assert_eq!(priority, "urgent", "priority only rises");
+    assert_eq!(interests, ["suicidal_ideation", "ptsd"]);
+    let answers: Vec<(bool, Option<String>)> = consent_records::table
+        .inner_join(lead_submissions::table)
+        .order(consent_records::recorded_at)
+        .select((consent_records::agreed, lead_submissions::name))
+        .load(&mut app.connection())
+        .unwrap();
+    assert_eq!(
+        answers,
+        [
+            (false, Some("Jane Doe".to_owned())),
+            (true, Some(STRANGER_NAME.to_owned()))
+        ],
+        "each submission keeps its own consent record"
+    );
+}
+
+#[actix_web::test]
+async fn the_lead_detail_lists_the_other_names_and_emails_submitted_for_its_number() {
+    let app = spawn_app().await;
+    let reader = app.key(&["leads:read"]);
+    let victim = accepted(post(&app, &victims_enquiry()).await, 201).await;
+    let mut again = victims_enquiry();
+    again["email"] = json!("JANE@example.com");
+    post(&app, &again).await;
+    let stranger = accepted(post(&app, &strangers_enquiry()).await, 201).await;
+    let lead = app.lead_of(&victim["id"]);
+
+    let detail: Value = app
+        .get_with(&reader, &format!("/v1/leads/{lead}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(detail["name"], "Jane Doe");
+    let others = detail["other_contact_details"].as_array().unwrap();
+    assert_eq!(others.len(), 1, "{others:?}");
+    assert_eq!(others[0]["submission_id"], stranger["id"]);
+    assert_eq!(others[0]["name"], STRANGER_NAME);
+    assert_eq!(others[0]["email"], STRANGER_EMAIL);
+    assert!(others[0]["received_at"].is_string());
+}
+
+#[actix_web::test]
+async fn spam_with_a_victims_number_does_not_use_up_the_victims_per_phone_limit() {
+    let app = spawn_app_with(|settings| {
+        settings.leads.rate_per_ip = FixedWindow::per_minute(0);
+        settings.leads.rate_per_phone = lasting_window(2);
+        settings.leads.min_fill = SLOW_FILL;
+    })
+    .await;
+    for i in 0..5 {
+        let mut bot = enquiry(PHONE);
+        if i % 2 == 0 {
+            bot["website"] = json!("https://spam.example");
+        } else {
+            bot["form_rendered_at"] = json!(Utc::now().to_rfc3339());
+        }
+        accepted(post(&app, &bot).await, 201).await;
+    }
+
+    let real = post(&app, &enquiry(PHONE)).await;
+
+    let real = accepted(real, 201).await;
+    assert_eq!(lead_row(&app, &real["id"]).0, "new");
+}
+
+#[actix_web::test]
+async fn spam_still_counts_against_the_senders_address() {
+    let app = spawn_app_with(|settings| settings.leads.rate_per_ip = lasting_window(2)).await;
+    let mut bot = enquiry(PHONE);
+    bot["website"] = json!("https://spam.example");
+    post(&app, &bot).await;
+    post(&app, &bot).await;
+
+    let third = post(&app, &bot).await;
+
+    problem(third, 429).await;
+}
+
+#[actix_web::test]
+async fn a_stranger_reusing_someones_idempotency_key_with_another_body_does_not_make_the_real_enquiry_fail()
+ {
+    let app = spawn_app().await;
+    let stranger = accepted(
+        post_with_key(&app, "jane-key", &strangers_enquiry()).await,
+        201,
+    )
+    .await;
+
+    let real = post_with_key(&app, "jane-key", &victims_enquiry()).await;
+
+    let real = accepted(real, 201).await;
+    assert_ne!(real["id"], stranger["id"]);
+    assert!(real["crisis_resources"].is_object());
+    assert_eq!(submission_count(&app), 2, "the real enquiry is not lost");
+    let real_replay = post_with_key(&app, "jane-key", &victims_enquiry()).await;
+    let stranger_replay = post_with_key(&app, "jane-key", &strangers_enquiry()).await;
+    assert_eq!(real_replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(accepted(real_replay, 201).await, real);
+    assert_eq!(accepted(stranger_replay, 201).await, stranger);
+    assert_eq!(submission_count(&app), 2);
+}
+
+#[actix_web::test]
+async fn a_strangers_request_in_flight_with_the_same_key_does_not_block_the_real_one() {
+    let app = spawn_app().await;
+    // The lock a stranger's request with this key and another body holds while it runs.
+    let mut in_flight = app.connection();
+    let lock =
+        beacon::services::leads::idempotency_lock("jane-key", &body_sha256(&strangers_enquiry()));
+    diesel::sql_query(format!("SELECT pg_advisory_lock({lock})"))
+        .execute(&mut in_flight)
+        .unwrap();
+
+    let real = post_with_key(&app, "jane-key", &victims_enquiry()).await;
+
+    accepted(real, 201).await;
+    assert_eq!(submission_count(&app), 1);
+}
+
+#[actix_web::test]
+async fn a_replayed_repeat_enquiry_returns_its_own_first_answer() {
+    let app = spawn_app().await;
+    post(&app, &victims_enquiry()).await;
+    let first = accepted(
+        post_with_key(&app, "stranger-key", &strangers_enquiry()).await,
+        201,
+    )
+    .await;
+
+    let replay = post_with_key(&app, "stranger-key", &strangers_enquiry()).await;
+
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(accepted(replay, 201).await, first);
+    assert_eq!(submission_count(&app), 2);
 }

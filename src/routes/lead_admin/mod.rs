@@ -188,6 +188,7 @@ fn lead_example() -> serde_json::Value {
         fields.insert("updated_at".into(), "2026-03-10T15:20:00Z".into());
         fields.insert("attribution".into(), attribution);
         fields.insert("submissions".into(), serde_json::json!([submission]));
+        fields.insert("other_contact_details".into(), serde_json::json!([]));
         fields.insert("consent".into(), serde_json::json!([consent]));
         fields.insert("activity".into(), activity);
     }
@@ -196,7 +197,7 @@ fn lead_example() -> serde_json::Value {
 
 /// List leads
 ///
-/// The queue, newest first, with each person's latest details. Spam is left out unless
+/// The queue, newest first, with the contact details of each lead's first enquiry. Spam is left out unless
 /// `include_spam=true` (or `status` names `spam`); erased leads are never listed. Filters
 /// combine; `q` finds a name or email by any part of it, or a phone number written in any
 /// common format. Pages are keyset-paginated: follow `next_cursor` (also sent as

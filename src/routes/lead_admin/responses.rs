@@ -9,7 +9,8 @@ use crate::db::lead_admin::LeadRow;
 use crate::domain::pipeline::LeadStatus;
 use crate::services::lead_management::LeadDetail;
 
-/// A lead in the queue, with the person's latest details.
+/// A lead in the queue, with the contact details and consent of its first enquiry (a repeat
+/// never changes them; see `other_contact_details`).
 #[derive(Serialize, ToSchema)]
 pub struct LeadSummary {
     #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81")]
@@ -47,7 +48,8 @@ pub struct LeadSummary {
     /// Enquiries merged into this lead.
     #[schema(example = 1)]
     pub(super) submission_count: i32,
-    /// The latest consent answer: `false` means do not call for marketing; null, never asked.
+    /// The first enquiry's consent answer, or `false` after an opt-out: `false` means do not
+    /// call for marketing; null, never asked. Later answers are in `consent`.
     #[schema(example = true)]
     pub(super) marketing_consent: Option<bool>,
     #[schema(example = "2026-03-10T14:59:02Z")]
@@ -211,6 +213,19 @@ pub struct Activity {
     pub(super) note: Option<String>,
 }
 
+/// A name and email sent with this lead's number that are not the lead's own.
+#[derive(Serialize, ToSchema)]
+pub struct OtherContactDetails {
+    /// The submission they came with.
+    pub(super) submission_id: Uuid,
+    #[schema(example = "2026-03-12T09:30:00Z")]
+    pub(super) received_at: DateTime<Utc>,
+    #[schema(example = "J. Smith")]
+    pub(super) name: Option<String>,
+    #[schema(example = "j.smith@example.net")]
+    pub(super) email: Option<String>,
+}
+
 /// A lead with everything it holds.
 #[derive(Serialize, ToSchema)]
 pub struct Lead {
@@ -220,6 +235,10 @@ pub struct Lead {
     pub(super) attribution: Option<Attribution>,
     /// Every enquiry from this person, oldest first.
     pub(super) submissions: Vec<Submission>,
+    /// Names and emails sent with this number that differ (ignoring case) from the lead's,
+    /// oldest first. A repeat enquiry never changes the lead's name, email or consent, since
+    /// anyone can type a number: judge from these whether someone else used it.
+    pub(super) other_contact_details: Vec<OtherContactDetails>,
     /// Consent evidence, oldest first.
     pub(super) consent: Vec<ConsentRecord>,
     /// What happened to the lead, oldest first.
@@ -247,6 +266,16 @@ impl Lead {
         Lead {
             summary: LeadSummary::new(detail.lead, now),
             attribution: first_touch,
+            other_contact_details: detail
+                .other_contacts
+                .into_iter()
+                .map(|other| OtherContactDetails {
+                    submission_id: other.submission_id,
+                    received_at: other.received_at,
+                    name: other.name,
+                    email: other.email,
+                })
+                .collect(),
             submissions: detail
                 .submissions
                 .into_iter()
