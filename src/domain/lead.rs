@@ -90,6 +90,8 @@ pub enum SpamReason {
     Honeypot,
     /// The form was sent sooner after it was shown than a person can fill it in.
     TooFast,
+    /// More enquiries for the number within the hour than the per-number limit allows.
+    RateLimited,
 }
 
 impl SpamReason {
@@ -97,6 +99,7 @@ impl SpamReason {
         match self {
             Self::Honeypot => "honeypot",
             Self::TooFast => "too_fast",
+            Self::RateLimited => "rate_limited",
         }
     }
 }

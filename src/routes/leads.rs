@@ -221,8 +221,10 @@ impl From<&crisis::CrisisResources> for CrisisResources {
             )),
         (status = 409, description = "A request with this `Idempotency-Key` and body is still \
             being processed; retry it shortly"),
-        (status = 429, description = "Too many enquiries from this network (per minute) or for \
-            this number (per hour; quarantined spam does not count for the number)",
+        (status = 429, description = "Too many enquiries from this network (per minute). \
+            Enquiries beyond a number's hourly limit are not refused (a refusal would tell \
+            anyone that the number had been used): they are kept in quarantine and answered \
+            with the same 201",
             headers(("Retry-After" = u64, description = "Seconds until the limit resets"))),
     ),
 )]

@@ -169,14 +169,23 @@ pub fn submit(
             return Ok(Submitted::Replayed(replay));
         }
         let interests = lead::merge_interests(&[], &lead.interests);
+        let reports_crisis = lead::needs_crisis_resources(&interests);
         let spam = lead::spam_verdict(
             lead.honeypot_filled,
             lead.rendered_at,
             received,
             settings.min_fill,
-            lead::needs_crisis_resources(&interests),
+            reports_crisis,
         );
-        count_request(conn, settings, client.ip, &lead.phone, spam, received)?;
+        let spam = count_request(
+            conn,
+            settings,
+            &client,
+            &lead.phone,
+            spam,
+            reports_crisis,
+            received,
+        )?;
         check_interests(conn, &lead.interests)?;
         let (receipt, recorded) =
             record(conn, settings, lead, &interests, spam, &client, received)?;
@@ -261,19 +270,23 @@ fn store_key(
     Ok(())
 }
 
-/// Counts the request against the per-network limit and, unless it is quarantined spam, the
-/// per-number limit; 429 when either is spent. Spam never counts for the number, so a bot
-/// typing someone's number cannot lock them out. Refused requests roll back with their
-/// transaction, so only accepted enquiries count.
+/// Counts the request against the per-network limit (429 when spent: that depends only on the
+/// sender's own requests) and, unless it is already quarantined, the per-number limit. An
+/// enquiry beyond the number's limit is kept but quarantined, and answered like any other: a
+/// 429 would tell a stranger that someone else has been enquiring from that number. Spam never
+/// counts for the number, so a bot typing someone's number cannot lock them out. Returns the
+/// enquiry's final spam verdict. Like speed, volume never quarantines someone reporting
+/// suicidal thoughts: it joins the number's lead, so it adds no noise to the queue.
 fn count_request(
     conn: &mut PgConnection,
     settings: &LeadSettings,
-    ip: Option<IpAddr>,
+    client: &Client,
     phone: &E164Phone,
     spam: Option<SpamReason>,
+    reports_crisis: bool,
     now: DateTime<Utc>,
-) -> Result<(), Error> {
-    if let Some(ip) = ip {
+) -> Result<Option<SpamReason>, Error> {
+    if let Some(ip) = client.ip {
         hit(
             conn,
             &settings.rate_per_ip,
@@ -283,17 +296,19 @@ fn count_request(
         )?;
     }
     if spam.is_some() {
-        return Ok(());
+        return Ok(spam);
     }
-    hit(
+    let within = count(
         conn,
         &settings.rate_per_phone,
         PHONE_BUCKET,
         phone.as_str(),
         now,
-    )
+    )?;
+    Ok((!within && !reports_crisis).then_some(SpamReason::RateLimited))
 }
 
+/// Counts one more request for `subject`; 429 when the window's limit is spent.
 pub(crate) fn hit(
     conn: &mut PgConnection,
     window: &FixedWindow,
@@ -301,17 +316,29 @@ pub(crate) fn hit(
     subject: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    if count(conn, window, bucket, subject, now)? {
+        Ok(())
+    } else {
+        Err(Error::TooManyRequests {
+            retry_after_secs: window.retry_after_secs(now),
+        })
+    }
+}
+
+/// Counts one more request for `subject`; false when that goes beyond the window's limit.
+fn count(
+    conn: &mut PgConnection,
+    window: &FixedWindow,
+    bucket: &str,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
     if window.is_off() {
-        return Ok(());
+        return Ok(true);
     }
     let subject = rate_subject(bucket, subject);
     let count = rate_limits::hit(conn, bucket, &subject, window.start(now))?;
-    if window.exceeded_by(count.into()) {
-        return Err(Error::TooManyRequests {
-            retry_after_secs: window.retry_after_secs(now),
-        });
-    }
-    Ok(())
+    Ok(!window.exceeded_by(count.into()))
 }
 
 /// Hashed so the table never holds an address or a number in the clear.

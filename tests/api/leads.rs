@@ -741,20 +741,85 @@ async fn too_many_enquiries_from_one_address_are_a_429_with_retry_after() {
 }
 
 #[actix_web::test]
-async fn too_many_enquiries_for_one_number_are_a_429_but_other_numbers_go_through() {
+async fn enquiries_beyond_a_numbers_limit_are_kept_in_quarantine_and_answered_like_any_other() {
     let app = spawn_app_with(|settings| {
         settings.leads.rate_per_ip = FixedWindow::per_minute(0);
         settings.leads.rate_per_phone = lasting_window(1);
     })
     .await;
-    post(&app, &enquiry(PHONE)).await;
+    let first = accepted(post(&app, &enquiry(PHONE)).await, 201).await;
 
-    let same_number = post(&app, &enquiry("+1 415 555 2671")).await;
+    let beyond = post(&app, &enquiry("+1 415 555 2671")).await;
     let other_number = post(&app, &enquiry("(212) 555-0143")).await;
 
-    problem(same_number, 429).await;
-    assert_eq!(other_number.status(), 201);
-    assert_eq!(submission_count(&app), 2);
+    let beyond = accepted(beyond, 201).await;
+    assert_eq!(answer_fields(&beyond), answer_fields(&first));
+    assert_eq!(
+        accepted(other_number, 201).await["crisis_resources"],
+        Value::Null
+    );
+    assert_eq!(submission_count(&app), 3, "nothing is lost");
+    assert_eq!(lead_row(&app, &beyond["id"]).0, "spam");
+    let reason: Option<String> = lead_submissions::table
+        .find(
+            beyond["id"]
+                .as_str()
+                .unwrap()
+                .parse::<uuid::Uuid>()
+                .unwrap(),
+        )
+        .select(lead_submissions::spam_reason)
+        .first(&mut app.connection())
+        .unwrap();
+    assert_eq!(reason.as_deref(), Some("rate_limited"));
+    assert_eq!(
+        lead_row(&app, &first["id"]).0,
+        "new",
+        "the person's lead is untouched"
+    );
+}
+
+#[actix_web::test]
+async fn a_stranger_learns_nothing_from_a_numbers_limit_even_after_the_person_used_it_up() {
+    let app = spawn_app_with(|settings| {
+        settings.leads.rate_per_ip = FixedWindow::per_minute(0);
+        settings.leads.rate_per_phone = lasting_window(2);
+    })
+    .await;
+    let mut victims = Vec::new();
+    for _ in 0..2 {
+        victims.push(accepted(post(&app, &enquiry(PHONE)).await, 201).await);
+    }
+
+    let stranger = post(&app, &enquiry(PHONE)).await;
+
+    assert_eq!(stranger.status(), 201);
+    assert!(stranger.headers().get("retry-after").is_none());
+    let stranger = stranger.json::<Value>().await.unwrap();
+    assert_eq!(answer_fields(&stranger), answer_fields(&victims[0]));
+}
+
+#[actix_web::test]
+async fn an_urgent_enquiry_beyond_its_numbers_limit_still_reaches_staff() {
+    let app = spawn_app_with(|settings| {
+        settings.leads.rate_per_ip = FixedWindow::per_minute(0);
+        settings.leads.rate_per_phone = lasting_window(1);
+    })
+    .await;
+    let first = accepted(post(&app, &enquiry(PHONE)).await, 201).await;
+    let mut urgent = enquiry(PHONE);
+    urgent["interests"] = json!(["suicidal_ideation"]);
+
+    let answer = accepted(post(&app, &urgent).await, 201).await;
+
+    assert!(answer["crisis_resources"].is_object());
+    let (status, priority, _) = lead_row(&app, &answer["id"]);
+    assert_eq!((status.as_str(), priority.as_str()), ("new", "urgent"));
+    assert_eq!(
+        app.lead_of(&answer["id"]),
+        app.lead_of(&first["id"]),
+        "it joins the lead"
+    );
 }
 
 #[actix_web::test]

@@ -143,7 +143,7 @@ pub struct Submission {
     /// Merged into an existing lead.
     #[schema(example = false)]
     pub(super) duplicate: bool,
-    /// `honeypot` or `too_fast` when quarantined as spam.
+    /// `honeypot`, `too_fast` or `rate_limited` (beyond the per-number limit) when quarantined.
     #[schema(example = json!(null))]
     pub(super) spam_reason: Option<String>,
     #[schema(example = "Jane Doe")]
