@@ -1,5 +1,6 @@
-//! The access audit: who read personal data, exported or erased it. Entries are written by the
-//! same service call (and transaction) as the access they record.
+//! The access audit: who read personal data, exported or erased it, and who created or revoked
+//! an API key (a key can grant `leads:read`). Entries are written by the same service call (and
+//! transaction) as the access or change they record.
 
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
@@ -45,10 +46,19 @@ pub enum Action {
     List,
     Export,
     Erase,
+    KeyCreated,
+    KeyRevoked,
 }
 
 impl Action {
-    pub const ALL: [Action; 4] = [Action::Read, Action::List, Action::Export, Action::Erase];
+    pub const ALL: [Action; 6] = [
+        Action::Read,
+        Action::List,
+        Action::Export,
+        Action::Erase,
+        Action::KeyCreated,
+        Action::KeyRevoked,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,6 +66,17 @@ impl Action {
             Action::List => "lead.list",
             Action::Export => "lead.export",
             Action::Erase => "lead.erase",
+            Action::KeyCreated => "key.created",
+            Action::KeyRevoked => "key.revoked",
+        }
+    }
+
+    /// Every action name, for messages: "lead.read, lead.list, ... or key.revoked".
+    pub fn names() -> String {
+        let names: Vec<&str> = Action::ALL.into_iter().map(Action::as_str).collect();
+        match names.split_last() {
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
         }
     }
 
@@ -76,6 +97,13 @@ pub enum Subject<'a> {
     },
     /// An export or purge: the filter only.
     Filter(serde_json::Value),
+    /// An API key created or revoked: its id, prefix, name and scopes, never its secret.
+    Key {
+        id: Uuid,
+        prefix: &'a str,
+        name: &'a str,
+        scopes: Vec<&'a str>,
+    },
 }
 
 pub fn record(
@@ -90,6 +118,16 @@ pub fn record(
         Subject::Lead(id) => (Some(id), None, None),
         Subject::Leads { filter, ids } => (None, Some(ids), Some(filter)),
         Subject::Filter(filter) => (None, None, Some(filter)),
+        Subject::Key {
+            id,
+            prefix,
+            name,
+            scopes,
+        } => (
+            None,
+            None,
+            Some(serde_json::json!({"id": id, "prefix": prefix, "name": name, "scopes": scopes})),
+        ),
     };
     queries::insert(
         conn,
