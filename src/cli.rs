@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::db::{self, api_keys::KeyRef};
 use crate::error::Error;
 use crate::services::api_keys::{self, NewKeyRequest};
+use crate::services::audit::Actor;
 use crate::startup::{Application, Database, StartupError};
 
 #[derive(Parser, Debug)]
@@ -167,7 +168,7 @@ fn leads_command(
                 conn,
                 settings,
                 chrono::TimeDelta::days(older_than.into()),
-                &crate::services::audit::Actor::system("beacon leads purge"),
+                &Actor::system("beacon leads purge"),
                 chrono::Utc::now(),
             )?;
             println!(
@@ -181,7 +182,12 @@ fn leads_command(
 fn keys(conn: &mut PgConnection, command: KeysCommand) -> Result<(), CliError> {
     match command {
         KeysCommand::Create { name, scopes } => {
-            let created = api_keys::create(conn, NewKeyRequest::parse(&name, &scopes)?)?;
+            let created = api_keys::create(
+                conn,
+                NewKeyRequest::parse(&name, &scopes)?,
+                &Actor::system("beacon keys create"),
+                chrono::Utc::now(),
+            )?;
             let row = &created.summary.row;
             println!(
                 "Created API key {:?} ({}) with scopes: {}",
@@ -214,7 +220,12 @@ fn keys(conn: &mut PgConnection, command: KeysCommand) -> Result<(), CliError> {
             }
         }
         KeysCommand::Revoke { prefix } => {
-            let key = api_keys::revoke(conn, KeyRef::Prefix(prefix.trim()))?;
+            let key = api_keys::revoke(
+                conn,
+                KeyRef::Prefix(prefix.trim()),
+                &Actor::system("beacon keys revoke"),
+                chrono::Utc::now(),
+            )?;
             println!("Revoked API key {:?} ({})", key.row.name, key.row.prefix);
         }
     }

@@ -19,6 +19,7 @@ use crate::domain::client_ip::TrustedProxies;
 use crate::domain::contact_deadline::{BusinessCalendar, CalendarError};
 use crate::domain::crisis::CrisisResources;
 use crate::domain::lead::FORM_FIELDS;
+use crate::domain::origin::Origin;
 use crate::domain::phone;
 use crate::domain::rate_limit::FixedWindow;
 use crate::domain::suppression::SuppressionKey;
@@ -295,18 +296,13 @@ impl Env<'_> {
             .map(str::trim)
             .filter(|origin| !origin.is_empty())
             .map(|origin| {
-                let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
-                    && !origin.ends_with('/')
-                    && url::Url::parse(origin).is_ok();
-                if valid {
-                    Ok(origin.to_owned())
-                } else {
-                    Err(self.error(
+                Origin::parse(origin).map(String::from).map_err(|_| {
+                    self.error(
                         name,
                         &value,
                         "comma-separated origins such as https://clinic.example,http://localhost:3000",
-                    ))
-                }
+                    )
+                })
             })
             .collect()
     }

@@ -70,8 +70,14 @@ pub enum KeyRef<'a> {
     Prefix(&'a str),
 }
 
+/// A revoked key, and whether this call revoked it.
+pub struct Revoked {
+    pub row: ApiKeyRow,
+    pub just_now: bool,
+}
+
 /// Revokes a key once; revoking it again keeps the first revocation time.
-pub fn revoke(conn: &mut PgConnection, key: KeyRef<'_>) -> QueryResult<Option<ApiKeyRow>> {
+pub fn revoke(conn: &mut PgConnection, key: KeyRef<'_>) -> QueryResult<Option<Revoked>> {
     let id = match key {
         KeyRef::Id(id) => id,
         KeyRef::Prefix(prefix) => {
@@ -96,11 +102,18 @@ pub fn revoke(conn: &mut PgConnection, key: KeyRef<'_>) -> QueryResult<Option<Ap
     .get_result(conn)
     .optional()?;
     match revoked {
-        Some(row) => Ok(Some(row)),
-        None => api_keys::table
+        Some(row) => Ok(Some(Revoked {
+            row,
+            just_now: true,
+        })),
+        None => Ok(api_keys::table
             .find(id)
             .select(ApiKeyRow::as_select())
             .first(conn)
-            .optional(),
+            .optional()?
+            .map(|row| Revoked {
+                row,
+                just_now: false,
+            })),
     }
 }

@@ -454,7 +454,12 @@ impl Content {
         });
         let body_markdown = checks.check(
             "/body_markdown",
-            text::multi_line(&input.body_markdown, BODY_MAX),
+            text::multi_line(&input.body_markdown, BODY_MAX)
+                .map_err(|e| e.to_string())
+                .and_then(|body| match markdown::check(&body) {
+                    Ok(()) => Ok(body),
+                    Err(limit) => Err(limit.to_string()),
+                }),
         );
         let tags = parse_tags(&mut checks, &input.tags);
         let author = parse_author(&mut checks, input.author);

@@ -16,6 +16,9 @@
 //! * A target local time that falls in a DST gap moves to the first valid
 //!   instant after it (the end of the gap, e.g. 02:30 -> 03:00); an ambiguous
 //!   local time (DST fall-back) takes the earlier of the two instants.
+//! * A lead received in the second pass of a repeated hour is due no earlier
+//!   than one received just before the clocks went back, so a later lead never
+//!   gets an earlier promise.
 //! * A business day whose target local time does not exist at all (a whole
 //!   day skipped by the zone, as Pacific/Apia did in 2011) is skipped.
 //! * The search for a business day is bounded to [`SEARCH_LIMIT_DAYS`]; a
@@ -23,9 +26,10 @@
 
 use std::collections::BTreeSet;
 
+use chrono::offset::LocalResult;
 use chrono::{
-    DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc,
-    Weekday,
+    DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone, Timelike,
+    Utc, Weekday,
 };
 use chrono_tz::Tz;
 
@@ -124,8 +128,46 @@ impl BusinessCalendar {
     /// Always later than `received`. Falls back to `received` + 24 h if no
     /// business day exists within [`SEARCH_LIMIT_DAYS`].
     pub fn contact_by(&self, received: DateTime<Utc>) -> DateTime<Utc> {
+        let due = self.due(received);
+        // In the second pass of a repeated hour the wall clock reads earlier than it did just
+        // before the switch: promise no less than a lead received just before it got.
+        match self.last_instant_before_fall_back(received) {
+            Some(before) => due.max(self.due(before)),
+            None => due,
+        }
+    }
+
+    fn due(&self, received: DateTime<Utc>) -> DateTime<Utc> {
         self.find_contact_by(received)
             .unwrap_or(received + FALLBACK_DELAY)
+    }
+
+    /// When `received` falls in the second pass of a repeated wall-clock hour: the last second
+    /// of the first pass.
+    fn last_instant_before_fall_back(&self, received: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let local = received.with_timezone(&self.tz).naive_local();
+        let LocalResult::Ambiguous(first, second) = self.tz.from_local_datetime(&local) else {
+            return None;
+        };
+        if second.with_timezone(&Utc) != received {
+            return None;
+        }
+        // The switch lies between the first pass's reading of this wall-clock time and `received`.
+        let offset = |second: i64| {
+            DateTime::from_timestamp(second, 0)
+                .map(|at| self.tz.offset_from_utc_datetime(&at.naive_utc()).fix())
+        };
+        let (mut before, mut after) = (first.timestamp(), received.timestamp());
+        let old = offset(before);
+        while after - before > 1 {
+            let middle = before + (after - before) / 2;
+            if offset(middle) == old {
+                before = middle;
+            } else {
+                after = middle;
+            }
+        }
+        DateTime::from_timestamp(before, 0)
     }
 
     /// A business weekday that is not a holiday.
@@ -375,7 +417,6 @@ impl WeekdaySet {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
-    use chrono::offset::LocalResult;
     use chrono_tz::America::New_York;
     use chrono_tz::Europe::London;
 
@@ -537,11 +578,18 @@ mod tests {
     }
 
     #[test]
-    fn second_pass_of_ambiguous_hour_is_due_next_day_same_local_time() {
-        let received = utc(2026, 11, 1, 6, 30); // 01:30 EST, second pass
+    fn second_pass_of_ambiguous_hour_is_due_no_earlier_than_the_end_of_the_first_pass() {
+        // 01:30 EST comes after 01:59:59 EDT, which is due Monday 01:59:59.
+        let received = utc(2026, 11, 1, 6, 30);
         assert_eq!(
             around_the_clock().contact_by(received),
-            utc(2026, 11, 2, 6, 30)
+            utc(2026, 11, 2, 7, 0) - TimeDelta::seconds(1)
+        );
+        // After the repeated hour, the same local time next day again.
+        let received = utc(2026, 11, 1, 7, 30); // 02:30 EST
+        assert_eq!(
+            around_the_clock().contact_by(received),
+            utc(2026, 11, 2, 7, 30)
         );
     }
 
@@ -1003,8 +1051,127 @@ mod tests {
     }
 
     #[test]
+    fn a_lead_in_the_second_pass_of_a_repeated_hour_is_not_due_before_an_earlier_one() {
+        // 2026-11-01: New York repeats 01:00-02:00 (EDT, then EST).
+        let calendar = around_the_clock();
+        let first_pass = utc(2026, 11, 1, 5, 30); // 01:30 EDT
+        let second_pass = utc(2026, 11, 1, 6, 10); // 01:10 EST, 40 minutes later
+        assert!(calendar.contact_by(first_pass) <= calendar.contact_by(second_pass));
+    }
+
+    #[test]
     fn empty_holidays_mean_none() {
         let calendar = BusinessCalendar::parse("UTC", "09:00-17:00", "mon-fri", "  ").unwrap();
         assert!(calendar.is_business_day(date(2026, 1, 1)));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Zones with the awkward transitions: US and EU DST, a 30-minute shift, midnight
+    /// transitions, a skipped day, and none at all.
+    const ZONES: &[&str] = &[
+        "America/New_York",
+        "Europe/London",
+        "Australia/Lord_Howe",
+        "America/Santiago",
+        "America/Havana",
+        "Pacific/Apia",
+        "Asia/Kolkata",
+        "UTC",
+    ];
+
+    fn calendar() -> impl Strategy<Value = BusinessCalendar> {
+        let zone = prop::sample::select(ZONES);
+        let hours = (0u32..24 * 60 - 1, 1u32..24 * 60).prop_filter_map("open < close", |(a, b)| {
+            let (open, close) = (a.min(b), a.max(b).min(24 * 60 - 1));
+            (open < close).then(|| {
+                format!(
+                    "{:02}:{:02}-{:02}:{:02}",
+                    open / 60,
+                    open % 60,
+                    close / 60,
+                    close % 60
+                )
+            })
+        });
+        let hours = prop_oneof![hours, Just("00:00-23:59".to_owned())];
+        let days =
+            prop::sample::subsequence(vec!["mon", "tue", "wed", "thu", "fri", "sat", "sun"], 1..=7)
+                .prop_map(|days| days.join(","));
+        let holidays = prop::sample::select(vec!["", "us-federal", "us-federal,2026-12-24"]);
+        (zone, hours, days, holidays).prop_filter_map("valid", |(zone, hours, days, holidays)| {
+            BusinessCalendar::parse(zone, &hours, &days, holidays).ok()
+        })
+    }
+
+    /// 2010 to 2035 to the second, half of them within six hours of a DST switch.
+    fn instant() -> impl Strategy<Value = DateTime<Utc>> {
+        // New York, London, Lord Howe and Santiago switching back and forth in 2026.
+        let switches = prop::sample::select(vec![
+            1_772_953_200i64, // 2026-03-08T07:00Z
+            1_793_512_800,    // 2026-11-01T06:00Z
+            1_774_746_000,    // 2026-03-29T01:00Z
+            1_792_890_000,    // 2026-10-25T01:00Z
+            1_775_314_800,    // 2026-04-04T15:00Z
+            1_775_358_000,    // 2026-04-05T03:00Z
+        ]);
+        prop_oneof![
+            1_262_304_000i64..2_082_758_400,
+            (switches, -6 * 3600i64..6 * 3600).prop_map(|(at, offset)| at + offset),
+        ]
+        .prop_filter_map("in range", |s| Utc.timestamp_opt(s, 0).single())
+    }
+
+    /// Whether the zone's offset changes during this local day (a DST switch).
+    fn shifts_on(tz: Tz, day: NaiveDate) -> bool {
+        let offset = |time| {
+            resolve_local(tz, day.and_time(time))
+                .map(|t| t.with_timezone(&Utc) - t.naive_local().and_utc())
+        };
+        offset(NaiveTime::MIN) != offset(hm_or_midnight(23, 59))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn contact_by_is_later_on_a_business_day_within_hours(
+            calendar in calendar(),
+            received in instant(),
+        ) {
+            let due = calendar.contact_by(received);
+            prop_assert!(due > received);
+            let local = due.with_timezone(&calendar.tz).naive_local();
+            prop_assert!(calendar.is_business_day(local.date()), "{} due {}", received, local);
+            if !shifts_on(calendar.tz, local.date()) {
+                prop_assert!(
+                    calendar.open <= local.time() && local.time() <= calendar.close,
+                    "{} due {}", received, local
+                );
+            }
+        }
+
+        #[test]
+        fn contact_by_never_moves_earlier_when_a_lead_arrives_later(
+            calendar in calendar(),
+            received in instant(),
+            later in prop_oneof![0i64..4 * 24 * 3600, 0i64..2 * 3600],
+        ) {
+            let second = received + TimeDelta::seconds(later);
+            prop_assert!(
+                calendar.contact_by(received) <= calendar.contact_by(second),
+                "{} -> {}, {} -> {}",
+                received,
+                calendar.contact_by(received),
+                second,
+                calendar.contact_by(second)
+            );
+        }
     }
 }

@@ -113,3 +113,46 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn cursor() -> impl Strategy<Value = Cursor> {
+        let at = (DateTime::<Utc>::MIN_UTC.timestamp_micros()
+            ..=DateTime::<Utc>::MAX_UTC.timestamp_micros())
+            .prop_filter_map("in range", DateTime::from_timestamp_micros);
+        let id = any::<u128>().prop_map(Uuid::from_u128);
+        let rank = any::<f32>().prop_filter("finite", |rank| rank.is_finite());
+        prop_oneof![
+            (at.clone(), id.clone()).prop_map(|(at, id)| Cursor::Published { at, id }),
+            (at, id.clone()).prop_map(|(at, id)| Cursor::Created { at, id }),
+            (rank, id).prop_map(|(rank, id)| Cursor::Ranked { rank, id }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn every_cursor_round_trips(cursor in cursor()) {
+            prop_assert_eq!(Cursor::decode(&cursor.encode()), Ok(cursor));
+        }
+
+        #[test]
+        fn decoding_any_text_never_panics_and_what_decodes_round_trips(
+            text in prop_oneof![any::<String>(), "[A-Za-z0-9_=-]{0,80}"],
+        ) {
+            if let Ok(cursor) = Cursor::decode(&text) {
+                prop_assert_eq!(Cursor::decode(&cursor.encode()), Ok(cursor));
+            }
+        }
+
+        #[test]
+        fn decoding_any_encoded_text_never_panics(text in "(p1|c1|r1|x)(:[-0-9a-f]{0,40}){0,4}") {
+            let _ = Cursor::decode(&URL_SAFE_NO_PAD.encode(text));
+        }
+    }
+}

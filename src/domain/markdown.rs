@@ -11,6 +11,12 @@
 //!
 //! Known limit: a raw `<h2 id="x">` keeps its (slug-shaped) id but is not part
 //! of the outline, and its id is not deduplicated against generated anchors.
+//!
+//! Work is linear in the input: [`check`] refuses bodies beyond the limits below
+//! (headings, nesting, links, raw HTML tags), and [`render`] enforces the same
+//! limits on any input by dropping what lies beyond them. Raw formatting tags
+//! (`<b>`, `<i>`, ...) left open are closed at the end of their block, so the
+//! HTML parser never re-opens them in every later paragraph.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -26,6 +32,41 @@ const WORDS_PER_MINUTE: usize = 230;
 
 /// Anchor used for headings whose text yields no usable slug.
 const FALLBACK_ANCHOR: &str = "section";
+
+/// Most headings a body may have; each gets an anchor.
+pub const MAX_HEADINGS: usize = 200;
+/// Deepest nesting of block quotes, lists, list items and inline formatting.
+pub const MAX_NESTING: usize = 32;
+/// Most links and images a body may have.
+pub const MAX_LINKS: usize = 2_000;
+/// Most raw HTML tags (counted by their `<`) a body may have.
+pub const MAX_RAW_HTML_TAGS: usize = 1_000;
+/// Most table cells a body may have, counting the empty ones short rows are padded with.
+pub const MAX_TABLE_CELLS: usize = 10_000;
+/// Longest heading text kept in the outline, in characters.
+pub const OUTLINE_TEXT_MAX_CHARS: usize = 200;
+
+/// A limit a body goes beyond; the message follows the field name in an API error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    #[error("must have at most {MAX_HEADINGS} headings")]
+    Headings,
+    #[error("must nest quotes, lists and emphasis at most {MAX_NESTING} levels deep")]
+    Nesting,
+    #[error("must have at most {MAX_LINKS} links and images")]
+    Links,
+    #[error("must have at most {MAX_RAW_HTML_TAGS} raw HTML tags")]
+    RawHtml,
+    #[error("must have at most {MAX_TABLE_CELLS} table cells")]
+    TableCells,
+}
+
+/// Refuses a body that goes beyond a limit, naming the first one it meets.
+pub fn check(markdown: &str) -> Result<(), LimitError> {
+    let mut bounded = Bounded::new(Parser::new_ext(markdown, parser_options()));
+    bounded.by_ref().for_each(drop);
+    bounded.exceeded.map_or(Ok(()), Err)
+}
 
 /// The result of rendering an article body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,7 +94,8 @@ pub struct OutlineEntry {
 
 /// Renders Markdown to sanitised HTML and derived metadata.
 pub fn render(markdown: &str) -> RenderedBody {
-    let mut events: Vec<Event<'_>> = Parser::new_ext(markdown, parser_options()).collect();
+    let mut events: Vec<Event<'_>> =
+        Bounded::new(Parser::new_ext(markdown, parser_options())).collect();
     let outline = assign_heading_anchors(&mut events);
     let text = PlainText::collect(&events);
 
@@ -107,6 +149,229 @@ fn parser_options() -> Options {
 }
 
 // ---------------------------------------------------------------------------
+// Limits
+// ---------------------------------------------------------------------------
+
+/// Formatting elements the HTML parser re-opens in every later block while
+/// they are left open ("reconstruct the active formatting elements").
+const FORMATTING_TAGS: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+];
+
+/// Phrasing elements: their start tag ends no element opened before it.
+const KEEPS_FORMATTING: &[&str] = &[
+    "abbr", "bdi", "bdo", "cite", "data", "del", "dfn", "ins", "kbd", "mark", "q", "samp", "span",
+    "sub", "sup", "time", "var",
+];
+
+/// Phrasing elements without content.
+const VOID_PHRASING: &[&str] = &["br", "img", "wbr"];
+
+/// Passes Markdown events through within the limits: a tag beyond a limit is
+/// dropped with its end (its content stays), raw HTML beyond the limit is
+/// dropped, and raw formatting tags opened in a block are closed at its end.
+struct Bounded<'a, I> {
+    events: I,
+    /// One entry per open tag: whether it was kept.
+    open: Vec<bool>,
+    depth: usize,
+    headings: usize,
+    links: usize,
+    raw_tags: usize,
+    table_cells: usize,
+    /// Raw formatting and phrasing tags opened since the last block ended.
+    raw_open: Vec<RawOpen>,
+    /// Events to hand out before reading on.
+    pending: std::collections::VecDeque<Event<'a>>,
+    exceeded: Option<LimitError>,
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Bounded<'a, I> {
+    fn new(events: I) -> Self {
+        Bounded {
+            events,
+            open: Vec::new(),
+            depth: 0,
+            headings: 0,
+            links: 0,
+            raw_tags: 0,
+            table_cells: 0,
+            raw_open: Vec::new(),
+            pending: std::collections::VecDeque::new(),
+            exceeded: None,
+        }
+    }
+
+    fn exceed(&mut self, limit: LimitError) -> bool {
+        self.exceeded.get_or_insert(limit);
+        false
+    }
+
+    /// Whether a start tag stays, counting it.
+    fn admit(&mut self, tag: &Tag<'_>) -> bool {
+        if self.depth >= MAX_NESTING && counts_as_nesting(tag) {
+            return self.exceed(LimitError::Nesting);
+        }
+        match tag {
+            Tag::Heading { .. } => {
+                self.headings += 1;
+                self.headings <= MAX_HEADINGS || self.exceed(LimitError::Headings)
+            }
+            Tag::Link { .. } | Tag::Image { .. } => {
+                self.links += 1;
+                self.links <= MAX_LINKS || self.exceed(LimitError::Links)
+            }
+            Tag::TableCell => {
+                self.table_cells += 1;
+                self.table_cells <= MAX_TABLE_CELLS || self.exceed(LimitError::TableCells)
+            }
+            _ => true,
+        }
+    }
+
+    /// Raw HTML within the limit, counting its tags. Raw formatting tags still open are closed
+    /// before any tag that could pop them off the parser's stack (an end tag, a block), as
+    /// the parser would otherwise re-open them after it, again and again.
+    fn admit_raw(&mut self, html: CowStr<'a>) -> Option<CowStr<'a>> {
+        self.raw_tags = self.raw_tags.saturating_add(html.matches('<').count());
+        if self.raw_tags > MAX_RAW_HTML_TAGS {
+            self.exceed(LimitError::RawHtml);
+            return None;
+        }
+        // Every `<name` counts, even one inside a comment or an attribute: an extra
+        // closing tag is harmless, a missing one is not.
+        let mut rewritten: Option<String> = None;
+        let mut copied = 0;
+        for (index, _) in html.match_indices('<') {
+            let Some((closing, name)) = html_tag_name(html.get(index..).unwrap_or_default()) else {
+                continue;
+            };
+            let closers = self.raw_tag(closing, name);
+            if !closers.is_empty() {
+                let out = rewritten.get_or_insert_with(String::new);
+                out.push_str(html.get(copied..index).unwrap_or_default());
+                out.push_str(&closers);
+                copied = index;
+            }
+        }
+        Some(match rewritten {
+            Some(mut out) => {
+                out.push_str(html.get(copied..).unwrap_or_default());
+                CowStr::from(out)
+            }
+            None => html,
+        })
+    }
+
+    /// Notes one raw tag; returns the closing tags to put before it.
+    fn raw_tag(&mut self, closing: bool, name: String) -> String {
+        let formatting = FORMATTING_TAGS.iter().find(|tag| **tag == name);
+        match (closing, formatting) {
+            (false, Some(tag)) => {
+                self.raw_open.push(RawOpen::Formatting(tag));
+                String::new()
+            }
+            (true, Some(_)) => String::new(),
+            (false, None) if VOID_PHRASING.contains(&name.as_str()) => String::new(),
+            (false, None) if KEEPS_FORMATTING.contains(&name.as_str()) => {
+                self.raw_open.push(RawOpen::Phrasing(name));
+                String::new()
+            }
+            // `</span>` pops what was opened inside the span.
+            (true, None) if KEEPS_FORMATTING.contains(&name.as_str()) => {
+                let found = self
+                    .raw_open
+                    .iter()
+                    .rposition(|open| matches!(open, RawOpen::Phrasing(open) if *open == name));
+                self.close_raw_from(found.unwrap_or(0))
+            }
+            _ => self.close_raw_from(0),
+        }
+    }
+
+    /// Forgets the raw tags from `index` on, returning closing tags for the formatting ones.
+    fn close_raw_from(&mut self, index: usize) -> String {
+        let mut closers = String::new();
+        while self.raw_open.len() > index {
+            if let Some(RawOpen::Formatting(tag)) = self.raw_open.pop() {
+                closers.push_str("</");
+                closers.push_str(tag);
+                closers.push('>');
+            }
+        }
+        closers
+    }
+
+    /// Queues closing tags for raw formatting tags opened in the block that ends.
+    fn close_raw_formatting(&mut self) {
+        let closers = self.close_raw_from(0);
+        if !closers.is_empty() {
+            self.pending
+                .push_back(Event::InlineHtml(CowStr::from(closers)));
+        }
+    }
+}
+
+/// A raw tag opened in the current block.
+enum RawOpen {
+    Formatting(&'static str),
+    Phrasing(String),
+}
+
+fn counts_as_nesting(tag: &Tag<'_>) -> bool {
+    !matches!(
+        tag,
+        Tag::Paragraph | Tag::Heading { .. } | Tag::CodeBlock(_) | Tag::HtmlBlock
+    )
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Bounded<'a, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(event);
+            }
+            let event = self.events.next()?;
+            match &event {
+                Event::Start(tag) => {
+                    let keep = self.admit(tag);
+                    self.open.push(keep);
+                    if keep {
+                        self.depth += 1;
+                        return Some(event);
+                    }
+                }
+                Event::End(tag) => {
+                    if is_block(tag) || matches!(tag, TagEnd::HtmlBlock | TagEnd::TableCell) {
+                        self.close_raw_formatting();
+                    }
+                    if self.open.pop().unwrap_or(true) {
+                        self.depth = self.depth.saturating_sub(1);
+                        self.pending.push_back(event);
+                    }
+                }
+                Event::Html(_) | Event::InlineHtml(_) => match event {
+                    Event::Html(html) => {
+                        if let Some(html) = self.admit_raw(html) {
+                            return Some(Event::Html(html));
+                        }
+                    }
+                    Event::InlineHtml(html) => {
+                        if let Some(html) = self.admit_raw(html) {
+                            return Some(Event::InlineHtml(html));
+                        }
+                    }
+                    _ => return Some(event),
+                },
+                _ => return Some(event),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Heading anchors and outline
 // ---------------------------------------------------------------------------
 
@@ -134,7 +399,7 @@ fn assign_heading_anchors(events: &mut [Event<'_>]) -> Vec<OutlineEntry> {
         if level <= 4 {
             outline.push(OutlineEntry {
                 level,
-                text,
+                text: excerpt_from(&text, OUTLINE_TEXT_MAX_CHARS),
                 anchor,
             });
         }
@@ -148,23 +413,39 @@ fn base_anchor(heading_text: &str) -> String {
 }
 
 /// Hands out anchors, suffixing `-2`, `-3`, ... on collisions.
+///
+/// Each base remembers the next suffix to try, so a thousand "FAQ" headings
+/// cost a thousand lookups, not half a million. A candidate is skipped only
+/// when some heading already holds it, and every anchor is the candidate of
+/// exactly one base, so the skips add up to at most the number of headings.
 #[derive(Default)]
 struct AnchorSet {
     used: HashSet<String>,
+    next_suffix: HashMap<String, usize>,
+    #[cfg(test)]
+    probes: usize,
 }
 
 impl AnchorSet {
     fn claim(&mut self, base: &str) -> String {
+        #[cfg(test)]
+        {
+            self.probes += 1;
+        }
         if self.used.insert(base.to_owned()) {
             return base.to_owned();
         }
-        let mut n: usize = 2;
+        let next = self.next_suffix.entry(base.to_owned()).or_insert(2);
         loop {
-            let candidate = format!("{base}-{n}");
+            #[cfg(test)]
+            {
+                self.probes += 1;
+            }
+            let candidate = format!("{base}-{next}");
+            *next += 1;
             if self.used.insert(candidate.clone()) {
                 return candidate;
             }
-            n += 1;
         }
     }
 }
@@ -282,7 +563,8 @@ impl PlainText {
     }
 
     fn finish_html_block(&mut self) {
-        if let Some(html) = self.html_block.take() {
+        // A block whose raw HTML went beyond the limit is empty: no need to sanitise it.
+        if let Some(html) = self.html_block.take().filter(|html| !html.is_empty()) {
             self.current.push_str(&html_to_text(&html));
             self.flush();
         }
@@ -910,11 +1192,302 @@ Ketamine is not a cure, but it is a promising option.
     }
 
     #[test]
+    fn a_hundred_thousand_empty_headings_render_with_a_bounded_outline() {
+        let body = "#\n".repeat(100_000);
+        let rendered = render(&body);
+        assert_eq!(rendered.outline.len(), MAX_HEADINGS);
+        assert_eq!(rendered.html.matches(" id=").count(), MAX_HEADINGS);
+        assert!(
+            rendered.html.len() <= 8 * body.len(),
+            "{}",
+            rendered.html.len()
+        );
+        assert_eq!(check(&body), Err(LimitError::Headings));
+    }
+
+    #[test]
+    fn identical_headings_cost_a_bounded_number_of_anchor_probes_each() {
+        let mut anchors = AnchorSet::default();
+        let claimed: HashSet<String> = (0..20_000).map(|_| anchors.claim("section")).collect();
+        assert_eq!(claimed.len(), 20_000);
+        assert!(anchors.probes <= 2 * 20_000, "{} probes", anchors.probes);
+    }
+
+    #[test]
+    fn anchors_already_taken_by_other_headings_are_skipped_once() {
+        let mut anchors = AnchorSet::default();
+        let claimed: Vec<String> = ["faq-2", "faq-3", "faq", "faq", "faq", "faq"]
+            .into_iter()
+            .map(|base| anchors.claim(base))
+            .collect();
+        assert_eq!(
+            claimed,
+            ["faq-2", "faq-3", "faq", "faq-4", "faq-5", "faq-6"]
+        );
+        assert!(anchors.probes <= 6 + 6 + 2, "{} probes", anchors.probes);
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_flattened() {
+        for body in [
+            ">".repeat(100_000),
+            "> ".repeat(50_000),
+            format!("{}a", "- ".repeat(50_000)),
+            format!("{}a", "1. ".repeat(30_000)),
+        ] {
+            let rendered = render(&body);
+            let opened = rendered.html.matches("<blockquote>").count()
+                + rendered.html.matches("<li>").count();
+            assert!(opened <= MAX_NESTING, "{opened} levels");
+            assert_eq!(check(&body), Err(LimitError::Nesting));
+        }
+    }
+
+    #[test]
+    fn unclosed_brackets_and_emphasis_render_as_text() {
+        for body in [
+            "[".repeat(100_000),
+            "*".repeat(100_000),
+            "_a".repeat(50_000),
+        ] {
+            let rendered = render(&body);
+            assert!(rendered.html.len() <= 8 * body.len());
+            assert_eq!(check(&body), Ok(()));
+        }
+    }
+
+    #[test]
+    fn links_beyond_the_limit_keep_only_their_text() {
+        let body = "[a](https://x.test) ".repeat(MAX_LINKS + 10);
+        let rendered = render(&body);
+        assert_eq!(rendered.html.matches("<a ").count(), MAX_LINKS);
+        assert_eq!(check(&body), Err(LimitError::Links));
+        assert_eq!(check(&"[a](https://x.test) ".repeat(MAX_LINKS)), Ok(()));
+    }
+
+    #[test]
+    fn raw_formatting_tags_left_open_are_closed_at_the_end_of_their_block() {
+        let opened: String = (0..100).map(|i| format!("<b title=\"{i}\">")).collect();
+        let body = format!("{opened}\n\n{}", "x\n\n".repeat(2_000));
+        let rendered = render(&body);
+        assert!(
+            rendered.html.matches("<b").count() <= 100,
+            "{} <b> elements",
+            rendered.html.matches("<b").count()
+        );
+        assert_eq!(check(&body), Ok(()));
+    }
+
+    #[test]
+    fn table_cells_beyond_the_limit_are_dropped() {
+        // Short rows are padded to the header's width: 2,000 columns by 1,000 rows.
+        let body = format!(
+            "{}\n{}\n{}",
+            "|a".repeat(2_000),
+            "|-".repeat(2_000),
+            "x\n".repeat(1_000)
+        );
+        let rendered = render(&body);
+        let cells = rendered.html.matches("<td>").count() + rendered.html.matches("<th>").count();
+        assert_eq!(cells, MAX_TABLE_CELLS);
+        assert_eq!(check(&body), Err(LimitError::TableCells));
+    }
+
+    #[test]
+    fn raw_formatting_tags_are_closed_before_a_raw_tag_that_would_pop_them() {
+        let opened: String = (0..400).map(|i| format!("<b title=\"{i}\">")).collect();
+        for closer in ["x<p>", "<span>x</span>", "x</div>"] {
+            let body = format!("{opened}{}", closer.repeat(100));
+            let html = render(&body).html;
+            assert!(
+                html.matches("<b>").count() <= 400,
+                "{closer}: {} <b> elements",
+                html.matches("<b>").count()
+            );
+        }
+        let html = render("<b>bold <sup>2</sup> <br> still</b> done").html;
+        assert!(
+            html.contains("<b>bold <sup>2</sup> <br> still</b> done"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn raw_html_beyond_the_limit_is_dropped() {
+        let body = "<b>x</b> ".repeat(MAX_RAW_HTML_TAGS);
+        let rendered = render(&body);
+        assert_eq!(rendered.html.matches("<b>").count(), MAX_RAW_HTML_TAGS / 2);
+        assert_eq!(check(&body), Err(LimitError::RawHtml));
+    }
+
+    #[test]
+    fn long_heading_texts_are_cut_in_the_outline() {
+        let rendered = render(&format!("# {}", "word ".repeat(1_000)));
+        let entry = &rendered.outline[0];
+        assert!(entry.text.chars().count() <= OUTLINE_TEXT_MAX_CHARS);
+        assert!(entry.anchor.len() <= crate::domain::slug::Slug::MAX_LEN);
+    }
+
+    #[test]
+    fn a_realistic_article_is_within_every_limit() {
+        assert_eq!(check(ARTICLE), Ok(()));
+    }
+
+    #[test]
     fn outline_serializes_for_the_api() {
         let body = render("## Understanding PTSD");
         assert_eq!(
             serde_json::to_string(&body.outline).unwrap(),
             r#"[{"level":2,"text":"Understanding PTSD","anchor":"understanding-ptsd"}]"#
         );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Markdown-shaped input: fragments that open structure, raw HTML and URLs, repeated.
+    fn markdownish() -> impl Strategy<Value = String> {
+        let fragment = prop_oneof![
+            Just("#".to_owned()),
+            Just("## ".to_owned()),
+            Just(">".to_owned()),
+            Just("- ".to_owned()),
+            Just("1. ".to_owned()),
+            Just("[".to_owned()),
+            Just("]".to_owned()),
+            Just("](".to_owned()),
+            Just(")".to_owned()),
+            Just("![".to_owned()),
+            Just("*".to_owned()),
+            Just("_".to_owned()),
+            Just("`".to_owned()),
+            Just("```".to_owned()),
+            Just("|".to_owned()),
+            Just("|-|".to_owned()),
+            Just("~~".to_owned()),
+            Just("\n".to_owned()),
+            Just("\n\n".to_owned()),
+            Just(" ".to_owned()),
+            Just("    ".to_owned()),
+            Just("&amp;".to_owned()),
+            Just("<".to_owned()),
+            Just("<b title=x>".to_owned()),
+            Just("</b>".to_owned()),
+            Just("<p>".to_owned()),
+            Just("<div>".to_owned()),
+            Just("<script>alert(1)</script>".to_owned()),
+            Just("<img src=x onerror=alert(1)>".to_owned()),
+            Just("<a href=\"javascript:alert(1)\">".to_owned()),
+            Just("javascript:alert(1)".to_owned()),
+            Just("https://x.test/".to_owned()),
+            Just("<!--".to_owned()),
+            "[a-zA-Z0-9]{1,6}",
+            "\\PC{1,3}",
+        ];
+        (prop::collection::vec(fragment, 0..60), 1usize..40)
+            .prop_map(|(fragments, times)| fragments.concat().repeat(times))
+    }
+
+    /// The tags of serialised HTML with their attributes (values are always double-quoted; text
+    /// never holds a raw `<`).
+    fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+        let mut found = Vec::new();
+        let mut rest = html;
+        while let Some(start) = rest.find('<') {
+            rest = &rest[start + 1..];
+            if rest.starts_with('/') {
+                continue;
+            }
+            let end = rest
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(rest.len());
+            let name = rest[..end].to_owned();
+            rest = &rest[end..];
+            let mut attributes = Vec::new();
+            loop {
+                rest = rest.trim_start();
+                if rest.is_empty() || rest.starts_with('>') || rest.starts_with("/>") {
+                    break;
+                }
+                let end = rest.find(['=', ' ', '>']).unwrap_or(rest.len());
+                let key = rest[..end].to_owned();
+                rest = &rest[end..];
+                let mut value = String::new();
+                if let Some(quoted) = rest.strip_prefix("=\"") {
+                    let close = quoted.find('"').unwrap_or(quoted.len());
+                    value = quoted[..close].to_owned();
+                    rest = quoted.get(close + 1..).unwrap_or_default();
+                }
+                attributes.push((key, value));
+            }
+            found.push((name, attributes));
+        }
+        found
+    }
+
+    /// Every tag and attribute of sanitised output is on the allow-list, and no URL runs script.
+    fn assert_sanitised(html: &str) -> Result<(), TestCaseError> {
+        let allowed = allowed_attributes();
+        for (name, attributes) in tags(html) {
+            prop_assert!(
+                ALLOWED_TAGS.contains(&name.as_str()),
+                "tag {:?} in {}",
+                name,
+                html
+            );
+            for (key, value) in attributes {
+                let known = allowed
+                    .get(name.as_str())
+                    .is_some_and(|keys| keys.contains(key.as_str()))
+                    || (name == "a" && key == "rel");
+                prop_assert!(known, "attribute {:?} on {:?} in {}", key, name, html);
+                let value = value.trim().to_ascii_lowercase();
+                for scheme in ["javascript:", "vbscript:", "data:"] {
+                    prop_assert!(!value.starts_with(scheme), "{:?} in {}", value, html);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn assert_bounded(markdown: &str, body: &RenderedBody) -> Result<(), TestCaseError> {
+        prop_assert!(
+            body.html.len() <= 64 * markdown.len() + 64,
+            "{} -> {}",
+            markdown.len(),
+            body.html.len()
+        );
+        prop_assert!(body.outline.len() <= MAX_HEADINGS);
+        let anchors: HashSet<&str> = body.outline.iter().map(|e| e.anchor.as_str()).collect();
+        prop_assert_eq!(anchors.len(), body.outline.len());
+        for entry in &body.outline {
+            prop_assert!(entry.text.chars().count() <= OUTLINE_TEXT_MAX_CHARS);
+            prop_assert!(is_anchor(&entry.anchor), "{:?}", entry.anchor);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_renders_sanitised_and_bounded(markdown in prop_oneof![
+            any::<String>(),
+            markdownish(),
+        ]) {
+            let body = render(&markdown);
+            assert_sanitised(&body.html)?;
+            assert_bounded(&markdown, &body)?;
+            let _ = check(&markdown);
+        }
+
+        #[test]
+        fn excerpts_never_exceed_their_limit(text in any::<String>(), max in 0usize..300) {
+            prop_assert!(excerpt_from(&text, max).chars().count() <= max);
+        }
     }
 }

@@ -325,3 +325,37 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use phonenumber::country;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn region() -> impl Strategy<Value = Id> {
+        prop::sample::select(vec![country::US, country::GB, country::DE, country::AU])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn parse_never_panics_on_any_text(input in any::<String>(), region in region()) {
+            let _ = E164Phone::parse(&input, region);
+        }
+
+        #[test]
+        fn e164_output_reparses_to_itself_from_any_region(
+            input in "[0-9 +()./-]{1,32}",
+            region in region(),
+            other in region(),
+        ) {
+            if let Ok(phone) = E164Phone::parse(&input, region) {
+                prop_assert!(phone.as_str().starts_with('+'));
+                prop_assert!(phone.as_str().bytes().skip(1).all(|b| b.is_ascii_digit()));
+                prop_assert_eq!(E164Phone::parse(phone.as_str(), other), Ok(phone));
+            }
+        }
+    }
+}

@@ -153,3 +153,74 @@ mod tests {
         assert!(!format!("{:?}", key(7)).contains('7'));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use chrono::Duration;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const NOW: i64 = 1_764_417_600;
+
+    fn key() -> impl Strategy<Value = PreviewKey> {
+        prop::collection::vec(any::<u8>(), MIN_KEY_BYTES..64)
+            .prop_filter_map("long", PreviewKey::new)
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(NOW, 0).unwrap_or_default()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn a_signed_token_verifies_to_what_was_signed(
+            key in key(),
+            id in any::<u128>(),
+            ttl in 1i64..10_000_000,
+        ) {
+            let article_id = Uuid::from_u128(id);
+            let expires_at = now() + Duration::seconds(ttl);
+            let token = key.sign(article_id, expires_at);
+            prop_assert_eq!(key.verify(&token, now()), Ok(PreviewGrant { article_id, expires_at }));
+            prop_assert_eq!(key.verify(&token, expires_at), Err(PreviewError::Expired));
+        }
+
+        #[test]
+        fn any_changed_character_makes_a_token_invalid(
+            key in key(),
+            id in any::<u128>(),
+            position in any::<prop::sample::Index>(),
+            replacement in "[A-Za-z0-9_-]",
+        ) {
+            let token = key.sign(Uuid::from_u128(id), now() + Duration::hours(1));
+            let index = position.index(token.len());
+            let original = token.get(index..=index).unwrap_or_default();
+            prop_assume!(original != replacement);
+            let mut tampered = token.clone();
+            tampered.replace_range(index..=index, &replacement);
+            prop_assert_eq!(key.verify(&tampered, now()), Err(PreviewError::Invalid));
+        }
+
+        #[test]
+        fn a_token_signed_with_another_key_is_invalid(
+            key in key(),
+            other in key(),
+            id in any::<u128>(),
+        ) {
+            prop_assume!(key.0 != other.0);
+            let token = key.sign(Uuid::from_u128(id), now() + Duration::hours(1));
+            prop_assert_eq!(other.verify(&token, now()), Err(PreviewError::Invalid));
+        }
+
+        #[test]
+        fn verifying_any_text_never_panics(key in key(), text in prop_oneof![
+            any::<String>(),
+            "[A-Za-z0-9_-]{70,80}",
+        ]) {
+            let _ = key.verify(&text, now());
+        }
+    }
+}

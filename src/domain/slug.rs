@@ -375,3 +375,38 @@ mod tests {
         assert!(err.to_string().contains("single hyphens"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn parse_never_panics_and_what_it_accepts_reparses_to_itself(input in any::<String>()) {
+            if let Ok(slug) = Slug::parse(&input) {
+                prop_assert_eq!(slug.as_str(), input.as_str());
+                prop_assert_eq!(Slug::parse(slug.as_str()), Ok(slug));
+            }
+        }
+
+        #[test]
+        fn parse_accepts_every_well_formed_slug(input in "[a-z0-9]{1,12}(-[a-z0-9]{1,12}){0,8}") {
+            prop_assert_eq!(Slug::parse(&input).map(String::from), Ok(input));
+        }
+
+        #[test]
+        fn from_title_output_always_parses(title in prop_oneof![
+            any::<String>(),
+            "[A-Za-zÀ-ÿ0-9 &'’.,:!?-]{0,300}",
+        ]) {
+            if let Some(slug) = Slug::from_title(&title) {
+                prop_assert!(slug.as_str().len() <= Slug::MAX_LEN);
+                prop_assert_eq!(Slug::parse(slug.as_str()), Ok(slug));
+            }
+        }
+    }
+}

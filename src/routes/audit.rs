@@ -1,4 +1,5 @@
-//! `GET /v1/audit` (scope `admin`): who read personal data, exported or erased it.
+//! `GET /v1/audit` (scope `admin`): who read personal data, exported or erased it, and who
+//! created or revoked an API key.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -20,18 +21,20 @@ pub fn configure(config: &mut ServiceConfig) {
     config.service(list_audit);
 }
 
-/// One access to personal data.
+/// One access to personal data, or one API key created or revoked.
 #[derive(Serialize, ToSchema)]
 pub struct AuditEntry {
     id: Uuid,
     #[schema(example = "2026-03-10T15:20:00Z")]
     at: DateTime<Utc>,
-    /// The key used; null for Beacon's own work (retention, `beacon leads purge`).
+    /// The key used; null for Beacon's own work (retention, the `beacon` command line).
     key_id: Option<Uuid>,
-    /// The key's name, or `retention` / `beacon leads purge`.
+    /// The key's name, or `retention`, `beacon leads purge`, `beacon keys create`,
+    /// `beacon keys revoke`.
     #[schema(example = "Front desk CRM")]
     key_name: String,
-    /// `lead.read`, `lead.list`, `lead.export`, `lead.erase` or `lead.reinstate`.
+    /// `lead.read`, `lead.list`, `lead.export`, `lead.erase`, `lead.reinstate`, `key.created` or
+    /// `key.revoked`.
     #[schema(example = "lead.read")]
     action: String,
     /// The lead read, erased or reinstated.
@@ -42,13 +45,27 @@ pub struct AuditEntry {
     /// The filters of a list or export; a search term shows as `[redacted]`.
     #[schema(value_type = Option<Object>, example = json!(null))]
     filter: Option<serde_json::Value>,
-    /// How many leads were shown, exported or erased.
+    /// For `key.created` and `key.revoked`: the key's `id`, `prefix`, `name` and `scopes`
+    /// (never its secret).
+    #[schema(value_type = Option<Object>, example = json!(null))]
+    api_key: Option<serde_json::Value>,
+    /// How many leads were shown, exported or erased (0 for key actions).
     #[schema(example = 1)]
     row_count: i32,
 }
 
 impl From<EntryRow> for AuditEntry {
     fn from(row: EntryRow) -> Self {
+        // Key actions keep the key they concern in the `filter` column.
+        let about_a_key = matches!(
+            Action::parse(&row.action),
+            Some(Action::KeyCreated | Action::KeyRevoked)
+        );
+        let (filter, api_key) = if about_a_key {
+            (None, row.filter)
+        } else {
+            (row.filter, None)
+        };
         AuditEntry {
             id: row.id,
             at: row.at,
@@ -57,7 +74,8 @@ impl From<EntryRow> for AuditEntry {
             action: row.action,
             lead_id: row.lead_id,
             lead_ids: row.lead_ids.map(|ids| ids.into_iter().flatten().collect()),
-            filter: row.filter,
+            filter,
+            api_key,
             row_count: row.row_count,
         }
     }
@@ -75,7 +93,8 @@ pub struct AuditList {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
-    /// `lead.read`, `lead.list`, `lead.export`, `lead.erase` or `lead.reinstate`.
+    /// `lead.read`, `lead.list`, `lead.export`, `lead.erase`, `lead.reinstate`, `key.created` or
+    /// `key.revoked`.
     #[param(example = "lead.export")]
     action: Option<String>,
     /// Entries about this lead: reads, erasure, and list pages that showed it.
@@ -100,11 +119,12 @@ pub struct AuditParams {
 
 /// List access audit entries
 ///
-/// Every read of a lead's personal data (one lead, a page of the list, an export) and every
-/// erasure, newest first: which key, what, which lead or filter, how many leads, when. The
-/// entries themselves hold no personal data: search terms are never stored. Keyset-paginated
-/// like the other lists (`next_cursor`, `Link` header); a bad `cursor`, `limit` (1–100) or
-/// `action` is a 400.
+/// Every read of a lead's personal data (one lead, a page of the list, an export), every
+/// erasure, and every API key created or revoked (over HTTP or with `beacon keys`), newest
+/// first: which key, what, which lead, filter or key, how many leads, when. The entries
+/// themselves hold no personal data: search terms and key secrets are never stored.
+/// Keyset-paginated like the other lists (`next_cursor`, `Link` header); a bad `cursor`,
+/// `limit` (1–100) or `action` is a 400.
 #[utoipa::path(
     tag = "audit",
     params(AuditParams),
@@ -116,11 +136,19 @@ pub struct AuditParams {
                     {"id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a95", "at": "2026-03-10T16:00:00Z",
                      "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70", "key_name": "Front desk CRM",
                      "action": "lead.export", "lead_id": null, "lead_ids": null,
-                     "filter": {"status": ["new"], "q": "[redacted]"}, "row_count": 12},
+                     "filter": {"status": ["new"], "q": "[redacted]"}, "api_key": null,
+                     "row_count": 12},
                     {"id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a94", "at": "2026-03-10T15:19:00Z",
                      "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70", "key_name": "Front desk CRM",
                      "action": "lead.read", "lead_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81",
-                     "lead_ids": null, "filter": null, "row_count": 1}
+                     "lead_ids": null, "filter": null, "api_key": null, "row_count": 1},
+                    {"id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a93", "at": "2026-03-10T09:00:00Z",
+                     "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60", "key_name": "Clinic admin",
+                     "action": "key.created", "lead_id": null, "lead_ids": null, "filter": null,
+                     "api_key": {"id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70",
+                                 "prefix": "bcn_3f9a1c2b7d4e", "name": "Front desk CRM",
+                                 "scopes": ["leads:read", "leads:write"]},
+                     "row_count": 0}
                 ],
                 "next_cursor": null
             })),
@@ -149,12 +177,7 @@ pub async fn list_audit(
         .map(|name| {
             Action::parse(name.trim())
                 .map(Action::as_str)
-                .ok_or_else(|| {
-                    Error::BadRequest(
-                        "`action` must be lead.read, lead.list, lead.export, lead.erase or lead.reinstate."
-                            .to_owned(),
-                    )
-                })
+                .ok_or_else(|| Error::BadRequest(format!("`action` must be {}.", Action::names())))
         })
         .transpose()?;
     let filter = AuditFilter {

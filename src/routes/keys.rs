@@ -14,6 +14,7 @@ use crate::db::{self, api_keys::KeyRef};
 use crate::error::Error;
 use crate::routes::extract::Json;
 use crate::services::api_keys::{self, KeySummary, NewKeyRequest};
+use crate::services::audit::Actor;
 use crate::startup::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -98,7 +99,8 @@ impl From<KeySummary> for Key {
 /// Create an API key
 ///
 /// Mints a random key with the given scopes. The response carries the secret once; Beacon
-/// stores only its SHA-256 hash and cannot show it again.
+/// stores only its SHA-256 hash and cannot show it again. The access audit records
+/// `key.created` with the new key's id, prefix, name and scopes, and who created it.
 #[utoipa::path(
     tag = "keys",
     request_body(content = CreateKey, example = json!({"name": "Website CMS", "scopes": ["content:write"]})),
@@ -120,7 +122,11 @@ pub async fn create_key(
 ) -> Result<HttpResponse, Error> {
     caller.require(Scope::Admin)?;
     let request = NewKeyRequest::parse(&body.0.name, &body.0.scopes)?;
-    let created = db::run(&state.pool, move |conn| api_keys::create(conn, request)).await?;
+    let actor = Actor::from(&caller);
+    let created = db::run(&state.pool, move |conn| {
+        api_keys::create(conn, request, &actor, Utc::now())
+    })
+    .await?;
     let key = Key::from(created.summary);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/keys/{}", key.id)))
@@ -169,7 +175,9 @@ pub async fn list_keys(
 /// Revoke an API key
 ///
 /// The key stops working at once. Its record stays, with `revoked_at` set, so audit entries
-/// that name it keep their meaning. Revoking a revoked key changes nothing.
+/// that name it keep their meaning. The access audit records `key.revoked` with the key's id,
+/// prefix, name and scopes, and who revoked it. Revoking a revoked key changes nothing and
+/// records nothing.
 #[utoipa::path(
     tag = "keys",
     params(("id" = Uuid, Path, description = "The key's id")),
@@ -192,8 +200,9 @@ pub async fn revoke_key(
 ) -> Result<HttpResponse, Error> {
     caller.require(Scope::Admin)?;
     let id = id.into_inner();
+    let actor = Actor::from(&caller);
     let key = db::run(&state.pool, move |conn| {
-        api_keys::revoke(conn, KeyRef::Id(id))
+        api_keys::revoke(conn, KeyRef::Id(id), &actor, Utc::now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(Key::from(key)))

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::db;
 use crate::domain::crisis;
 use crate::domain::email::Email;
+use crate::domain::idempotency::IdempotencyKey as HeaderKey;
 use crate::domain::lead;
 use crate::domain::phone::E164Phone;
 use crate::domain::slug::Slug;
@@ -33,7 +34,6 @@ const CONSENT_VERSION_MAX_CHARS: usize = 100;
 const UTM_MAX_CHARS: usize = 200;
 const CLICK_ID_MAX_CHARS: usize = 500;
 const MAX_INTERESTS: usize = 20;
-const IDEMPOTENCY_KEY_MAX_CHARS: usize = 255;
 const USER_AGENT_MAX_CHARS: usize = 512;
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const IDEMPOTENCY_KEY_POINTER: &str = "#/header/Idempotency-Key";
@@ -314,19 +314,9 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, Error> {
     if values.next().is_some() {
         return Err(Error::invalid(IDEMPOTENCY_KEY_POINTER, "must be sent once"));
     }
-    let key = value.to_str().unwrap_or_default().trim();
-    let valid = !key.is_empty()
-        && key.len() <= IDEMPOTENCY_KEY_MAX_CHARS
-        && key.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
-    if !valid {
-        return Err(Error::invalid(
-            IDEMPOTENCY_KEY_POINTER,
-            format!(
-                "must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} visible ASCII characters, e.g. a UUID"
-            ),
-        ));
-    }
-    Ok(Some(key.to_owned()))
+    let key = HeaderKey::parse(value.to_str().unwrap_or_default())
+        .map_err(|e| Error::invalid(IDEMPOTENCY_KEY_POINTER, e))?;
+    Ok(Some(key.into()))
 }
 
 fn client(req: &HttpRequest, state: &AppState) -> Client {

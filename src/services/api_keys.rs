@@ -1,12 +1,13 @@
 //! Creating, listing, revoking and checking API keys; used by the HTTP routes and the CLI alike.
 
-use chrono::Utc;
-use diesel::PgConnection;
+use chrono::{DateTime, Utc};
+use diesel::{Connection, PgConnection};
 
 use crate::auth::{Caller, Scopes, key};
 use crate::db::api_keys::{self as queries, ApiKeyRow, KeyRef, NewApiKey};
 use crate::domain::text;
 use crate::error::{Error, FieldError};
+use crate::services::audit::{self, Actor};
 
 pub const NAME_MAX_CHARS: usize = 100;
 
@@ -44,18 +45,35 @@ impl NewKeyRequest {
     }
 }
 
-pub fn create(conn: &mut PgConnection, request: NewKeyRequest) -> Result<CreatedKey, Error> {
+/// Mints a key and records `key.created` in the access audit, in one transaction.
+pub fn create(
+    conn: &mut PgConnection,
+    request: NewKeyRequest,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<CreatedKey, Error> {
     let new_key = key::generate().map_err(Error::internal)?;
-    let row = queries::insert(
-        conn,
-        &NewApiKey {
-            id: uuid::Uuid::now_v7(),
-            name: &request.name,
-            prefix: &new_key.prefix,
-            secret_hash: &new_key.hash,
-            scopes: &request.scopes.to_stored(),
-        },
-    )?;
+    let row = conn.transaction(|conn| {
+        let row = queries::insert(
+            conn,
+            &NewApiKey {
+                id: uuid::Uuid::now_v7(),
+                name: &request.name,
+                prefix: &new_key.prefix,
+                secret_hash: &new_key.hash,
+                scopes: &request.scopes.to_stored(),
+            },
+        )?;
+        record(
+            conn,
+            actor,
+            audit::Action::KeyCreated,
+            &row,
+            &request.scopes,
+            now,
+        )?;
+        Ok::<_, Error>(row)
+    })?;
     tracing::info!(key_id = %row.id, prefix = %row.prefix, "api key created");
     Ok(CreatedKey {
         summary: KeySummary {
@@ -70,10 +88,47 @@ pub fn list(conn: &mut PgConnection) -> Result<Vec<KeySummary>, Error> {
     queries::list(conn)?.into_iter().map(summarize).collect()
 }
 
-pub fn revoke(conn: &mut PgConnection, key: KeyRef<'_>) -> Result<KeySummary, Error> {
-    let row = queries::revoke(conn, key)?.ok_or(Error::NotFound)?;
-    tracing::info!(key_id = %row.id, prefix = %row.prefix, "api key revoked");
-    summarize(row)
+/// Revokes a key; the revocation itself (not a repeat of it) is recorded as `key.revoked` in
+/// the access audit, in the same transaction.
+pub fn revoke(
+    conn: &mut PgConnection,
+    key: KeyRef<'_>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<KeySummary, Error> {
+    conn.transaction(|conn| {
+        let revoked = queries::revoke(conn, key)?.ok_or(Error::NotFound)?;
+        let summary = summarize(revoked.row)?;
+        if revoked.just_now {
+            record(
+                conn,
+                actor,
+                audit::Action::KeyRevoked,
+                &summary.row,
+                &summary.scopes,
+                now,
+            )?;
+            tracing::info!(key_id = %summary.row.id, prefix = %summary.row.prefix, "api key revoked");
+        }
+        Ok(summary)
+    })
+}
+
+fn record(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: audit::Action,
+    row: &ApiKeyRow,
+    scopes: &Scopes,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let subject = audit::Subject::Key {
+        id: row.id,
+        prefix: &row.prefix,
+        name: &row.name,
+        scopes: scopes.names(),
+    };
+    audit::record(conn, actor, action, subject, 0, now)
 }
 
 /// The caller a presented key belongs to, or `None` when it is unknown or revoked.

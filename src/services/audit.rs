@@ -1,5 +1,6 @@
-//! The access audit: who read personal data, exported or erased it, or lifted an opt-out. Entries are written by the
-//! same service call (and transaction) as the access they record.
+//! The access audit: who read personal data, exported or erased it, or lifted an opt-out, and
+//! who created or revoked an API key (a key can grant `leads:read`). Entries are written by the
+//! same service call (and transaction) as the access or change they record.
 
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
@@ -47,15 +48,19 @@ pub enum Action {
     Erase,
     /// Staff lifted the opt-out of a lead's number.
     Reinstate,
+    KeyCreated,
+    KeyRevoked,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 7] = [
         Action::Read,
         Action::List,
         Action::Export,
         Action::Erase,
         Action::Reinstate,
+        Action::KeyCreated,
+        Action::KeyRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +70,17 @@ impl Action {
             Action::Export => "lead.export",
             Action::Erase => "lead.erase",
             Action::Reinstate => "lead.reinstate",
+            Action::KeyCreated => "key.created",
+            Action::KeyRevoked => "key.revoked",
+        }
+    }
+
+    /// Every action name, for messages: "lead.read, lead.list, ... or key.revoked".
+    pub fn names() -> String {
+        let names: Vec<&str> = Action::ALL.into_iter().map(Action::as_str).collect();
+        match names.split_last() {
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
         }
     }
 
@@ -85,6 +101,13 @@ pub enum Subject<'a> {
     },
     /// An export or purge: the filter only.
     Filter(serde_json::Value),
+    /// An API key created or revoked: its id, prefix, name and scopes, never its secret.
+    Key {
+        id: Uuid,
+        prefix: &'a str,
+        name: &'a str,
+        scopes: Vec<&'a str>,
+    },
 }
 
 pub fn record(
@@ -99,6 +122,16 @@ pub fn record(
         Subject::Lead(id) => (Some(id), None, None),
         Subject::Leads { filter, ids } => (None, Some(ids), Some(filter)),
         Subject::Filter(filter) => (None, None, Some(filter)),
+        Subject::Key {
+            id,
+            prefix,
+            name,
+            scopes,
+        } => (
+            None,
+            None,
+            Some(serde_json::json!({"id": id, "prefix": prefix, "name": name, "scopes": scopes})),
+        ),
     };
     queries::insert(
         conn,

@@ -316,6 +316,35 @@ async fn every_invalid_field_is_a_422_with_a_pointer() {
 }
 
 #[actix_web::test]
+async fn a_pathological_body_is_answered_at_once_with_a_422_naming_the_limit() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    let cases = [
+        ("#\n".repeat(100_000), "must have at most 200 headings"),
+        (
+            ">".repeat(100_000),
+            "must nest quotes, lists and emphasis at most 32 levels deep",
+        ),
+        (
+            "[a](https://x.test) ".repeat(2_001),
+            "must have at most 2000 links and images",
+        ),
+    ];
+    for (body_markdown, message) in cases {
+        let mut body = article("Pathological");
+        body["body_markdown"] = json!(body_markdown);
+
+        let response = create(&app, &key, &body).await;
+
+        let problem_body = problem(response, 422).await;
+        assert_eq!(
+            problem_body["errors"],
+            json!([{"pointer": "/body_markdown", "message": message}])
+        );
+    }
+}
+
+#[actix_web::test]
 async fn fields_the_server_sets_are_refused() {
     let app = spawn_app().await;
     let key = app.key(&["content:write"]);

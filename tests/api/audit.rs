@@ -9,11 +9,13 @@ use uuid::Uuid;
 use crate::helpers::{TestApp, problem};
 use crate::lead_admin::{app, enquire, get, get_json, person};
 
+/// The lead entries of a page (the keys each test makes are audited too).
 fn entries(list: &Value) -> Vec<(String, String, i64)> {
     list["items"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|entry| !entry["action"].as_str().unwrap().starts_with("key."))
         .map(|entry| {
             (
                 entry["action"].as_str().unwrap().to_owned(),
@@ -64,7 +66,7 @@ async fn reads_exports_and_erasures_are_audited_with_key_action_lead_and_count()
     assert_eq!(items[2]["filter"], json!({"status": ["new"]}));
     assert_eq!(items[2]["lead_ids"], json!([second, first]));
     assert_eq!(items[3]["lead_id"], first.to_string());
-    assert!(items.iter().all(|item| item["key_id"].is_string()));
+    assert!(items.iter().take(4).all(|item| item["key_id"].is_string()));
 }
 
 #[actix_web::test]
@@ -131,9 +133,9 @@ async fn the_audit_filters_by_lead_action_and_key_and_pages_newest_first() {
         .flat_map(|page| page["items"].as_array().unwrap().iter())
         .map(|item| item["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(ids.len(), 5);
+    assert_eq!(ids.len(), 7, "five lead entries and the two keys' creation");
     ids.dedup();
-    assert_eq!(ids.len(), 5);
+    assert_eq!(ids.len(), 7);
     for bad in ["?limit=0", "?cursor=nope", "?action=lead.delete"] {
         problem(get(&app, &admin, &format!("/v1/audit{bad}")).await, 400).await;
     }
@@ -155,5 +157,5 @@ async fn audit_entries_cannot_be_changed_or_deleted() {
         .count()
         .get_result(&mut app.connection())
         .unwrap();
-    assert_eq!(count, 1);
+    assert_eq!(count, 2, "the key's creation and the read");
 }

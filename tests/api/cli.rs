@@ -119,3 +119,52 @@ fn openapi_prints_the_spec_alone_without_a_database() {
     let spec: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(spec["openapi"], "3.1.0");
 }
+
+#[actix_web::test]
+async fn keys_created_and_revoked_on_the_command_line_are_audited_as_the_cli() {
+    let app = spawn_app().await;
+    let created = beacon(
+        &app.database_url,
+        &[
+            "keys",
+            "create",
+            "--name",
+            "Reports",
+            "--scopes",
+            "leads:read",
+        ],
+    );
+    let key = String::from_utf8(created.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let prefix: String = key.split('_').take(2).collect::<Vec<_>>().join("_");
+    let revoked = beacon(&app.database_url, &["keys", "revoke", &prefix]);
+    assert!(revoked.status.success());
+    let admin = app.key(&["admin"]);
+
+    let response = app.get_with(&admin, "/v1/audit?action=key.revoked").await;
+    let revocations: serde_json::Value = response.json().await.unwrap();
+    let response = app.get_with(&admin, "/v1/audit?action=key.created").await;
+    let creations: serde_json::Value = response.json().await.unwrap();
+
+    let revocation = &revocations["items"][0];
+    assert_eq!(revocation["key_name"], "beacon keys revoke");
+    assert_eq!(revocation["key_id"], serde_json::Value::Null);
+    assert_eq!(revocation["api_key"]["prefix"], prefix.as_str());
+    assert_eq!(
+        revocation["api_key"]["scopes"],
+        serde_json::json!(["leads:read"])
+    );
+    let creation = creations["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["api_key"]["prefix"] == prefix.as_str())
+        .unwrap();
+    assert_eq!(creation["key_name"], "beacon keys create");
+    assert_eq!(creation["api_key"]["name"], "Reports");
+    assert!(!creations.to_string().contains(&key));
+}

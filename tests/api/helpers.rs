@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use beacon::config::Settings;
 use beacon::db::local::{self, LocalOptions};
 use beacon::services::api_keys::{self, NewKeyRequest};
+use beacon::services::audit::Actor;
 use beacon::startup::Application;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -334,7 +335,8 @@ impl TestApp {
     pub fn key(&self, scopes: &[&str]) -> String {
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
         let request = NewKeyRequest::parse("test key", &scopes).unwrap();
-        api_keys::create(&mut self.connection(), request)
+        let actor = Actor::system("beacon keys create");
+        api_keys::create(&mut self.connection(), request, &actor, chrono::Utc::now())
             .unwrap()
             .secret
     }

@@ -169,3 +169,57 @@ async fn unknown_fields_in_a_new_key_are_refused() {
             .contains("unknown field")
     );
 }
+
+/// The audit entries with this action, newest first.
+async fn audited(app: &TestApp, admin: &str, action: &str) -> Vec<Value> {
+    let response = app
+        .get_with(admin, &format!("/v1/audit?action={action}"))
+        .await;
+    assert_eq!(response.status(), 200);
+    let page: Value = response.json().await.unwrap();
+    page["items"].as_array().unwrap().clone()
+}
+
+#[actix_web::test]
+async fn creating_and_revoking_a_key_over_http_is_audited_with_its_scopes_and_who_did_it() {
+    let app = spawn_app().await;
+    let admin = app.key(&["admin"]);
+    let response = create(
+        &app,
+        &admin,
+        json!({"name": "Front desk", "scopes": ["leads:read"]}),
+    )
+    .await;
+    let created: Value = response.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let secret = created["secret"].as_str().unwrap();
+
+    let revoked = app.delete_with(&admin, &format!("/v1/keys/{id}")).await;
+    let again = app.delete_with(&admin, &format!("/v1/keys/{id}")).await;
+
+    assert_eq!(
+        (revoked.status().as_u16(), again.status().as_u16()),
+        (200, 200)
+    );
+    let made = audited(&app, &admin, "key.created").await;
+    let entry = made.iter().find(|e| e["api_key"]["id"] == id).unwrap();
+    assert_eq!(entry["key_name"], "test key");
+    assert!(entry["key_id"].is_string(), "the admin key that acted");
+    assert_eq!(
+        entry["api_key"],
+        json!({"id": id, "prefix": created["prefix"], "name": "Front desk", "scopes": ["leads:read"]})
+    );
+    assert_eq!(entry["filter"], Value::Null);
+    let gone = audited(&app, &admin, "key.revoked").await;
+    assert_eq!(gone.len(), 1, "revoking a revoked key records nothing");
+    assert_eq!(gone[0]["api_key"]["id"], id);
+    assert_eq!(gone[0]["api_key"]["scopes"], json!(["leads:read"]));
+    assert_eq!(gone[0]["key_id"], entry["key_id"]);
+    let everything = app
+        .get_with(&admin, "/v1/audit")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!everything.contains(secret));
+}
