@@ -8,6 +8,7 @@ pub mod crisis;
 pub mod csv;
 pub mod cursor;
 pub mod email;
+pub mod instant;
 pub mod lead;
 pub mod lead_change;
 pub mod lead_query;

@@ -10,6 +10,7 @@ mod durability;
 mod errors;
 mod health;
 mod helpers;
+mod hostile_input;
 mod interests;
 mod keys;
 mod layers;
