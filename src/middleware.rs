@@ -7,8 +7,8 @@ use std::time::Instant;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::InternalError;
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{StatusCode, Uri};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
 use futures_util::FutureExt;
@@ -53,8 +53,13 @@ pub async fn observe(
         span.in_scope(|| tracing::info!(status, elapsed_ms, "request finished"));
     };
 
-    if headers_too_large(req.headers()) {
-        let mut response = Error::HeadersTooLarge.to_response(Some(&request_id));
+    let refused = if headers_too_large(req.headers()) {
+        Some(Error::HeadersTooLarge)
+    } else {
+        nul_in_address(req.uri())
+    };
+    if let Some(error) = refused {
+        let mut response = error.to_response(Some(&request_id));
         finish(&mut response);
         return Ok(req.into_response(response));
     }
@@ -130,6 +135,22 @@ fn headers_too_large(headers: &HeaderMap) -> bool {
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
     headers.len() > MAX_HEADER_COUNT || bytes > MAX_HEADER_BYTES
+}
+
+/// PostgreSQL text cannot hold U+0000, so no path or query value may carry one. `%00` is the only
+/// way to write it in a URI (the request line cannot hold a raw NUL), so the raw text tells.
+/// A path with one names nothing (404); a query with one is malformed (400).
+fn nul_in_address(uri: &Uri) -> Option<Error> {
+    if uri.path().contains("%00") {
+        return Some(Error::NotFound);
+    }
+    uri.query()
+        .is_some_and(|query| query.contains("%00"))
+        .then(|| {
+            Error::BadRequest(
+                "The query string must not contain NUL characters (`%00`).".to_owned(),
+            )
+        })
 }
 
 /// Rewrites any error response without a problem body into one, and logs server-side causes.

@@ -99,7 +99,7 @@ fn add_shared_responses(spec: &mut Document) {
 const SHARED_RESPONSES: &[(&str, &str)] = &[
     (
         "BadRequest",
-        "The request could not be parsed (malformed JSON or query string)",
+        "The request could not be parsed (malformed JSON, query string or header)",
     ),
     (
         "Unauthorized",
@@ -141,10 +141,12 @@ fn problem_content() -> Content {
 fn add_to_operation(operation: &mut Operation, uses_database: bool) {
     let keyed = operation.security.as_ref().is_some_and(|s| !s.is_empty());
     let has_body = operation.request_body.is_some();
-    let has_query = operation.parameters.as_ref().is_some_and(|params| {
-        params
-            .iter()
-            .any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query)))
+    // A malformed query string or header (`If-Match`, say) is a 400 too.
+    let has_query_or_header = operation.parameters.as_ref().is_some_and(|params| {
+        params.iter().any(|p| {
+            matches!(p, RefOr::T(p)
+                if matches!(p.parameter_in, ParameterIn::Query | ParameterIn::Header))
+        })
     });
     let mut shared = vec![("500", "InternalError")];
     if uses_database {
@@ -153,7 +155,7 @@ fn add_to_operation(operation: &mut Operation, uses_database: bool) {
     if keyed {
         shared.extend([("401", "Unauthorized"), ("403", "Forbidden")]);
     }
-    if has_body || has_query {
+    if has_body || has_query_or_header {
         shared.push(("400", "BadRequest"));
     }
     if has_body {

@@ -6,6 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::instant;
+
 /// Where a page ended: newest-first lists key on `(published_at, id)`, the editors' list (any
 /// status, so maybe no `published_at`) on `(created_at, id)`, search results on `(rank, id)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,7 +46,10 @@ impl Cursor {
         let id = Uuid::try_parse(id).map_err(|_| CursorError)?;
         let instant = |key: &str| {
             let micros: i64 = key.parse().map_err(|_| CursorError)?;
-            DateTime::from_timestamp_micros(micros).ok_or(CursorError)
+            // Only what a stored row can hold: PostgreSQL refuses chrono's wider years.
+            DateTime::from_timestamp_micros(micros)
+                .filter(|at| instant::in_range(*at))
+                .ok_or(CursorError)
         };
         match kind {
             "p1" => Ok(Cursor::Published {
@@ -104,6 +109,9 @@ mod tests {
             &URL_SAFE_NO_PAD.encode("c1:abc:0193a4f17c1e7b529a0e3f2d5c6b7a81"),
             &URL_SAFE_NO_PAD.encode("x1:1:0193a4f17c1e7b529a0e3f2d5c6b7a81"),
             &URL_SAFE_NO_PAD.encode("p1:1:nope"),
+            // Instants chrono can hold but PostgreSQL cannot.
+            &URL_SAFE_NO_PAD.encode("p1:-8000000000000000000:0193a4f17c1e7b529a0e3f2d5c6b7a81"),
+            &URL_SAFE_NO_PAD.encode("c1:8000000000000000000:0193a4f17c1e7b529a0e3f2d5c6b7a81"),
             &URL_SAFE_NO_PAD.encode(format!(
                 "r1:{}:0193a4f17c1e7b529a0e3f2d5c6b7a81",
                 f32::NAN.to_bits()

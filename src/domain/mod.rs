@@ -9,6 +9,7 @@ pub mod csv;
 pub mod cursor;
 pub mod email;
 pub mod idempotency;
+pub mod instant;
 pub mod lead;
 pub mod lead_change;
 pub mod lead_query;

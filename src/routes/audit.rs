@@ -105,9 +105,11 @@ pub struct AuditParams {
     key_id: Option<Uuid>,
     /// At or after this time (RFC 3339).
     #[param(example = "2026-03-01T00:00:00Z")]
+    #[serde(default, deserialize_with = "crate::domain::instant::optional")]
     after: Option<DateTime<Utc>>,
     /// Before this time (RFC 3339).
     #[param(example = "2026-04-01T00:00:00Z")]
+    #[serde(default, deserialize_with = "crate::domain::instant::optional")]
     before: Option<DateTime<Utc>>,
     /// `next_cursor` of the previous page, with the same filters.
     #[param(example = "cDE6MTc2NDQxNzYwMDAwMDAwMDowMTkzYTRmMTdjMWU3YjUyOWEwZTNmMmQ1YzZiN2E4MQ")]

@@ -116,8 +116,12 @@ fn is_json(req: &HttpRequest) -> bool {
         || (essence.len() > 5 && essence.to_ascii_lowercase().ends_with("+json"))
 }
 
-/// Parses JSON text into `T`, telling syntax errors (400) from shape errors (422).
+/// Parses JSON text into `T`, telling syntax errors (400) from shape errors (422). A string
+/// holding U+0000 anywhere in the document is a 422 too: PostgreSQL's text and jsonb refuse it.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    if let Some(pointer) = nul_pointer(bytes) {
+        return Err(Error::invalid(pointer, "must not contain NUL characters"));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let pointer = pointer(error.path());
@@ -132,6 +136,36 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         .end()
         .map_err(|e| Error::BadRequest(format!("The body is not valid JSON: {e}.")))?;
     Ok(value)
+}
+
+/// Where the first string (or key) holding U+0000 is. JSON can only write it as the escape
+/// `\u0000`, so documents without that text are not parsed twice.
+fn nul_pointer(bytes: &[u8]) -> Option<String> {
+    if !bytes.windows(6).any(|window| window == br"\u0000") {
+        return None;
+    }
+    let document: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    find_nul(&document, String::new())
+}
+
+fn find_nul(value: &serde_json::Value, pointer: String) -> Option<String> {
+    use serde_json::Value;
+    let token = |key: &str| key.replace('~', "~0").replace('/', "~1");
+    match value {
+        Value::String(text) => text.contains('\0').then_some(pointer),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| find_nul(item, format!("{pointer}/{index}"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, field)| {
+            if key.contains('\0') {
+                // The key itself is the offence; its parent is what can be named.
+                return Some(pointer.clone());
+            }
+            find_nul(field, format!("{pointer}/{}", token(key)))
+        }),
+        _ => None,
+    }
 }
 
 fn pointer(path: &serde_path_to_error::Path) -> String {
@@ -216,6 +250,21 @@ mod tests {
         assert_eq!(error.pointer, "/consent/agreed");
         assert!(error.message.starts_with("invalid type: string"));
         assert!(!error.message.contains("line"));
+    }
+
+    #[test]
+    fn a_nul_anywhere_in_the_document_is_a_field_error_at_its_place() {
+        let error =
+            field_error(r#"{"name": "A", "consent": {"agreed": true, "x": ["ok", "a\u0000"]}}"#);
+        assert_eq!(error.pointer, "/consent/x/1");
+        assert_eq!(error.message, "must not contain NUL characters");
+        assert_eq!(field_error(r#"{"name": "A", "k\u0000": 1}"#).pointer, "");
+    }
+
+    #[test]
+    fn an_escaped_backslash_before_u0000_is_ordinary_text() {
+        let body = parse::<Body>(br#"{"name": "C:\\u0000"}"#).unwrap();
+        assert_eq!(body.name, r"C:\u0000");
     }
 
     #[test]

@@ -69,6 +69,7 @@ pub struct LeadRequest {
     /// When the form was shown (the browser's clock, RFC 3339). Forms sent sooner after it than
     /// a person could fill them in are quarantined as spam.
     #[schema(example = "2026-03-10T14:58:41Z")]
+    #[serde(default, deserialize_with = "crate::domain::instant::optional")]
     form_rendered_at: Option<DateTime<Utc>>,
     #[schema(example = "google")]
     utm_source: Option<String>,

@@ -280,7 +280,7 @@ async fn every_invalid_field_is_a_422_with_a_pointer() {
     let body = json!({
         "title": "",
         "slug": "Not A Slug",
-        "body_markdown": "nul \u{0} byte",
+        "body_markdown": "escape \u{1b} byte",
         "tags": ["fine", "!!!"],
         "author": {"name": "Dr.\u{7} Bell"},
         "canonical_url": "javascript:alert(1)",

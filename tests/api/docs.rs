@@ -107,6 +107,26 @@ fn keyed_operations_name_their_scope_and_document_401_and_403() {
     }
 }
 
+#[test]
+fn operations_reading_a_query_header_or_body_document_400() {
+    let spec: Value = serde_json::from_str(&generated()).unwrap();
+
+    for (name, operation) in operations(&spec) {
+        let parses = operation.get("requestBody").is_some()
+            || operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|param| param["in"] == "query" || param["in"] == "header");
+        if parses {
+            assert!(
+                operation["responses"]["400"].is_object(),
+                "{name} lacks 400"
+            );
+        }
+    }
+}
+
 #[actix_web::test]
 async fn the_served_spec_is_the_generated_one() {
     let app = spawn_app().await;

@@ -274,3 +274,41 @@ async fn cors_allows_configured_origins_only() {
         "https://clinic.example"
     );
 }
+
+#[actix_web::test]
+async fn a_nul_byte_is_a_404_in_the_path_a_400_in_the_query_and_a_422_in_the_body() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+
+    let in_path = app.get("/v1/articles/hello%00/related").await;
+    let in_query = app.get("/v1/articles?tag=a%00").await;
+    let in_body = app
+        .patch_json(
+            &key,
+            "/v1/tags/ptsd",
+            &serde_json::json!({"name": "PTSD\u{0}"}),
+        )
+        .await;
+
+    assert_eq!(problem(in_path, 404).await["type"], "/problems/not-found");
+    let body = problem(in_query, 400).await;
+    assert!(body["detail"].as_str().unwrap().contains("NUL"));
+    let body = problem(in_body, 422).await;
+    assert_eq!(crate::helpers::error_pointers(&body), ["/name"]);
+    assert_eq!(
+        body["errors"][0]["message"],
+        "must not contain NUL characters"
+    );
+}
+
+#[actix_web::test]
+async fn a_time_outside_the_years_0000_to_9999_is_refused_not_a_500() {
+    let app = spawn_app().await;
+
+    let response = app
+        .get("/v1/articles?published_after=-200000-01-01T00:00:00Z")
+        .await;
+
+    let body = problem(response, 400).await;
+    assert!(body["detail"].as_str().unwrap().contains("0000 and 9999"));
+}

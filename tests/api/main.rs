@@ -11,6 +11,7 @@ mod errors;
 mod faults;
 mod health;
 mod helpers;
+mod hostile_input;
 mod interests;
 mod keys;
 mod layers;

@@ -106,6 +106,7 @@ pub struct CreateArticle {
     pub(super) reviewed_by: Option<String>,
     #[schema(example = "2026-11-20T09:00:00Z")]
     /// Not in the future.
+    #[serde(default, deserialize_with = "crate::domain::instant::optional")]
     pub(super) last_reviewed_at: Option<DateTime<Utc>>,
     /// The image at the top of the article and on cards.
     pub(super) cover_image: Option<CoverImageBody>,
@@ -131,6 +132,7 @@ pub struct CreateArticle {
     #[schema(example = json!(null))]
     /// With `published`: optional, not in the future (defaults to now). With `scheduled`:
     /// required, in the future. With `draft`: not allowed.
+    #[serde(default, deserialize_with = "crate::domain::instant::optional")]
     pub(super) published_at: Option<DateTime<Utc>>,
 }
 
@@ -202,7 +204,7 @@ pub struct UpdateArticle {
     #[schema(value_type = Option<String>, example = "Dr. Sam Okafor, MD, psychiatrist")]
     pub(super) reviewed_by: Change<String>,
     /// Not in the future; `null` removes it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::instant::change")]
     #[schema(value_type = Option<DateTime<Utc>>, example = "2026-11-20T09:00:00Z")]
     pub(super) last_reviewed_at: Change<DateTime<Utc>>,
     /// Replaces the cover image as a whole; `null` removes it.
@@ -268,6 +270,7 @@ pub struct PublishArticle {
     #[schema(example = "2026-11-01T08:00:00Z")]
     /// Back-date the publication (not in the future). Without it, an article published before
     /// keeps its date; otherwise it is now.
+    #[serde(default, deserialize_with = "crate::domain::instant::optional")]
     pub(super) published_at: Option<DateTime<Utc>>,
 }
 
@@ -276,6 +279,7 @@ pub struct PublishArticle {
 pub struct ScheduleArticle {
     #[schema(example = "2026-12-15T08:00:00Z")]
     /// When the article goes live; must be in the future.
+    #[serde(deserialize_with = "crate::domain::instant::required")]
     pub(super) published_at: DateTime<Utc>,
 }
 
@@ -321,9 +325,11 @@ pub struct ListParams {
     pub(super) author: Option<String>,
     /// Only articles published at or after this time (RFC 3339).
     #[param(example = "2026-01-01T00:00:00Z")]
+    #[serde(default, deserialize_with = "crate::domain::instant::optional")]
     pub(super) published_after: Option<DateTime<Utc>>,
     /// Only articles published before this time (RFC 3339).
     #[param(example = "2027-01-01T00:00:00Z")]
+    #[serde(default, deserialize_with = "crate::domain::instant::optional")]
     pub(super) published_before: Option<DateTime<Utc>>,
     /// Full-text search over title, subtitle, excerpt and body (English stemming; quotes,
     /// `or` and `-word` work as in web search engines), up to 200 characters; blank means no

@@ -22,9 +22,11 @@ pub struct FilterParams {
     pub(super) interest: Option<String>,
     /// Created at or after this time (RFC 3339).
     #[param(example = "2026-03-01T00:00:00Z")]
+    #[serde(default, deserialize_with = "crate::domain::instant::optional")]
     pub(super) created_after: Option<DateTime<Utc>>,
     /// Created before this time (RFC 3339).
     #[param(example = "2026-04-01T00:00:00Z")]
+    #[serde(default, deserialize_with = "crate::domain::instant::optional")]
     pub(super) created_before: Option<DateTime<Utc>>,
     /// `true`: still `new` with `contact_by` passed; `false`: all others.
     #[param(example = true)]
@@ -110,8 +112,10 @@ pub(super) const OPT_OUT_ANSWER: OptOutAccepted = OptOutAccepted {
 pub struct StatsParams {
     /// First clinic-local day counted (YYYY-MM-DD); default: the first lead.
     #[param(example = "2026-03-01")]
+    #[serde(default, deserialize_with = "crate::domain::instant::optional_date")]
     pub(super) from: Option<NaiveDate>,
     /// Last clinic-local day counted, inclusive (YYYY-MM-DD); default: today.
     #[param(example = "2026-03-31")]
+    #[serde(default, deserialize_with = "crate::domain::instant::optional_date")]
     pub(super) to: Option<NaiveDate>,
 }
