@@ -5,14 +5,12 @@
 //! and `db` (pool, queries, schema). `workers` are background loops calling services. `startup`
 //! wires them into one `Application`.
 
-pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod devdb;
 pub mod domain;
 pub mod error;
-pub mod middleware;
-pub mod openapi;
 pub mod routes;
 pub mod services;
 pub mod startup;

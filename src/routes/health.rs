@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::db;
 use crate::error::Error;
-use crate::startup::AppState;
+use crate::routes::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

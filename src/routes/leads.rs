@@ -24,7 +24,7 @@ use crate::routes::extract::{self, JsonBytes};
 use crate::services::leads::{
     self, Attribution, Client, Consent, IdempotencyKey, NewLead, Receipt, StoredResponse, Submitted,
 };
-use crate::startup::AppState;
+use crate::routes::state::AppState;
 
 const NAME_MAX_CHARS: usize = 200;
 const MESSAGE_MAX_CHARS: usize = 2_000;

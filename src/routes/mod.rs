@@ -3,6 +3,7 @@
 
 pub mod articles;
 pub mod audit;
+pub mod auth;
 pub mod caching;
 pub mod examples;
 pub mod extract;
@@ -12,6 +13,10 @@ pub mod interests;
 pub mod keys;
 pub mod lead_admin;
 pub mod leads;
+pub mod middleware;
+pub mod openapi;
+pub mod operations;
+pub mod state;
 pub mod tags;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 
-use crate::auth::{Caller, Scopes, key};
+use crate::domain::api_key::{self as key, Caller};
+use crate::domain::scope::Scopes;
 use crate::db::api_keys::{self as queries, ApiKeyRow, KeyRef, NewApiKey};
 use crate::domain::text;
 use crate::error::{Error, FieldError};

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::domain::api_key::Caller;
 use crate::db::audit::{self as queries, AuditFilter, EntryRow};
 use crate::error::Error;
 
