@@ -221,7 +221,7 @@ impl Preparation {
         let leads = &self.settings.leads;
         if !leads.suppression_key.is_known() {
             // Every replica must hash numbers alike, so the key lives in the database too.
-            let key = db::run(&self.pool, crate::services::opt_out::stored_key).await?;
+            let key = db::run(&self.pool, crate::services::suppression::stored_key).await?;
             leads.suppression_key.load(key);
         }
         self.readiness.set_ready();

@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod article;
+pub mod change;
 pub mod client_ip;
 pub mod contact_deadline;
 pub mod crisis;

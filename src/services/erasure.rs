@@ -14,8 +14,9 @@ use crate::config::LeadSettings;
 use crate::db::lead_admin::{self as queries, LeadRow};
 use crate::error::Error;
 use crate::services::audit::{self, Action, Actor, Subject};
-use crate::services::lead_management::refuse_erased;
-use crate::services::leads::{IDEMPOTENCY_SCOPE, PHONE_BUCKET, rate_subject};
+use crate::services::lead_preconditions::refuse_erased;
+use crate::services::leads::IDEMPOTENCY_SCOPE;
+use crate::services::rate_limits::{PHONE_BUCKET, rate_subject};
 
 /// Leads erased per transaction while purging.
 pub const PURGE_BATCH: i64 = 100;

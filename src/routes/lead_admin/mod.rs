@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::domain::api_key::Caller;
 use crate::db::{self, lead_admin::Position};
-use crate::domain::article::Change;
+use crate::domain::change::Change;
 use crate::domain::cursor::Cursor;
 use crate::domain::lead::{Priority, interest_code};
 use crate::domain::lead_change::Patch;
@@ -29,6 +29,7 @@ use crate::routes::caching::{self, quoted};
 use crate::routes::extract::Json;
 use crate::services::audit::Actor;
 use crate::services::erasure;
+use crate::services::lead_preconditions;
 use crate::services::lead_management::{self as service, ExportCursor, ExportPage, LeadQuery};
 use crate::services::opt_out::{self, OptOutClient};
 use crate::routes::state::AppState;
@@ -282,7 +283,7 @@ pub async fn get_lead(
     let actor = Actor::from(&caller);
     let now = Utc::now();
     let detail = db::run(&state.pool, move |conn| service::get(conn, id, &actor, now)).await?;
-    let tag = service::version_tag(&detail.lead);
+    let tag = lead_preconditions::version_tag(&detail.lead);
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, quoted(&tag)))
         .json(Lead::new(detail, now)))
@@ -362,7 +363,7 @@ pub async fn update_lead(
 
 /// A write's answer: where the lead stands, with its `ETag`.
 fn lead_state(row: &db::lead_admin::LeadRow) -> HttpResponse {
-    let tag = service::version_tag(row);
+    let tag = lead_preconditions::version_tag(row);
     HttpResponse::Ok()
         .insert_header((header::ETAG, quoted(&tag)))
         .json(LeadState::new(row))

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::article::Change;
+use crate::domain::change::Change;
 
 /// Filters shared by the list and the export; all optional and combined with AND.
 #[derive(Deserialize, IntoParams)]
