@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod article;
 pub mod change;
+pub mod client;
 pub mod client_ip;
 pub mod contact_deadline;
 pub mod crisis;

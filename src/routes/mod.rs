@@ -5,6 +5,7 @@ pub mod articles;
 pub mod audit;
 pub mod auth;
 pub mod caching;
+pub mod client;
 pub mod examples;
 pub mod extract;
 pub mod fallback;
@@ -16,6 +17,7 @@ pub mod leads;
 pub mod middleware;
 pub mod openapi;
 pub mod operations;
+pub mod opt_out;
 pub mod state;
 pub mod tags;
 
@@ -33,6 +35,7 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(tags::configure)
                 .configure(interests::configure)
                 .configure(leads::configure)
+                .configure(opt_out::configure)
                 .configure(lead_admin::configure)
                 .configure(audit::configure),
         );

@@ -17,7 +17,6 @@
 //! connection rolls back the enquiry and the key together and releases the lock, so the retry
 //! starts afresh — never a stuck key, a lost acknowledged enquiry, or a second one.
 
-use std::net::IpAddr;
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use diesel::{Connection, PgConnection};
@@ -25,6 +24,7 @@ use uuid::Uuid;
 
 use crate::config::LeadSettings;
 use crate::db::{self, idempotency, interests, leads as queries};
+use crate::domain::client::Client;
 use crate::domain::client_ip::rate_limit_network;
 use crate::domain::email::Email;
 use crate::domain::lead::{self, Priority, SpamReason};
@@ -91,15 +91,6 @@ pub struct Attribution {
     pub referrer: Option<String>,
     pub landing_page: Option<String>,
     pub article_slug: Option<String>,
-}
-
-/// Where the request came from; recorded with consent evidence.
-pub struct Client {
-    /// Resolved through trusted proxies.
-    pub ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
-    /// The `Referer` header, used as the consent page when the body names none.
-    pub referer: Option<String>,
 }
 
 /// An `Idempotency-Key` and the hash of the request it came with.

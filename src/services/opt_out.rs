@@ -5,7 +5,6 @@
 //! flagged with the opt-out, and staff lift it with a reason (`reinstate`). The public answer
 //! is the same whether or not the number was known.
 
-use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
@@ -15,6 +14,7 @@ use crate::config::LeadSettings;
 use crate::db::lead_admin::{self as queries, LeadRow};
 use crate::db::{leads, suppression};
 use crate::domain::change::Precondition;
+use crate::domain::client::Client;
 use crate::domain::client_ip::rate_limit_network;
 use crate::domain::lead::wording_sha256;
 use crate::domain::phone::E164Phone;
@@ -38,20 +38,13 @@ pub const REINSTATED_KIND: &str = "staff_reinstated";
 
 const OPT_OUT_BUCKET: &str = "opt_out_ip";
 
-/// Where an opt-out came from; kept as evidence with each consent record.
-pub struct OptOutClient {
-    pub ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
-    pub page_url: Option<String>,
-}
-
 /// Records an opt-out for `phone`. Returns nothing on purpose: callers answer the same way
 /// whether or not the number belonged to a lead.
 pub fn opt_out(
     conn: &mut PgConnection,
     settings: &LeadSettings,
     phone: &E164Phone,
-    client: &OptOutClient,
+    client: &Client,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let key = key(settings)?;
@@ -84,7 +77,7 @@ pub fn opt_out(
                     recorded_at: now,
                     ip: ip.as_deref(),
                     user_agent: client.user_agent.as_deref(),
-                    page_url: client.page_url.as_deref(),
+                    page_url: client.referer.as_deref(),
                 },
             )?;
             let from = LeadStatus::parse(&lead.status).unwrap_or(LeadStatus::New);

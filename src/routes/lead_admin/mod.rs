@@ -20,7 +20,6 @@ use crate::domain::cursor::Cursor;
 use crate::domain::lead::{Priority, interest_code};
 use crate::domain::lead_change::Patch;
 use crate::domain::lead_query::{self, SearchTerm};
-use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
 use crate::domain::suppression::ReinstateReason;
 use crate::domain::text;
@@ -31,7 +30,7 @@ use crate::services::audit::Actor;
 use crate::services::erasure;
 use crate::services::lead_preconditions;
 use crate::services::lead_management::{self as service, ExportCursor, ExportPage, LeadQuery};
-use crate::services::opt_out::{self, OptOutClient};
+use crate::services::opt_out;
 use crate::routes::state::AppState;
 
 use export::*;
@@ -44,7 +43,6 @@ pub fn configure(config: &mut ServiceConfig) {
     config
         .service(export_leads)
         .service(lead_stats)
-        .service(opt_out_of_contact)
         .service(list_leads)
         .service(get_lead)
         .service(update_lead)
@@ -684,73 +682,4 @@ pub async fn lead_stats(
             awaiting: stats.totals.awaiting,
         },
     }))
-}
-
-/// Opt out of contact
-///
-/// A person asks never to be contacted at a phone number. Public: no key. The answer is the
-/// same `202` whether or not the clinic knows the number. Each lead with this number
-/// becomes `do_not_contact`, shows `opted_out_at`, and gets a new consent record saying so
-/// (consent evidence is never changed, only added to); the number joins the suppression list
-/// (as a keyed hash, never the number), which outlives erasure. Anyone can send this, so it
-/// is never final: a later enquiry from the number is recorded as usual (a `do_not_contact`
-/// lead it joins goes back to `new`) and flagged with `opted_out_at` for staff to judge, and
-/// while the opt-out stands staff can only move the number's leads to `do_not_contact` or
-/// `spam`. Staff lift it with `POST /v1/leads/{id}/reinstate`. Rate-limited per client
-/// network (`BEACON_OPT_OUT_RATE_PER_IP`).
-#[utoipa::path(
-    tag = "leads",
-    request_body(content = OptOutRequest, example = json!({"phone": "(415) 555-2671"})),
-    responses(
-        (status = 202, description = "Recorded (the same answer for every valid number)",
-            body = OptOutAccepted, example = json!({
-                "status": "recorded",
-                "message": "This number will not be contacted by the clinic."
-            })),
-        (status = 429, description = "Too many opt-outs from this network this minute",
-            headers(("Retry-After" = u64, description = "Seconds until the limit resets"))),
-    ),
-)]
-#[post("/leads/opt-out")]
-pub async fn opt_out_of_contact(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: Json<OptOutRequest>,
-) -> Result<HttpResponse, Error> {
-    let settings = &state.settings.leads;
-    let phone = E164Phone::parse(&body.0.phone, settings.default_region)
-        .map_err(|e| Error::invalid("/phone", e))?;
-    let client = OptOutClient {
-        ip: req.peer_addr().map(|peer| {
-            let forwarded: Vec<&str> = req
-                .headers()
-                .get_all("x-forwarded-for")
-                .filter_map(|value| value.to_str().ok())
-                .collect();
-            settings.trusted_proxies.client_ip(peer.ip(), &forwarded)
-        }),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|value| value.to_str().ok())
-            .map(|agent| agent.trim().chars().take(512).collect())
-            .filter(|agent: &String| !agent.is_empty()),
-        page_url: req
-            .headers()
-            .get(header::REFERER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|referer| text::http_url(referer).ok()),
-    };
-    let task_state = state.clone();
-    db::run(&state.pool, move |conn| {
-        opt_out::opt_out(
-            conn,
-            &task_state.settings.leads,
-            &phone,
-            &client,
-            Utc::now(),
-        )
-    })
-    .await?;
-    Ok(HttpResponse::Accepted().json(OPT_OUT_ANSWER))
 }
