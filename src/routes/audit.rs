@@ -9,13 +9,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::domain::api_key::Caller;
 use crate::db::{self, audit::AuditFilter, audit::EntryRow};
+use crate::domain::api_key::Caller;
 use crate::error::Error;
 use crate::routes::caching;
 use crate::routes::lead_admin::{decode_cursor, encode_cursor};
-use crate::services::audit::{self as service, Action};
 use crate::routes::state::AppState;
+use crate::services::audit::{self as service, Action};
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(list_audit);

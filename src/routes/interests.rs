@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::domain::api_key::Caller;
-use crate::routes::auth::MaybeCaller;
 use crate::db::{self, interests::InterestRow};
+use crate::domain::api_key::Caller;
 use crate::error::Error;
+use crate::routes::auth::MaybeCaller;
 use crate::routes::extract::Json;
-use crate::services::interests::{self, InterestUpdate, NewInterest};
 use crate::routes::state::AppState;
+use crate::services::interests::{self, InterestUpdate, NewInterest};
 
 pub fn configure(config: &mut ServiceConfig) {
     config
@@ -131,9 +131,12 @@ pub async fn list_interests(
     let include_inactive = filter.include_inactive.unwrap_or(false);
     // Only the staff list needs the key: the public list answers as it does without one.
     if include_inactive {
-        MaybeCaller::extract(&req).await?.0.ok_or(Error::Unauthorized(
-            "Listing inactive interests needs an `admin` key as `Authorization: Bearer <key>`.",
-        ))?;
+        MaybeCaller::extract(&req)
+            .await?
+            .0
+            .ok_or(Error::Unauthorized(
+                "Listing inactive interests needs an `admin` key as `Authorization: Bearer <key>`.",
+            ))?;
     }
     let rows = db::run(&state.pool, move |conn| {
         interests::list(conn, include_inactive)

@@ -9,13 +9,13 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::domain::api_key::Caller;
 use crate::db::{self, api_keys::KeyRef};
+use crate::domain::api_key::Caller;
 use crate::error::Error;
 use crate::routes::extract::Json;
+use crate::routes::state::AppState;
 use crate::services::api_keys::{self, KeySummary, NewKeyRequest};
 use crate::services::audit::Actor;
-use crate::routes::state::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {
     config

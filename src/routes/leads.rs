@@ -22,10 +22,10 @@ use crate::domain::text;
 use crate::error::{Error, FieldError};
 use crate::routes::client::client;
 use crate::routes::extract::{self, JsonBytes};
+use crate::routes::state::AppState;
 use crate::services::leads::{
     self, Attribution, Consent, IdempotencyKey, NewLead, Receipt, StoredResponse, Submitted,
 };
-use crate::routes::state::AppState;
 
 const NAME_MAX_CHARS: usize = 200;
 const MESSAGE_MAX_CHARS: usize = 2_000;

@@ -111,7 +111,10 @@ fn required_scope(operation: &Operation) -> Result<Option<Scope>, String> {
                 return Err(format!("names {names:?}; exactly one scope is supported"));
             };
             let scope = Scope::parse(name).ok_or_else(|| format!("unknown scope `{name}`"))?;
-            if required.replace(scope).is_some_and(|earlier| earlier != scope) {
+            if required
+                .replace(scope)
+                .is_some_and(|earlier| earlier != scope)
+            {
                 return Err("requires different scopes in different alternatives".to_owned());
             }
         }

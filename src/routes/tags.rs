@@ -7,16 +7,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::domain::api_key::Caller;
-use crate::routes::auth::MaybeCaller;
 use crate::db::{self, tags::TagWithCount};
+use crate::domain::api_key::Caller;
 use crate::domain::article::TagChanges;
 use crate::domain::change::Change;
 use crate::error::Error;
+use crate::routes::auth::MaybeCaller;
 use crate::routes::caching::{Audience, Cacheable};
 use crate::routes::extract::Json;
-use crate::services::{articles::invalid, tags};
 use crate::routes::state::AppState;
+use crate::services::{articles::invalid, tags};
 
 pub fn configure(config: &mut ServiceConfig) {
     config

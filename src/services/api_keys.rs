@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 
+use crate::db::api_keys::{self as queries, ApiKeyRow, KeyRef, NewApiKey};
 use crate::domain::api_key::{self as key, Caller};
 use crate::domain::scope::Scopes;
-use crate::db::api_keys::{self as queries, ApiKeyRow, KeyRef, NewApiKey};
 use crate::domain::text;
 use crate::error::{Error, FieldError};
 use crate::services::audit::{self, Actor};

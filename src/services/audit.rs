@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::api_key::Caller;
 use crate::db::audit::{self as queries, AuditFilter, EntryRow};
+use crate::domain::api_key::Caller;
 use crate::error::Error;
 
 pub const LIMIT_DEFAULT: i64 = 20;

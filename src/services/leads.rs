@@ -17,7 +17,6 @@
 //! connection rolls back the enquiry and the key together and releases the lock, so the retry
 //! starts afresh — never a stuck key, a lost acknowledged enquiry, or a second one.
 
-
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;

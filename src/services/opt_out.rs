@@ -5,7 +5,6 @@
 //! flagged with the opt-out, and staff lift it with a reason (`reinstate`). The public answer
 //! is the same whether or not the number was known.
 
-
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;

@@ -9,20 +9,20 @@ use chrono::{DateTime, Duration, Utc};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::domain::api_key::Caller;
-use crate::routes::auth::MaybeCaller;
 use crate::config::ContentSettings;
 use crate::db::{self, articles::ListFilter};
+use crate::domain::api_key::Caller;
 use crate::domain::article::{Content, ContentPatch, Lifecycle, Status};
 use crate::domain::cursor::Cursor;
 use crate::domain::text;
 use crate::error::Error;
+use crate::routes::auth::MaybeCaller;
 use crate::routes::caching::{self, Audience, Cacheable};
 use crate::routes::extract::{Json, OptionalJson};
+use crate::routes::state::AppState;
 use crate::services::articles::{
     self as service, Action, ArticleView, Found, ListQuery, Page, Reader,
 };
-use crate::routes::state::AppState;
 
 use requests::*;
 use responses::*;

@@ -13,8 +13,8 @@ use chrono::Utc;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::domain::api_key::Caller;
 use crate::db::{self, lead_admin::Position};
+use crate::domain::api_key::Caller;
 use crate::domain::change::Change;
 use crate::domain::cursor::Cursor;
 use crate::domain::lead::{Priority, interest_code};
@@ -26,12 +26,12 @@ use crate::domain::text;
 use crate::error::Error;
 use crate::routes::caching::{self, quoted};
 use crate::routes::extract::Json;
+use crate::routes::state::AppState;
 use crate::services::audit::Actor;
 use crate::services::erasure;
-use crate::services::lead_preconditions;
 use crate::services::lead_management::{self as service, ExportCursor, ExportPage, LeadQuery};
+use crate::services::lead_preconditions;
 use crate::services::opt_out;
-use crate::routes::state::AppState;
 
 use export::*;
 use requests::*;
