@@ -105,6 +105,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    events (id) {
+        id -> Uuid,
+        #[sql_name = "type"]
+        type_ -> Text,
+        occurred_at -> Timestamptz,
+        subject_id -> Uuid,
+        payload -> Jsonb,
+        personal -> Nullable<Jsonb>,
+        dedupe_key -> Nullable<Text>,
+        txid -> Int8,
+    }
+}
+
+diesel::table! {
     idempotency_keys (scope, key, request_sha256) {
         scope -> Text,
         key -> Text,
@@ -249,6 +263,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_tags,
     articles,
     consent_records,
+    events,
     idempotency_keys,
     instance_secrets,
     interests,

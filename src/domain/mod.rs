@@ -11,6 +11,7 @@ pub mod crisis;
 pub mod csv;
 pub mod cursor;
 pub mod email;
+pub mod event;
 pub mod idempotency;
 pub mod instant;
 pub mod lead;
