@@ -3,10 +3,12 @@
 pub mod api_keys;
 pub mod articles;
 pub mod audit;
+pub mod events;
 pub mod idempotency;
 pub mod interests;
 pub mod lead_admin;
 pub mod leads;
+pub mod notify;
 pub mod rate_limits;
 pub mod schema;
 pub mod secrets;

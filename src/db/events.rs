@@ -1,0 +1,181 @@
+//! `events`, the outbox: rows written in the transaction of the change they report, the
+//! commit-safe feed, and the scans that find time-based events.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Timestamptz, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use super::schema::events;
+
+/// The channel every new event is announced on (`pg_notify`, delivered at commit).
+pub const CHANNEL: &str = "beacon_events";
+
+/// Only events of transactions below the oldest one still running: every transaction there has
+/// ended, so the set below that horizon is final and a page read from it never changes later.
+const SETTLED: &str = "events.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+
+#[derive(Insertable)]
+#[diesel(table_name = events)]
+pub struct NewEventRow<'a> {
+    pub id: Uuid,
+    #[diesel(column_name = type_)]
+    pub kind: &'a str,
+    pub occurred_at: DateTime<Utc>,
+    pub subject_id: Uuid,
+    pub payload: serde_json::Value,
+    pub personal: Option<serde_json::Value>,
+    pub dedupe_key: Option<&'a str>,
+}
+
+/// An event as the feed shows it: never its personal part.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = events, check_for_backend(Pg))]
+pub struct FeedRow {
+    pub id: Uuid,
+    #[diesel(column_name = type_)]
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+    pub subject_id: Uuid,
+    pub payload: serde_json::Value,
+}
+
+/// Inserts the event; `false` when its dedupe key was taken already (by this process or
+/// another), in which case nothing was written.
+pub fn insert(conn: &mut PgConnection, row: &NewEventRow<'_>) -> QueryResult<bool> {
+    diesel::insert_into(events::table)
+        .values(row)
+        .on_conflict(events::dedupe_key)
+        .do_nothing()
+        .execute(conn)
+        .map(|inserted| inserted == 1)
+}
+
+/// Where the event `id` sits in the feed's order: its transaction id.
+pub fn position(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<i64>> {
+    events::table
+        .find(id)
+        .select(events::txid)
+        .first(conn)
+        .optional()
+}
+
+/// Up to `limit` settled events after `(txid, id)`, in `(txid, id)` order. One statement, so
+/// the horizon and the rows it returns come from the same snapshot.
+pub fn feed(
+    conn: &mut PgConnection,
+    after: Option<(i64, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<FeedRow>> {
+    let mut query = events::table.filter(sql::<Bool>(SETTLED)).into_boxed();
+    if let Some((txid, id)) = after {
+        // A row comparison the (txid, id) index answers directly.
+        query = query.filter(
+            sql::<Bool>("(events.txid, events.id) > (")
+                .bind::<BigInt, _>(txid)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
+        );
+    }
+    query
+        .order((events::txid, events::id))
+        .limit(limit)
+        .select(FeedRow::as_select())
+        .load(conn)
+}
+
+/// Whether any event names this subject.
+pub fn any_about(conn: &mut PgConnection, subject_id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        events::table.filter(events::subject_id.eq(subject_id)),
+    ))
+    .get_result(conn)
+}
+
+/// Clears the personal part of every event about the subject; returns how many held one.
+pub fn forget_personal(conn: &mut PgConnection, subject_id: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        events::table
+            .filter(events::subject_id.eq(subject_id))
+            .filter(events::personal.is_not_null()),
+    )
+    .set(events::personal.eq(None::<serde_json::Value>))
+    .execute(conn)
+}
+
+/// A scheduled article whose time has come.
+#[derive(QueryableByName)]
+pub struct DueArticle {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub slug: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub title: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub published_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub version: i32,
+}
+
+/// Up to `limit` articles scheduled for `now` or earlier whose publication has no event yet,
+/// locked until the transaction ends; articles an editor (or another scan) holds are skipped,
+/// and found by the next scan. The key built here is `domain::event::scheduled_publication_key`.
+pub fn due_scheduled_articles(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<DueArticle>> {
+    diesel::sql_query(
+        "SELECT a.id, a.slug, a.title, a.published_at, a.version FROM articles a \
+         WHERE a.status = 'scheduled' AND a.published_at <= $1 \
+           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.dedupe_key = \
+               'article.published:' || a.id::text || ':' \
+               || (extract(epoch FROM a.published_at) * 1000000)::bigint::text) \
+         ORDER BY a.published_at, a.id LIMIT $2 \
+         FOR NO KEY UPDATE OF a SKIP LOCKED",
+    )
+    .bind::<Timestamptz, _>(now)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+/// A `new` lead past its deadline. Nothing personal.
+#[derive(QueryableByName)]
+pub struct OverdueLead {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    pub contact_by: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub assignee: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamptz>)]
+    pub opted_out_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub source: Option<String>,
+}
+
+/// Up to `limit` live `new` leads whose `contact_by` passed before `now` and whose breach of
+/// it has no event yet, locked like [`due_scheduled_articles`]. The key built here is
+/// `domain::event::sla_breach_key`.
+pub fn overdue_leads(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<OverdueLead>> {
+    diesel::sql_query(
+        "SELECT l.id, l.contact_by, l.assignee, l.opted_out_at, l.source FROM leads l \
+         WHERE l.status = 'new' AND l.erased_at IS NULL AND l.contact_by < $1 \
+           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.dedupe_key = \
+               'lead.sla_breached:' || l.id::text || ':' \
+               || (extract(epoch FROM l.contact_by) * 1000000)::bigint::text) \
+         ORDER BY l.contact_by, l.id LIMIT $2 \
+         FOR NO KEY UPDATE OF l SKIP LOCKED",
+    )
+    .bind::<Timestamptz, _>(now)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
