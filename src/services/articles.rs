@@ -18,9 +18,11 @@ use crate::domain::article::{
 };
 use crate::domain::change::Precondition;
 use crate::domain::cursor::Cursor;
+use crate::domain::event::ArticlePayload;
 use crate::domain::preview::PreviewKey;
 use crate::domain::slug::Slug;
 use crate::error::{Error, FieldError};
+use crate::services::events;
 
 pub const LIMIT_DEFAULT: i64 = 20;
 pub const LIMIT_MAX: i64 = 100;
@@ -54,6 +56,31 @@ impl ArticleView {
     pub fn version_tag(&self, now: DateTime<Utc>) -> String {
         version_tag(self.row.id, self.row.version, self.status(now))
     }
+
+    /// What events say of the article at `now`.
+    fn event_payload(&self, now: DateTime<Utc>) -> ArticlePayload {
+        ArticlePayload {
+            article_id: self.row.id,
+            slug: self.row.slug.clone(),
+            title: self.row.title.clone(),
+            status: self.status(now),
+            published_at: self.row.published_at,
+            version: self.row.version,
+        }
+    }
+}
+
+/// The article as events see it before a write. A scheduled article whose time has come gets
+/// its `article.published` first if the scan has not recorded it yet, so the write's own event
+/// never arrives unannounced.
+fn before_write(
+    conn: &mut PgConnection,
+    current: &ArticleView,
+    now: DateTime<Utc>,
+) -> Result<ArticlePayload, Error> {
+    let before = current.event_payload(now);
+    events::catch_up_publication(conn, stored_status(&current.row.status), &before, now)?;
+    Ok(before)
 }
 
 /// One list item: an article without its body, its tags, and a search snippet when searching.
@@ -131,7 +158,9 @@ pub fn create(
         )?;
         let tags = save_tags(conn, id, &content.tags)?;
         tracing::info!(article_id = %id, slug = %row.slug, status = %row.status, "article created");
-        Ok(ArticleView { row, tags })
+        let view = ArticleView { row, tags };
+        events::article_written(conn, None, &view.event_payload(now), now)?;
+        Ok(view)
     })
 }
 
@@ -145,6 +174,7 @@ pub fn update(
 ) -> Result<ArticleView, Error> {
     conn.transaction(|conn| {
         let current = lock(conn, id, precondition, now)?;
+        let before = before_write(conn, &current, now)?;
         let old_slug = current.row.slug.clone();
         let content = content_of(&current).patched(patch, now).map_err(invalid)?;
         let slug = match &content.slug {
@@ -170,7 +200,9 @@ pub fn update(
         }
         let tags = save_tags(conn, id, &content.tags)?;
         tracing::info!(article_id = %id, version = row.version, "article updated");
-        Ok(ArticleView { row, tags })
+        let view = ArticleView { row, tags };
+        events::article_written(conn, Some(&before), &view.event_payload(now), now)?;
+        Ok(view)
     })
 }
 
@@ -193,6 +225,7 @@ pub fn transition(
 ) -> Result<ArticleView, Error> {
     conn.transaction(|conn| {
         let current = lock(conn, id, precondition, now)?;
+        let before = before_write(conn, &current, now)?;
         let previous = current.row.published_at;
         let next = match action {
             Action::Publish(at) => Lifecycle::published(at, previous, now),
@@ -209,10 +242,12 @@ pub fn transition(
             now,
         )?;
         tracing::info!(article_id = %id, status = %row.status, version = row.version, "article lifecycle changed");
-        Ok(ArticleView {
+        let view = ArticleView {
             row,
             tags: current.tags,
-        })
+        };
+        events::article_written(conn, Some(&before), &view.event_payload(now), now)?;
+        Ok(view)
     })
 }
 
@@ -223,9 +258,11 @@ pub fn delete(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     conn.transaction(|conn| {
-        lock(conn, id, precondition, now)?;
+        let current = lock(conn, id, precondition, now)?;
+        let before = before_write(conn, &current, now)?;
         queries::delete(conn, id)?;
         tracing::info!(article_id = %id, "article deleted");
+        events::article_deleted(conn, &before, now)?;
         Ok(())
     })
 }

@@ -14,6 +14,7 @@ use crate::config::LeadSettings;
 use crate::db::lead_admin::{self as queries, LeadRow};
 use crate::error::Error;
 use crate::services::audit::{self, Action, Actor, Subject};
+use crate::services::events;
 use crate::services::lead_preconditions::refuse_erased;
 use crate::services::leads::IDEMPOTENCY_SCOPE;
 use crate::services::rate_limits::{PHONE_BUCKET, rate_subject};
@@ -119,5 +120,6 @@ fn erase_locked(
             note: None,
         },
     )?;
+    events::lead_erased(conn, lead, now)?;
     Ok(())
 }

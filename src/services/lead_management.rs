@@ -13,12 +13,14 @@ use crate::db::lead_admin::{
     SubmissionRow,
 };
 use crate::domain::change::Precondition;
+use crate::domain::event::LeadChange;
 use crate::domain::lead::Priority;
 use crate::domain::lead_change::{self, Current, Event, Patch, PlanError};
 use crate::domain::lead_query::{SearchTerm, day_range};
 use crate::domain::pipeline::LeadStatus;
 use crate::error::Error;
 use crate::services::audit::{self, Action, Actor, Subject};
+use crate::services::events;
 use crate::services::lead_preconditions::{check_version, refuse_erased};
 use crate::services::suppression;
 
@@ -279,6 +281,8 @@ pub fn update(
         for event in &plan.events {
             record_event(conn, id, event, actor, now)?;
         }
+        let changes = LeadChange::of_staff(&plan.events);
+        events::lead_updated(conn, status, &updated, changes, now)?;
         tracing::info!(lead_id = %id, version = updated.version, changes = plan.events.len(), "lead updated");
         Ok(updated)
     })

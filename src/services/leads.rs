@@ -26,11 +26,13 @@ use crate::db::{self, idempotency, interests, leads as queries};
 use crate::domain::client::Client;
 use crate::domain::client_ip::rate_limit_network;
 use crate::domain::email::Email;
+use crate::domain::event::EnquiryAttribution;
 use crate::domain::lead::{self, Priority, SpamReason};
 use crate::domain::phone::E164Phone;
+use crate::domain::pipeline::LeadStatus;
 use crate::error::{Error, FieldError};
-use crate::services::opt_out;
 use crate::services::rate_limits::{self, PHONE_BUCKET};
+use crate::services::{events, opt_out};
 
 /// The idempotency scope of lead intake.
 pub const IDEMPOTENCY_SCOPE: &str = "POST /v1/leads";
@@ -347,10 +349,14 @@ fn record(
             quarantined: spam.is_some(),
         },
     };
-    if spam.is_none() {
-        opt_out::on_intake(conn, settings, &lead.phone, recorded.lead_id, received)?;
-    }
+    let reopened_from = match spam {
+        None => opt_out::on_intake(conn, settings, &lead.phone, recorded.lead_id, received)?,
+        Some(_) => None,
+    };
     let submission_id = insert_submission(conn, &recorded, &lead, interests, spam, received)?;
+    if spam.is_none() {
+        record_event(conn, &recorded, reopened_from, &lead, received)?;
+    }
     if let Some(consent) = &lead.consent {
         insert_consent(
             conn,
@@ -429,6 +435,37 @@ fn merge_into(
         },
     )?;
     Ok(existing.id)
+}
+
+/// Tells the clinic's tools, in this transaction: a new lead, or another enquiry on one. Spam
+/// is never told (see `services::events`).
+fn record_event(
+    conn: &mut PgConnection,
+    recorded: &Recorded,
+    reopened_from: Option<LeadStatus>,
+    lead: &NewLead,
+    received: DateTime<Utc>,
+) -> Result<(), Error> {
+    let attribution = &lead.attribution;
+    let enquiry = events::Enquiry {
+        lead_id: recorded.lead_id,
+        joined: recorded.duplicate,
+        reopened_from,
+        attribution: EnquiryAttribution {
+            received_at: received,
+            utm_source: attribution.utm_source.clone(),
+            utm_medium: attribution.utm_medium.clone(),
+            utm_campaign: attribution.utm_campaign.clone(),
+            utm_term: attribution.utm_term.clone(),
+            utm_content: attribution.utm_content.clone(),
+            article_slug: attribution.article_slug.clone(),
+        },
+        words: events::EnquiryWords {
+            message: lead.message.clone(),
+            preferred_contact_time: lead.preferred_contact_time.clone(),
+        },
+    };
+    events::enquiry(conn, enquiry, received)
 }
 
 /// Every enquiry is kept as sent, whatever became of its lead.

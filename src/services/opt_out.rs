@@ -15,12 +15,14 @@ use crate::db::{leads, suppression};
 use crate::domain::change::Precondition;
 use crate::domain::client::Client;
 use crate::domain::client_ip::rate_limit_network;
+use crate::domain::event::LeadChange;
 use crate::domain::lead::wording_sha256;
 use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
 use crate::domain::suppression::ReinstateReason;
 use crate::error::Error;
 use crate::services::audit::{self, Action, Actor, Subject};
+use crate::services::events;
 use crate::services::lead_preconditions::{check_version, refuse_erased};
 use crate::services::rate_limits;
 use crate::services::suppression::key;
@@ -86,7 +88,7 @@ pub fn opt_out(
                 LeadStatus::Spam => LeadStatus::Spam,
                 _ => LeadStatus::DoNotContact,
             };
-            queries::update(
+            let updated = queries::update(
                 conn,
                 lead.id,
                 &queries::LeadChanges {
@@ -96,6 +98,7 @@ pub fn opt_out(
                     ..queries::LeadChanges::at(now)
                 },
             )?;
+            events::lead_opted_out(conn, from, &updated, now)?;
             queries::insert_activity(
                 conn,
                 &queries::NewActivity {
@@ -122,18 +125,19 @@ pub fn opt_out(
 /// Intake's check, inside its transaction: a lead from a number whose opt-out stands shows
 /// staff when it opted out, so they can judge whether the enquiry is real consent; a lead the
 /// opt-out had made `do_not_contact` goes back to `new`. Nothing is suppressed: until staff
-/// reinstate the number the lead can only move to `do_not_contact` or `spam`.
+/// reinstate the number the lead can only move to `do_not_contact` or `spam`. Returns the
+/// status the lead was reopened from, if it was.
 pub fn on_intake(
     conn: &mut PgConnection,
     settings: &LeadSettings,
     phone: &E164Phone,
     lead_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), Error> {
+) -> Result<Option<LeadStatus>, Error> {
     let key = key(settings)?;
     leads::lock_phone(conn, phone.as_str())?;
     let Some(opted_out_at) = suppression::opted_out_at(conn, &key.tag(phone))? else {
-        return Ok(());
+        return Ok(None);
     };
     let lead = queries::find_for_update(conn, lead_id)?.ok_or(Error::NotFound)?;
     let reopen = lead.status == LeadStatus::DoNotContact.as_str();
@@ -163,7 +167,7 @@ pub fn on_intake(
             },
         )?;
     }
-    Ok(())
+    Ok(reopen.then_some(LeadStatus::DoNotContact))
 }
 
 /// Staff lift the opt-out of a lead's number, with a reason. The number leaves the suppression
@@ -247,6 +251,17 @@ pub fn reinstate(
                 assignee: None,
                 note: Some(reason.as_str()),
             },
+        )?;
+        let changes = [
+            (to != from).then_some(LeadChange::Status),
+            Some(LeadChange::OptOutLifted),
+        ];
+        events::lead_updated(
+            conn,
+            from,
+            &updated,
+            changes.into_iter().flatten().collect(),
+            now,
         )?;
         audit::record(conn, actor, Action::Reinstate, Subject::Lead(id), 1, now)?;
         tracing::info!(lead_id = %id, version = updated.version, "opt-out lifted by staff");
