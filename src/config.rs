@@ -44,6 +44,15 @@ pub struct Settings {
     pub http: HttpSettings,
     pub content: ContentSettings,
     pub leads: LeadSettings,
+    pub events: EventSettings,
+}
+
+/// The outbox's background work.
+#[derive(Clone, Debug)]
+pub struct EventSettings {
+    /// `BEACON_EVENT_SCAN_SECS`: how often time-based events (a scheduled article going live, a
+    /// lead past its deadline) are looked for; `None` (`0`) turns the scan off in this process.
+    pub scan_interval: Option<Duration>,
 }
 
 /// How articles are served and linked.
@@ -204,6 +213,10 @@ impl Settings {
                 )?),
             },
             leads: LeadSettings::from_env(&env)?,
+            events: EventSettings {
+                scan_interval: Some(env.seconds("BEACON_EVENT_SCAN_SECS", 15, 0..=86_400)?)
+                    .filter(|every| !every.is_zero()),
+            },
         })
     }
 }
@@ -222,6 +235,7 @@ impl std::fmt::Debug for Settings {
             .field("http", &self.http)
             .field("content", &self.content)
             .field("leads", &self.leads)
+            .field("events", &self.events)
             .finish()
     }
 }
@@ -556,6 +570,20 @@ mod tests {
         assert_eq!(settings.log_format, LogFormat::Human);
         assert!(settings.cors_origins.is_empty());
         assert_eq!(settings.data_dir, PathBuf::from(".beacon"));
+    }
+
+    #[test]
+    fn the_event_scan_runs_every_15_seconds_unless_set_and_zero_turns_it_off() {
+        let every = |vars: &[(&str, &str)]| settings(vars).unwrap().events.scan_interval;
+        assert_eq!(every(&[]), Some(Duration::from_secs(15)));
+        assert_eq!(
+            every(&[("BEACON_EVENT_SCAN_SECS", "60")]),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(every(&[("BEACON_EVENT_SCAN_SECS", "0")]), None);
+        let error = settings(&[("BEACON_EVENT_SCAN_SECS", "soon")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_EVENT_SCAN_SECS");
+        assert!(settings(&[("BEACON_EVENT_SCAN_SECS", "86401")]).is_err());
     }
 
     #[test]

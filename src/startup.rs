@@ -108,6 +108,12 @@ struct Workers {
 impl Workers {
     fn start(self) -> Vec<actix_web::rt::task::JoinHandle<()>> {
         let mut tasks = Vec::new();
+        if let Some(every) = self.settings.events.scan_interval {
+            tasks.push(actix_web::rt::spawn(crate::workers::events::scan(
+                self.pool.clone(),
+                every,
+            )));
+        }
         if let Some(older_than) = self.settings.leads.retention {
             tasks.push(actix_web::rt::spawn(crate::workers::retention::run(
                 self.pool,

@@ -1,4 +1,5 @@
 //! Background loops. Each calls a service through `db::run`, like a request would, and is safe to
 //! run on every replica at once.
 
+pub mod events;
 pub mod retention;
