@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod caching;
 pub mod client;
+pub mod events;
 pub mod examples;
 pub mod extract;
 pub mod fallback;
@@ -37,6 +38,7 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(leads::configure)
                 .configure(opt_out::configure)
                 .configure(lead_admin::configure)
-                .configure(audit::configure),
+                .configure(audit::configure)
+                .configure(events::configure),
         );
 }

@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
+use crate::routes::events::payloads::{ArticleEventPayload, LeadEventPayload};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,7 +23,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         license(name = "MIT", identifier = "MIT"),
     ),
     servers((url = "/", description = "This server")),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, LeadEventPayload, ArticleEventPayload)),
     modifiers(&BearerScheme),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
@@ -39,6 +40,8 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
             managed with scope `admin`"),
         (name = "audit", description = "Who read, exported or erased personal data (scope \
             `admin`)"),
+        (name = "events", description = "What changed, in commit-safe order: the outbox the \
+            clinic's tools catch up from (scope `admin`)"),
     ),
 )]
 struct BaseDocument;
