@@ -143,7 +143,10 @@ async fn a_new_lead_emits_lead_created_with_its_attribution_and_its_persons_deta
     assert_eq!(payload["changes"], json!([]));
     assert!(payload["contact_by"].is_string());
     assert_eq!(payload["enquiry"]["utm_campaign"], "trd-spring");
-    assert_eq!(payload["enquiry"]["article_slug"], "ketamine-for-depression");
+    assert_eq!(
+        payload["enquiry"]["article_slug"],
+        "ketamine-for-depression"
+    );
     let personal = personal_of(&app, lead).remove(0).unwrap();
     assert_eq!(personal["name"], "Ada Lovelace");
     assert_eq!(personal["phone_e164"], "+14155550101");
@@ -187,7 +190,13 @@ async fn staff_changes_of_status_or_assignee_emit_lead_updated_and_a_note_alone_
 
     patched(&app, &writer, lead, json!({"status": "contacted"})).await;
     patched(&app, &writer, lead, json!({"note": "Prefers evenings"})).await;
-    patched(&app, &writer, lead, json!({"assignee": "Sam", "note": "Hers"})).await;
+    patched(
+        &app,
+        &writer,
+        lead,
+        json!({"assignee": "Sam", "note": "Hers"}),
+    )
+    .await;
 
     let events = feed_of(&app, &admin, 3).await;
     assert_eq!(
@@ -280,7 +289,12 @@ async fn an_opt_out_emits_lead_opted_out_and_lifting_it_emits_lead_updated() {
             &json!({"reason": "She called us and asked to be contacted"}),
         )
         .await;
-    assert_eq!(reinstated.status(), 200, "{}", reinstated.text().await.unwrap());
+    assert_eq!(
+        reinstated.status(),
+        200,
+        "{}",
+        reinstated.text().await.unwrap()
+    );
 
     let events = feed_of(&app, &admin, 3).await;
     assert_eq!(
@@ -333,7 +347,13 @@ async fn no_event_in_the_feed_holds_the_persons_details() {
     body["preferred_contact_time"] = json!("Weekday mornings");
     let lead = enquire(&app, body.clone()).await;
     enquire(&app, body).await;
-    patched(&app, &writer, lead, json!({"assignee": "Sam", "note": "Zelda sounded scared"})).await;
+    patched(
+        &app,
+        &writer,
+        lead,
+        json!({"assignee": "Sam", "note": "Zelda sounded scared"}),
+    )
+    .await;
     patched(&app, &writer, lead, json!({"status": "contacted"})).await;
     scan_at(&app, Utc::now() + chrono::Duration::days(30));
     app.client
@@ -388,16 +408,23 @@ async fn article_events_follow_what_readers_see() {
     let edit = |title: &str| json!({"title": title});
     let action = |name: &str| format!("/v1/articles/{id}/{name}");
 
-    app.patch_json(&editor, &format!("/v1/articles/{id}"), &edit("Still a draft"))
-        .await;
+    app.patch_json(
+        &editor,
+        &format!("/v1/articles/{id}"),
+        &edit("Still a draft"),
+    )
+    .await;
     app.post_json(&editor, &action("publish"), &json!({})).await;
     app.patch_json(&editor, &format!("/v1/articles/{id}"), &edit("Live now"))
         .await;
-    app.post_json(&editor, &action("unpublish"), &json!({})).await;
+    app.post_json(&editor, &action("unpublish"), &json!({}))
+        .await;
     app.post_json(&editor, &action("publish"), &json!({})).await;
     app.post_json(&editor, &action("archive"), &json!({})).await;
     app.post_json(&editor, &action("publish"), &json!({})).await;
-    let deleted = app.delete_with(&editor, &format!("/v1/articles/{id}")).await;
+    let deleted = app
+        .delete_with(&editor, &format!("/v1/articles/{id}"))
+        .await;
     assert_eq!(deleted.status(), 204);
     let other = created(&app, &editor, &published("Born public")).await;
     let draft_deleted = created(&app, &editor, &article("Never seen")).await;
@@ -439,7 +466,9 @@ async fn a_scheduled_article_is_published_once_when_its_time_comes_even_with_two
     let admin = app.key(&["admin"]);
     let editor = app.key(&["content:write"]);
     // Whole seconds: PostgreSQL keeps microseconds, the clock has more.
-    let at = (Utc::now() + chrono::Duration::hours(1)).trunc_subsecs(0).to_rfc3339();
+    let at = (Utc::now() + chrono::Duration::hours(1))
+        .trunc_subsecs(0)
+        .to_rfc3339();
     let mut body = article("Coming soon");
     body["status"] = json!("scheduled");
     body["published_at"] = json!(at);
@@ -451,9 +480,16 @@ async fn a_scheduled_article_is_published_once_when_its_time_comes_even_with_two
     let scans = two_scans_at(&app, later);
     assert_eq!(scans.iter().map(|scan| scan.published).sum::<usize>(), 1);
     assert_eq!(scan_at(&app, later).published, 0, "nothing is due twice");
+    let due = beacon::db::events::due_scheduled_articles(&mut app.connection(), later, 10);
+    assert!(
+        due.unwrap().is_empty(),
+        "the scan's key is the one recorded"
+    );
 
     // Scheduled again, for another time: that publication is another event.
-    let again = (Utc::now() + chrono::Duration::hours(5)).trunc_subsecs(0).to_rfc3339();
+    let again = (Utc::now() + chrono::Duration::hours(5))
+        .trunc_subsecs(0)
+        .to_rfc3339();
     let response = app
         .post_json(
             &editor,
@@ -476,8 +512,14 @@ async fn a_scheduled_article_is_published_once_when_its_time_comes_even_with_two
     let published_at = |event: &Value| {
         DateTime::parse_from_rfc3339(event["payload"]["published_at"].as_str().unwrap()).unwrap()
     };
-    assert_eq!(published_at(first), DateTime::parse_from_rfc3339(&at).unwrap());
-    assert_eq!(published_at(&events[1]), DateTime::parse_from_rfc3339(&again).unwrap());
+    assert_eq!(
+        published_at(first),
+        DateTime::parse_from_rfc3339(&at).unwrap()
+    );
+    assert_eq!(
+        published_at(&events[1]),
+        DateTime::parse_from_rfc3339(&again).unwrap()
+    );
     assert_eq!(first["occurred_at"], first["payload"]["published_at"]);
 }
 
@@ -511,8 +553,12 @@ async fn an_edit_after_a_scheduled_time_announces_the_publication_first_and_only
     let id = scheduled["id"].as_str().unwrap();
     crate::articles::set_published_at(&app, id, Utc::now() - chrono::Duration::minutes(1));
 
-    app.patch_json(&editor, &format!("/v1/articles/{id}"), &json!({"title": "Due, edited"}))
-        .await;
+    app.patch_json(
+        &editor,
+        &format!("/v1/articles/{id}"),
+        &json!({"title": "Due, edited"}),
+    )
+    .await;
     assert_eq!(scan_at(&app, Utc::now()).published, 0);
 
     let events = feed_of(&app, &admin, 2).await;
@@ -539,6 +585,11 @@ async fn an_overdue_new_lead_emits_lead_sla_breached_once_even_with_two_scans_at
     let scans = two_scans_at(&app, after);
     assert_eq!(scans.iter().map(|scan| scan.breached).sum::<usize>(), 1);
     assert_eq!(scan_at(&app, after + chrono::Duration::days(3)).breached, 0);
+    let overdue = beacon::db::events::overdue_leads(&mut app.connection(), after, 10);
+    assert!(
+        overdue.unwrap().is_empty(),
+        "the scan's key is the one recorded"
+    );
 
     let events = feed_of(&app, &admin, 4).await;
     assert_eq!(
@@ -575,7 +626,10 @@ async fn the_feed_pages_in_order_with_after() {
         .map(|event| event["subject_id"].as_str().unwrap().to_owned())
         .collect();
     let expected: Vec<String> = leads.iter().map(Uuid::to_string).collect();
-    assert_eq!(subjects, expected, "made one after another, listed in that order");
+    assert_eq!(
+        subjects, expected,
+        "made one after another, listed in that order"
+    );
 
     let mut paged = Vec::new();
     let mut query = "?limit=2".to_owned();
@@ -592,7 +646,13 @@ async fn the_feed_pages_in_order_with_after() {
         query = format!("?limit=2&after={}", page["next_after"].as_str().unwrap());
     }
     assert_eq!(paged, all);
-    assert_eq!(page(&app, &admin, "").await["items"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        page(&app, &admin, "").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
 }
 
 #[actix_web::test]
@@ -657,7 +717,11 @@ async fn an_event_of_a_transaction_still_open_holds_back_itself_and_every_later_
 
     for _ in 0..5 {
         let page = page(&app, &admin, &format!("?after={after}")).await;
-        assert_eq!(page["items"], json!([]), "neither is listed while one is open");
+        assert_eq!(
+            page["items"],
+            json!([]),
+            "neither is listed while one is open"
+        );
         assert_eq!(page["next_after"], after);
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }

@@ -37,7 +37,11 @@ fn notify(database: &TestDatabase, channel: &str) {
 async fn woken_within(waiter: &mut Waiter, limit: Duration) -> Wake {
     let started = Instant::now();
     let wake = waiter.wait(FALLBACK).await;
-    assert!(started.elapsed() < limit, "woke after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < limit,
+        "woke after {:?}",
+        started.elapsed()
+    );
     wake
 }
 
