@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use actix_web::rt::time::sleep;
 use beacon::db::events::CHANNEL;
 use beacon::db::notify::{Listener, Waiter, Wake};
 use diesel::connection::SimpleConnection;
@@ -21,7 +22,7 @@ const FALLBACK: Duration = Duration::from_secs(60);
 /// sent afterwards cannot be missed.
 async fn listening(waiter: &mut Waiter) {
     assert_eq!(
-        waiter.wait(Duration::from_secs(15)).await,
+        waiter.wait(sleep(Duration::from_secs(15))).await,
         Wake::Notified,
         "the listener did not connect"
     );
@@ -36,7 +37,7 @@ fn notify(database: &TestDatabase, channel: &str) {
 
 async fn woken_within(waiter: &mut Waiter, limit: Duration) -> Wake {
     let started = Instant::now();
-    let wake = waiter.wait(FALLBACK).await;
+    let wake = waiter.wait(sleep(FALLBACK)).await;
     assert!(
         started.elapsed() < limit,
         "woke after {:?}",
@@ -61,7 +62,7 @@ async fn a_notification_committed_on_another_connection_wakes_a_waiter_promptly(
         Wake::Notified
     );
     assert_eq!(
-        cache.wait(Duration::from_millis(300)).await,
+        cache.wait(sleep(Duration::from_millis(300))).await,
         Wake::Timer,
         "another channel's waiter sleeps on"
     );
@@ -75,7 +76,7 @@ async fn a_waiter_without_a_notification_wakes_at_its_fallback_time() {
     listening(&mut waiter).await;
 
     let started = Instant::now();
-    let wake = waiter.wait(Duration::from_millis(300)).await;
+    let wake = waiter.wait(sleep(Duration::from_millis(300))).await;
 
     assert_eq!(wake, Wake::Timer);
     let waited = started.elapsed();
@@ -99,7 +100,10 @@ async fn a_notification_rolled_back_wakes_nobody() {
         ))
         .unwrap();
 
-    assert_eq!(waiter.wait(Duration::from_millis(500)).await, Wake::Timer);
+    assert_eq!(
+        waiter.wait(sleep(Duration::from_millis(500))).await,
+        Wake::Timer
+    );
 }
 
 #[actix_web::test]
