@@ -35,6 +35,9 @@ pub struct Layer {
     pub module: &'static str,
     /// The other top-level modules it may reference.
     pub may_use: &'static [&'static str],
+    /// Single items of a module it may not otherwise use (`"db::run"`): the item and anything
+    /// under it may be named, and so may the module itself to reach them (`use crate::db;`).
+    pub may_name: &'static [&'static str],
     /// External crates it may not name. `"actix"` also covers `actix_web`, `actix_cors`, ...
     pub forbidden_crates: &'static [&'static str],
 }
@@ -318,6 +321,10 @@ pub struct Reference {
     pub line: usize,
     /// The path as written, with a `use` group spelled out (`crate::db::run`).
     pub path: String,
+    /// What it names, from the library's root (`["db", "run"]`); empty in the binary.
+    pub target: Vec<String>,
+    /// Whether it is a glob import, which names everything in `target`.
+    pub glob: bool,
 }
 
 /// A path that leads out of the crate.
@@ -518,11 +525,18 @@ pub fn analyse(sources: &BTreeMap<String, String>) -> Analysis {
         for mention in &file.mentions {
             if let Some(target) = resolver.resolve(index, mention) {
                 if let Some(to) = resolver.file_of(&target).filter(|to| *to != file.name) {
+                    let (krate, target) = target;
                     references.push(Reference {
                         from: file.name.clone(),
                         to,
                         line: mention.line,
                         path: mention.text(),
+                        target: if krate == Krate::Library {
+                            target
+                        } else {
+                            Vec::new()
+                        },
+                        glob: mention.glob,
                     });
                 }
             } else if let Some(krate) = resolver.external(index, mention) {
@@ -769,13 +783,28 @@ pub fn check(sources: &BTreeMap<String, String>, layers: &[Layer]) -> Problems {
             problems.unplaced.push((module.clone(), arrows));
         }
     }
-    problems.forbidden = arrows(between_modules.iter().copied(), by_module)
-        .into_iter()
-        .filter(|arrow| match (row(&arrow.from), row(&arrow.to)) {
-            (Some(from), Some(_)) => !from.may_use.contains(&arrow.to.as_str()),
-            _ => false,
-        })
-        .collect();
+    let allowed = |reference: &Reference| {
+        let (from, to) = by_module(reference);
+        let Some(row) = row(&from).filter(|_| row(&to).is_some()) else {
+            // An unplaced module's arrows are reported with it.
+            return true;
+        };
+        let items = row
+            .may_name
+            .iter()
+            .map(|item| item.split("::").collect::<Vec<_>>());
+        let target = &reference.target;
+        row.may_use.contains(&to.as_str())
+            || items.into_iter().any(|item| {
+                let names_item = target.len() >= item.len() && target[..item.len()] == item[..];
+                let reaches_item = !reference.glob
+                    && target.len() < item.len()
+                    && item[..target.len()] == target[..];
+                names_item || reaches_item
+            })
+    };
+    let forbidden = between_modules.iter().copied().filter(|r| !allowed(r));
+    problems.forbidden = arrows(forbidden, by_module);
 
     // (b) no cycle between top-level modules.
     let mut module_graph: Graph = modules
@@ -1094,6 +1123,43 @@ mod self_tests {
                 4,
                 "crate::routes::configure"
             )]
+        );
+    }
+
+    #[test]
+    fn a_route_may_name_the_blocking_hop_and_the_pool_but_no_row_and_no_glob() {
+        let sources = with(&[
+            (
+                "src/db/mod.rs",
+                "pub mod leads;\npub type Pool = ();\npub fn run() {}",
+            ),
+            ("src/db/leads.rs", "pub struct LeadRow;"),
+            (
+                "src/routes/leads.rs",
+                "use crate::db::{self, Pool, leads::LeadRow};\nuse crate::db::*;\n\
+                 pub fn create(_: Pool) { db::run(); let _ = crate::db::leads::LeadRow; }",
+            ),
+        ]);
+
+        let problems = check(&sources, LAYERS);
+
+        assert_eq!(
+            forbidden(&problems),
+            [
+                reference(
+                    "src/routes/leads.rs",
+                    "src/db/leads.rs",
+                    1,
+                    "crate::db::leads::LeadRow"
+                ),
+                reference("src/routes/leads.rs", "src/db/mod.rs", 2, "crate::db::*"),
+                reference(
+                    "src/routes/leads.rs",
+                    "src/db/leads.rs",
+                    3,
+                    "crate::db::leads::LeadRow"
+                ),
+            ]
         );
     }
 
