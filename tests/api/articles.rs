@@ -646,9 +646,51 @@ async fn a_malformed_if_match_is_a_400() {
         .unwrap()
         .to_owned();
 
-    let response = patch(&app, &key, &id, json!({"title": "x"}), Some("no-quotes")).await;
+    let read = keyed_get(&app, &key, &format!("/v1/articles/{id}")).await;
+    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
 
-    problem(response, 400).await;
+    for if_match in [
+        "no-quotes".to_owned(),
+        format!("{etag}, no-quotes"),
+        format!("{etag} {etag}"),
+        format!("*, {etag}"),
+        ",".to_owned(),
+    ] {
+        let response = patch(&app, &key, &id, json!({"title": "x"}), Some(&if_match)).await;
+        problem(response, 400).await;
+    }
+}
+
+#[actix_web::test]
+async fn if_match_compares_strongly_and_accepts_a_list_naming_the_current_tag() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    let id = created(&app, &key, &article("Lists")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = keyed_get(&app, &key, &format!("/v1/articles/{id}")).await;
+    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
+
+    let weak = patch(
+        &app,
+        &key,
+        &id,
+        json!({"title": "Weak"}),
+        Some(&format!("W/{etag}")),
+    )
+    .await;
+    let listed = patch(
+        &app,
+        &key,
+        &id,
+        json!({"title": "Listed"}),
+        Some(&format!("\"other\", W/\"x\", {etag}")),
+    )
+    .await;
+
+    problem(weak, 412).await;
+    assert_eq!(json(listed).await["title"], "Listed");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -964,6 +1006,32 @@ async fn public_reads_carry_validators_and_a_matching_if_none_match_is_a_304() {
         assert_eq!(again.headers()["etag"], etag.as_str());
         assert!(again.bytes().await.unwrap().is_empty());
     }
+}
+
+#[actix_web::test]
+async fn if_none_match_star_is_a_304_and_a_malformed_one_gets_the_whole_article() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    created(&app, &key, &published("Starred")).await;
+    let etag = app.get("/v1/articles/starred").await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let conditional = |if_none_match: String| {
+        app.client
+            .get(app.url("/v1/articles/starred"))
+            .header("if-none-match", if_none_match)
+            .send()
+    };
+
+    let star = conditional("*".to_owned()).await.unwrap();
+    let weak = conditional(format!("W/{etag}")).await.unwrap();
+    let malformed = conditional(format!("{etag}, no-quotes")).await.unwrap();
+
+    assert_eq!(star.status(), 304);
+    assert_eq!(weak.status(), 304);
+    assert_eq!(malformed.status(), 200);
+    assert_eq!(json(malformed).await["slug"], "starred");
 }
 
 #[actix_web::test]
