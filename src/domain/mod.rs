@@ -2,6 +2,7 @@
 //! valid from then on.
 
 pub mod article;
+pub mod audit;
 pub mod client_ip;
 pub mod contact_deadline;
 pub mod crisis;

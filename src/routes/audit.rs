@@ -11,10 +11,11 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Scope};
 use crate::db::{self, audit::AuditFilter, audit::EntryRow};
+use crate::domain::audit::Action;
 use crate::error::Error;
 use crate::routes::caching;
 use crate::routes::lead_admin::{decode_cursor, encode_cursor};
-use crate::services::audit::{self as service, Action};
+use crate::services::audit as service;
 use crate::startup::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {

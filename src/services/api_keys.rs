@@ -5,6 +5,7 @@ use diesel::{Connection, PgConnection};
 
 use crate::auth::{Caller, Scopes, key};
 use crate::db::api_keys::{self as queries, ApiKeyRow, KeyRef, NewApiKey};
+use crate::domain::audit::Action;
 use crate::domain::text;
 use crate::error::{Error, FieldError};
 use crate::services::audit::{self, Actor};
@@ -64,14 +65,7 @@ pub fn create(
                 scopes: &request.scopes.to_stored(),
             },
         )?;
-        record(
-            conn,
-            actor,
-            audit::Action::KeyCreated,
-            &row,
-            &request.scopes,
-            now,
-        )?;
+        record(conn, actor, Action::KeyCreated, &row, &request.scopes, now)?;
         Ok::<_, Error>(row)
     })?;
     tracing::info!(key_id = %row.id, prefix = %row.prefix, "api key created");
@@ -103,7 +97,7 @@ pub fn revoke(
             record(
                 conn,
                 actor,
-                audit::Action::KeyRevoked,
+                Action::KeyRevoked,
                 &summary.row,
                 &summary.scopes,
                 now,
@@ -117,7 +111,7 @@ pub fn revoke(
 fn record(
     conn: &mut PgConnection,
     actor: &Actor,
-    action: audit::Action,
+    action: Action,
     row: &ApiKeyRow,
     scopes: &Scopes,
     now: DateTime<Utc>,

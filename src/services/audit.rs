@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::db::audit::{self as queries, AuditFilter, EntryRow};
+use crate::domain::audit::Action;
 use crate::error::Error;
 
 pub const LIMIT_DEFAULT: i64 = 20;
@@ -35,59 +36,6 @@ impl From<&Caller> for Actor {
             key_id: Some(caller.key_id),
             name: caller.key_name.clone(),
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// One lead with its history.
-    Read,
-    /// A page of the lead list.
-    List,
-    Export,
-    Erase,
-    /// Staff lifted the opt-out of a lead's number.
-    Reinstate,
-    KeyCreated,
-    KeyRevoked,
-}
-
-impl Action {
-    pub const ALL: [Action; 7] = [
-        Action::Read,
-        Action::List,
-        Action::Export,
-        Action::Erase,
-        Action::Reinstate,
-        Action::KeyCreated,
-        Action::KeyRevoked,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Read => "lead.read",
-            Action::List => "lead.list",
-            Action::Export => "lead.export",
-            Action::Erase => "lead.erase",
-            Action::Reinstate => "lead.reinstate",
-            Action::KeyCreated => "key.created",
-            Action::KeyRevoked => "key.revoked",
-        }
-    }
-
-    /// Every action name, for messages: "lead.read, lead.list, ... or key.revoked".
-    pub fn names() -> String {
-        let names: Vec<&str> = Action::ALL.into_iter().map(Action::as_str).collect();
-        match names.split_last() {
-            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-            None => String::new(),
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Action> {
-        Action::ALL
-            .into_iter()
-            .find(|action| action.as_str() == name)
     }
 }
 

@@ -12,8 +12,9 @@ use uuid::Uuid;
 
 use crate::config::LeadSettings;
 use crate::db::lead_admin::{self as queries, LeadRow};
+use crate::domain::audit::Action;
 use crate::error::Error;
-use crate::services::audit::{self, Action, Actor, Subject};
+use crate::services::audit::{self, Actor, Subject};
 use crate::services::lead_management::refuse_erased;
 use crate::services::leads::{IDEMPOTENCY_SCOPE, PHONE_BUCKET, rate_subject};
 

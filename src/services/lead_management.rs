@@ -13,12 +13,13 @@ use crate::db::lead_admin::{
     SubmissionRow,
 };
 use crate::domain::article::Precondition;
+use crate::domain::audit::Action;
 use crate::domain::lead::Priority;
 use crate::domain::lead_change::{self, Current, Event, Patch, PlanError};
 use crate::domain::lead_query::{SearchTerm, day_range};
 use crate::domain::pipeline::LeadStatus;
 use crate::error::Error;
-use crate::services::audit::{self, Action, Actor, Subject};
+use crate::services::audit::{self, Actor, Subject};
 use crate::services::opt_out;
 
 pub const LIMIT_DEFAULT: i64 = 20;

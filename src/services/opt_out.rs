@@ -15,13 +15,14 @@ use crate::config::LeadSettings;
 use crate::db::lead_admin::{self as queries, LeadRow};
 use crate::db::{self, suppression};
 use crate::domain::article::Precondition;
+use crate::domain::audit::Action;
 use crate::domain::client_ip::rate_limit_network;
 use crate::domain::lead::wording_sha256;
 use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
 use crate::domain::suppression::{ReinstateReason, SuppressionKey};
 use crate::error::Error;
-use crate::services::audit::{self, Action, Actor, Subject};
+use crate::services::audit::{self, Actor, Subject};
 use crate::services::lead_management::{check_version, refuse_erased};
 use crate::services::leads::{PHONE_LOCK, hit};
 
