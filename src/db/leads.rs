@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::{consent_records, lead_submissions, leads};
+use crate::domain::lead::{ConsentKind, Priority, SpamReason};
+use crate::domain::pipeline::LeadStatus;
 
 /// The parts of a lead intake needs to merge a repeat enquiry into it.
 #[derive(Queryable, Selectable)]
@@ -13,7 +15,7 @@ use super::schema::{consent_records, lead_submissions, leads};
 pub struct LeadForMerge {
     pub id: Uuid,
     /// Null only on an erased lead's tombstone, which never matches a number.
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     pub contact_by: DateTime<Utc>,
     pub interests: Option<Vec<Option<String>>>,
 }
@@ -22,8 +24,8 @@ pub struct LeadForMerge {
 #[diesel(table_name = leads)]
 pub struct NewLeadRow<'a> {
     pub id: Uuid,
-    pub status: &'a str,
-    pub priority: &'a str,
+    pub status: LeadStatus,
+    pub priority: Priority,
     pub contact_by: DateTime<Utc>,
     pub marketing_consent: Option<bool>,
     pub first_received_at: DateTime<Utc>,
@@ -37,7 +39,7 @@ pub struct NewLeadRow<'a> {
 
 /// A lead's new values after a repeat enquiry: never its contact details or consent.
 pub struct LeadMerge<'a> {
-    pub priority: &'a str,
+    pub priority: Priority,
     pub contact_by: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     pub interests: &'a [String],
@@ -50,7 +52,7 @@ pub struct NewSubmissionRow<'a> {
     pub lead_id: Uuid,
     pub received_at: DateTime<Utc>,
     pub duplicate: bool,
-    pub spam_reason: Option<&'a str>,
+    pub spam_reason: Option<SpamReason>,
     pub utm_source: Option<&'a str>,
     pub utm_medium: Option<&'a str>,
     pub utm_campaign: Option<&'a str>,
@@ -76,6 +78,7 @@ pub struct NewConsentRow<'a> {
     pub id: Uuid,
     pub lead_id: Uuid,
     pub submission_id: Uuid,
+    pub kind: ConsentKind,
     pub agreed: bool,
     pub wording: &'a str,
     pub wording_sha256: &'a [u8],
@@ -94,7 +97,7 @@ pub fn find_recent_by_phone(
 ) -> QueryResult<Option<LeadForMerge>> {
     leads::table
         .filter(leads::phone_e164.eq(phone_e164))
-        .filter(leads::status.ne("spam"))
+        .filter(leads::status.ne(LeadStatus::Spam))
         .filter(leads::last_received_at.ge(since))
         .order(leads::last_received_at.desc())
         .select(LeadForMerge::as_select())

@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Caller, MaybeCaller, Scope};
-use crate::db::{self, interests::InterestRow};
+use crate::db;
 use crate::error::Error;
 use crate::routes::extract::Json;
-use crate::services::interests::{self, InterestUpdate, NewInterest};
+use crate::services::interests::{self, InterestUpdate, InterestView, NewInterest};
 use crate::startup::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -41,14 +41,14 @@ pub struct Interest {
     updated_at: DateTime<Utc>,
 }
 
-impl From<InterestRow> for Interest {
-    fn from(row: InterestRow) -> Self {
+impl From<InterestView> for Interest {
+    fn from(interest: InterestView) -> Self {
         Self {
-            code: row.code,
-            label: row.label,
-            active: row.active,
-            position: row.position,
-            updated_at: row.updated_at,
+            code: interest.code,
+            label: interest.label,
+            active: interest.active,
+            position: interest.position,
+            updated_at: interest.updated_at,
         }
     }
 }

@@ -8,12 +8,13 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Caller, MaybeCaller, Scope};
-use crate::db::{self, tags::TagWithCount};
+use crate::db;
 use crate::domain::article::{Change, TagChanges};
 use crate::error::Error;
 use crate::routes::caching::{Audience, Cacheable};
 use crate::routes::extract::Json;
-use crate::services::{articles::invalid, tags};
+use crate::services::articles::invalid;
+use crate::services::tags::{self, TagWithCount};
 use crate::startup::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {
