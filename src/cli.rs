@@ -105,7 +105,7 @@ fn describe(error: &Error) -> String {
 }
 
 pub fn print_openapi() -> Result<(), CliError> {
-    let json = crate::openapi::to_json(&crate::openapi::spec())
+    let json = crate::routes::openapi::to_json(&crate::routes::openapi::spec())
         .map_err(|e| Error::internal(format!("cannot serialise the spec: {e}")))?;
     print!("{json}");
     Ok(())

@@ -1,8 +1,6 @@
 //! Building the application: the one path `main` and the integration tests both take.
 
 use std::net::TcpListener;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -14,33 +12,12 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::config::Settings;
-use crate::db::{self, Pool, local};
+use crate::db::{self, Pool};
+use crate::devdb;
 use crate::error::Error;
-use crate::middleware;
-use crate::openapi;
-use crate::routes::{self, extract, fallback::RouteTable};
-
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: Pool,
-    pub settings: Settings,
-    pub readiness: Readiness,
-}
-
-/// Whether start-up's database work (migrations, stored keys) is done. Until it is, requests
-/// that need the database answer 503 and a background task keeps trying.
-#[derive(Clone, Default)]
-pub struct Readiness(Arc<AtomicBool>);
-
-impl Readiness {
-    pub fn is_ready(&self) -> bool {
-        self.0.load(Ordering::Acquire)
-    }
-
-    fn set_ready(&self) {
-        self.0.store(true, Ordering::Release);
-    }
-}
+use crate::routes::operations::{Operations, SecurityError};
+use crate::routes::state::{AppState, Readiness};
+use crate::routes::{self, extract, middleware, openapi};
 
 /// The first retry waits this long, each later one twice as long, up to the maximum.
 const FIRST_RETRY: Duration = Duration::from_millis(500);
@@ -49,18 +26,23 @@ const MAX_RETRY: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("{0}")]
-    Database(#[from] local::LocalDbError),
+    LocalDatabase(#[from] devdb::LocalDbError),
+    /// Migrating, or loading the keys kept in the database.
     #[error("could not prepare the database ({target}): {cause}")]
-    Migration { target: String, cause: String },
+    Preparation { target: String, cause: String },
+    #[error("start-up was interrupted while finding the database: {0}")]
+    Interrupted(String),
     #[error("could not listen on {addr}: {cause}")]
     Listen { addr: String, cause: std::io::Error },
+    #[error("the documented security cannot be enforced: {0}")]
+    Security(#[from] SecurityError),
 }
 
 /// Where the database is: `DATABASE_URL`, or a local server found or started for us.
 pub struct Database {
     pub url: String,
     /// Held while Beacon runs when it found or started a local PostgreSQL.
-    pub local: Option<local::LocalServer>,
+    pub local: Option<devdb::LocalServer>,
 }
 
 impl Database {
@@ -73,11 +55,11 @@ impl Database {
                 local: None,
             });
         }
-        let options = local::LocalOptions {
+        let options = devdb::LocalOptions {
             data_dir: settings.data_dir.clone(),
-            ..local::LocalOptions::default()
+            ..devdb::LocalOptions::default()
         };
-        let server = local::find_server(&options)?;
+        let server = devdb::find_server(&options)?;
         let url = server.ensure_database("beacon")?;
         tracing::info!(
             database = "beacon",
@@ -145,10 +127,7 @@ impl Application {
         let resolve_settings = settings.clone();
         let database = web::block(move || Database::resolve(&resolve_settings))
             .await
-            .map_err(|e| StartupError::Migration {
-                target: "local PostgreSQL".to_owned(),
-                cause: e.to_string(),
-            })??;
+            .map_err(|e| StartupError::Interrupted(e.to_string()))??;
         warn_about_stored_secrets(&settings);
         let pool = db::pool(&database.url, &settings.database);
         let preparation = Preparation {
@@ -160,7 +139,7 @@ impl Application {
         if let Err(error) = preparation.attempt().await {
             if settings.database_url.is_none() {
                 // The local server was just found or started: a failure is not an outage.
-                return Err(StartupError::Migration {
+                return Err(StartupError::Preparation {
                     target: database.describe(),
                     cause: error.to_string(),
                 });
@@ -191,10 +170,7 @@ impl Application {
             settings,
             readiness: preparation.readiness.clone(),
         };
-        let server = server(listener, state).map_err(|cause| StartupError::Listen {
-            addr: format!("port {port}"),
-            cause,
-        })?;
+        let server = server(listener, state, port)?;
         Ok(Self {
             port,
             server,
@@ -245,7 +221,7 @@ impl Preparation {
         let leads = &self.settings.leads;
         if !leads.suppression_key.is_known() {
             // Every replica must hash numbers alike, so the key lives in the database too.
-            let key = db::run(&self.pool, crate::services::opt_out::stored_key).await?;
+            let key = db::run(&self.pool, crate::services::suppression::stored_key).await?;
             leads.suppression_key.load(key);
         }
         self.readiness.set_ready();
@@ -293,9 +269,9 @@ fn warn_about_stored_secrets(settings: &Settings) {
     }
 }
 
-fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+fn server(listener: TcpListener, state: AppState, port: u16) -> Result<Server, StartupError> {
     let spec = openapi::spec();
-    let routes = web::Data::new(RouteTable::from_spec(&spec));
+    let operations = web::Data::new(Operations::from_spec(&spec)?);
     let settings = state.settings.clone();
     let http = settings.http.clone();
     let state = web::Data::new(state);
@@ -305,7 +281,7 @@ fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .wrap(from_fn(middleware::wait_for_database))
             .wrap(from_fn(middleware::observe))
             .app_data(state.clone())
-            .app_data(routes.clone())
+            .app_data(operations.clone())
             .app_data(web::PayloadConfig::new(settings.max_body_bytes))
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
@@ -329,7 +305,11 @@ fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     .client_disconnect_timeout(http.disconnect_timeout)
     .keep_alive(Some(http.keep_alive).filter(|idle| !idle.is_zero()))
     .shutdown_timeout(http.shutdown_timeout.as_secs())
-    .listen(listener)?
+    .listen(listener)
+    .map_err(|cause| StartupError::Listen {
+        addr: format!("port {port}"),
+        cause,
+    })?
     .run();
     Ok(server)
 }

@@ -9,6 +9,12 @@ use super::schema::{consent_records, lead_submissions, leads};
 use crate::domain::lead::{ConsentKind, Priority, SpamReason};
 use crate::domain::pipeline::LeadStatus;
 
+/// Held until the transaction ends by whatever decides what becomes of a number's leads
+/// (intake, opt-out, reinstatement), so two of them never interleave.
+pub fn lock_phone(conn: &mut PgConnection, phone_e164: &str) -> QueryResult<()> {
+    super::lock_for_transaction(conn, super::lock_key("lead_phone", phone_e164))
+}
+
 /// The parts of a lead intake needs to merge a repeat enquiry into it.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = leads)]

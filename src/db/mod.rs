@@ -8,7 +8,6 @@ pub mod idempotency;
 pub mod interests;
 pub mod lead_admin;
 pub mod leads;
-pub mod local;
 pub mod rate_limits;
 pub mod schema;
 pub mod secrets;

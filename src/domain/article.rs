@@ -6,10 +6,10 @@ use std::fmt;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::domain::change::Change;
 use crate::domain::markdown::{self, OutlineEntry};
 use crate::domain::slug::Slug;
 use crate::domain::text;
@@ -75,35 +75,6 @@ impl Checks {
             Ok(value)
         } else {
             Err(self.errors)
-        }
-    }
-}
-
-/// A PATCH field: absent (keep), `null` (clear), or a value (set).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Change<T> {
-    #[default]
-    Keep,
-    Clear,
-    Set(T),
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Change<T> {
-    /// Only called when the field is present; pair with `#[serde(default)]` for `Keep`.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(match Option::<T>::deserialize(deserializer)? {
-            Some(value) => Change::Set(value),
-            None => Change::Clear,
-        })
-    }
-}
-
-impl<T> Change<T> {
-    fn apply(self, current: Option<T>) -> Option<T> {
-        match self {
-            Change::Keep => current,
-            Change::Clear => None,
-            Change::Set(value) => Some(value),
         }
     }
 }
@@ -274,26 +245,9 @@ pub fn version_tag(id: Uuid, version: i32, effective: Status) -> String {
     hasher.update(id.as_bytes());
     hasher.update(version.to_be_bytes());
     hasher.update(effective.as_str().as_bytes());
-    let digest = hasher.finalize();
-    URL_SAFE_NO_PAD.encode(digest.get(..16).unwrap_or_default())
-}
-
-/// An `If-Match` condition on an article's version tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Precondition {
-    /// `*`: the article must exist.
-    Any,
-    /// One of these tags (unquoted) must be the current one.
-    OneOf(Vec<String>),
-}
-
-impl Precondition {
-    pub fn holds(&self, current: &str) -> bool {
-        match self {
-            Precondition::Any => true,
-            Precondition::OneOf(tags) => tags.iter().any(|tag| tag == current),
-        }
-    }
+    let digest: [u8; 32] = hasher.finalize().into();
+    // Half of SHA-256 is plenty to tell versions apart.
+    URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
 /// A tag as written on an article: a display name and the slug it is found by.

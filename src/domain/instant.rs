@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
-use crate::domain::article::Change;
+use crate::domain::change::Change;
 
 pub const OUT_OF_RANGE: &str = "must be a time between the years 0000 and 9999";
 

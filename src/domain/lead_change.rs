@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::article::Change;
+use crate::domain::change::Change;
 use crate::domain::pipeline::{LeadStatus, TransitionError};
 
 /// A lead as a change sees it.

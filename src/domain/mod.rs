@@ -1,8 +1,11 @@
 //! Pure types and rules: no actix, no diesel, no I/O. Each type parses its input once and is
 //! valid from then on.
 
+pub mod api_key;
 pub mod article;
 pub mod audit;
+pub mod change;
+pub mod client;
 pub mod client_ip;
 pub mod contact_deadline;
 pub mod crisis;
@@ -20,6 +23,7 @@ pub mod phone;
 pub mod pipeline;
 pub mod preview;
 pub mod rate_limit;
+pub mod scope;
 pub mod share;
 pub mod slug;
 pub mod suppression;

@@ -13,9 +13,10 @@ type HmacSha256 = Hmac<Sha256>;
 /// Keys shorter than this are refused.
 pub const MIN_KEY_BYTES: usize = 32;
 
-/// The per-installation key. Never printed. Changing it forgets every opt-out.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SuppressionKey(Vec<u8>);
+/// The per-installation key, prepared once as an HMAC. Never printed. Changing it forgets every
+/// opt-out.
+#[derive(Clone)]
+pub struct SuppressionKey(HmacSha256);
 
 impl std::fmt::Debug for SuppressionKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -26,15 +27,18 @@ impl std::fmt::Debug for SuppressionKey {
 impl SuppressionKey {
     /// `None` when the key is too short to be safe.
     pub fn new(bytes: Vec<u8>) -> Option<SuppressionKey> {
-        (bytes.len() >= MIN_KEY_BYTES).then_some(SuppressionKey(bytes))
+        if bytes.len() < MIN_KEY_BYTES {
+            return None;
+        }
+        // HMAC accepts keys of any length; this is the only place one is made.
+        <HmacSha256 as KeyInit>::new_from_slice(&bytes)
+            .ok()
+            .map(SuppressionKey)
     }
 
     /// What the suppression list stores for `phone`.
     pub fn tag(&self, phone: &E164Phone) -> [u8; 32] {
-        // HMAC takes keys of any length, so this cannot fail.
-        let Ok(mut mac) = <HmacSha256 as KeyInit>::new_from_slice(&self.0) else {
-            return [0; 32];
-        };
+        let mut mac = self.0.clone();
         mac.update(phone.as_str().as_bytes());
         mac.finalize().into_bytes().into()
     }

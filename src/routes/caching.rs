@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::domain::article::Precondition;
+use crate::domain::change::Precondition;
 use crate::error::Error;
 
 /// Who may store a response.

@@ -10,7 +10,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, FieldError};
-use crate::startup::AppState;
+use crate::routes::state::AppState;
 
 /// A JSON body. Wrong content type → 415, too large → 413, not JSON → 400, wrong shape → 422.
 pub struct Json<T>(pub T);

@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 
 use crate::db;
 use crate::error::Error;
+use crate::routes::state::AppState;
 use crate::services::health;
-use crate::startup::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -1,7 +1,7 @@
 //! `POST /v1/leads`: public intake of enquiries from web forms, landing pages, ad platforms and
 //! form builders. Nothing personal is ever logged here: only lead ids.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 use phonenumber::country;
@@ -20,11 +20,12 @@ use crate::domain::phone::E164Phone;
 use crate::domain::slug::Slug;
 use crate::domain::text;
 use crate::error::{Error, FieldError};
+use crate::routes::client::client;
 use crate::routes::extract::{self, JsonBytes};
+use crate::routes::state::AppState;
 use crate::services::leads::{
-    self, Attribution, Client, Consent, IdempotencyKey, NewLead, Receipt, StoredResponse, Submitted,
+    self, Attribution, Consent, IdempotencyKey, NewLead, Receipt, StoredResponse, Submitted,
 };
-use crate::startup::AppState;
 
 const NAME_MAX_CHARS: usize = 200;
 const MESSAGE_MAX_CHARS: usize = 2_000;
@@ -34,7 +35,6 @@ const CONSENT_VERSION_MAX_CHARS: usize = 100;
 const UTM_MAX_CHARS: usize = 200;
 const CLICK_ID_MAX_CHARS: usize = 500;
 const MAX_INTERESTS: usize = 20;
-const USER_AGENT_MAX_CHARS: usize = 512;
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const IDEMPOTENCY_KEY_POINTER: &str = "#/header/Idempotency-Key";
 /// Set to `true` on an answer replayed for an `Idempotency-Key`.
@@ -246,7 +246,7 @@ pub async fn create_lead(
         key,
         request_sha256: request.sha256,
     });
-    let client = client(&req, &state);
+    let client = client(&req, &state.settings.leads.trusted_proxies);
     let received = Utc::now();
 
     let task_state = state.clone();
@@ -318,34 +318,6 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, Error> {
     let key = HeaderKey::parse(value.to_str().unwrap_or_default())
         .map_err(|e| Error::invalid(IDEMPOTENCY_KEY_POINTER, e))?;
     Ok(Some(key.into()))
-}
-
-fn client(req: &HttpRequest, state: &AppState) -> Client {
-    let forwarded_for: Vec<&str> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|value| value.to_str().ok())
-        .collect();
-    let ip = req.peer_addr().map(|peer| {
-        state
-            .settings
-            .leads
-            .trusted_proxies
-            .client_ip(peer.ip(), &forwarded_for)
-    });
-    let header = |name| {
-        req.headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
-    };
-    Client {
-        ip,
-        user_agent: header(header::USER_AGENT)
-            .map(|agent| agent.chars().take(USER_AGENT_MAX_CHARS).collect()),
-        referer: header(header::REFERER).and_then(|referer| text::http_url(referer).ok()),
-    }
 }
 
 /// The body read twice: as the typed request (for its field errors), and as a JSON document for

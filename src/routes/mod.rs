@@ -3,7 +3,9 @@
 
 pub mod articles;
 pub mod audit;
+pub mod auth;
 pub mod caching;
+pub mod client;
 pub mod examples;
 pub mod extract;
 pub mod fallback;
@@ -12,6 +14,11 @@ pub mod interests;
 pub mod keys;
 pub mod lead_admin;
 pub mod leads;
+pub mod middleware;
+pub mod openapi;
+pub mod operations;
+pub mod opt_out;
+pub mod state;
 pub mod tags;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
@@ -28,6 +35,7 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(tags::configure)
                 .configure(interests::configure)
                 .configure(leads::configure)
+                .configure(opt_out::configure)
                 .configure(lead_admin::configure)
                 .configure(audit::configure),
         );

@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
-use crate::auth::{Caller, Scopes, key};
 use crate::db::api_keys::{self as queries, ApiKeyRow, NewApiKey};
+use crate::domain::api_key::{self as key, Caller};
 use crate::domain::audit::Action;
+use crate::domain::scope::Scopes;
 use crate::domain::text;
 use crate::error::{Error, FieldError};
 use crate::services::audit::{self, Actor};

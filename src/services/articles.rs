@@ -13,9 +13,10 @@ use crate::db::articles::{
 };
 use crate::db::tags::{self as tag_queries, TagRow};
 use crate::domain::article::{
-    Author, Content, ContentPatch, CoverImage, Derived, Invalid, Lifecycle, Precondition, Seo,
-    Status, TagName, version_tag,
+    Author, Content, ContentPatch, CoverImage, Derived, Invalid, Lifecycle, Seo, Status, TagName,
+    version_tag,
 };
+use crate::domain::change::Precondition;
 use crate::domain::cursor::Cursor;
 use crate::domain::preview::PreviewKey;
 use crate::domain::slug::Slug;

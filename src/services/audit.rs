@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::auth::Caller;
 use crate::db::audit::{self as queries, EntryRow};
+use crate::domain::api_key::Caller;
 use crate::domain::audit::Action;
 use crate::error::Error;
 

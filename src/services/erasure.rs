@@ -17,8 +17,9 @@ use crate::domain::lead_change::ActivityAction;
 use crate::domain::pipeline::LeadStatus;
 use crate::error::Error;
 use crate::services::audit::{self, Actor, Subject};
-use crate::services::lead_management::refuse_erased;
-use crate::services::leads::{IDEMPOTENCY_SCOPE, PHONE_BUCKET, rate_subject};
+use crate::services::lead_preconditions::refuse_erased;
+use crate::services::leads::IDEMPOTENCY_SCOPE;
+use crate::services::rate_limits::{PHONE_BUCKET, rate_subject};
 
 /// Leads erased per transaction while purging.
 pub const PURGE_BATCH: i64 = 100;

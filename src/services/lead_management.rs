@@ -11,15 +11,16 @@ use crate::config::LeadSettings;
 use crate::db::lead_admin::{
     self as queries, ActivityRow, ConsentRow, LeadFilter, LeadRow, StatsRange, SubmissionRow,
 };
-use crate::domain::article::Precondition;
 use crate::domain::audit::Action;
+use crate::domain::change::Precondition;
 use crate::domain::lead::{ConsentKind, Priority, SpamReason};
 use crate::domain::lead_change::{self, ActivityAction, Current, Event, Patch, PlanError};
 use crate::domain::lead_query::{SearchTerm, day_range};
 use crate::domain::pipeline::LeadStatus;
 use crate::error::Error;
 use crate::services::audit::{self, Actor, Subject};
-use crate::services::opt_out;
+use crate::services::lead_preconditions::{self, check_version, refuse_erased};
+use crate::services::suppression;
 
 pub const LIMIT_DEFAULT: i64 = 20;
 pub const LIMIT_MAX: i64 = 100;
@@ -63,7 +64,7 @@ pub struct LeadView {
 impl LeadView {
     /// The lead's version tag, for `ETag` and `If-Match`.
     pub fn version_tag(&self) -> String {
-        version_tag(self.version)
+        lead_preconditions::version_tag(self.version)
     }
 
     /// Still `new` and `contact_by` has passed.
@@ -431,34 +432,6 @@ pub fn get(
     })
 }
 
-pub fn refuse_erased(lead: &LeadRow) -> Result<(), Error> {
-    match lead.erased_at {
-        Some(at) => Err(Error::Gone(format!(
-            "This lead was erased on {}; only an anonymous tombstone is kept.",
-            at.format("%Y-%m-%d")
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// A lead's version tag, for `ETag` and `If-Match`.
-fn version_tag(version: i32) -> String {
-    format!("v{version}")
-}
-
-/// 412 when `If-Match` names another version than the lead's.
-pub fn check_version(lead: &LeadRow, precondition: Option<&Precondition>) -> Result<(), Error> {
-    let current = version_tag(lead.version);
-    match precondition {
-        Some(precondition) if !precondition.holds(&current) => {
-            Err(Error::PreconditionFailed(format!(
-                "The lead is now at ETag \"{current}\"; fetch it again and reapply your change."
-            )))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Applies a staff change along the pipeline and records each part of it as activity.
 /// Nothing personal is returned, so a `leads:write` key learns no more than it writes.
 pub fn update(
@@ -477,7 +450,7 @@ pub fn update(
         let status = lead.status;
         let suppressed = match patch.status {
             Some(to) if to != status => {
-                opt_out::is_suppressed(conn, settings, lead.phone_e164.as_deref())?
+                suppression::is_suppressed(conn, settings, lead.phone_e164.as_deref())?
             }
             _ => false,
         };

@@ -17,23 +17,21 @@
 //! connection rolls back the enquiry and the key together and releases the lock, so the retry
 //! starts afresh — never a stuck key, a lost acknowledged enquiry, or a second one.
 
-use std::net::IpAddr;
-
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use diesel::{Connection, PgConnection};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::config::LeadSettings;
-use crate::db::{self, idempotency, interests, leads as queries, rate_limits};
+use crate::db::{self, idempotency, interests, leads as queries};
+use crate::domain::client::Client;
 use crate::domain::client_ip::rate_limit_network;
 use crate::domain::email::Email;
 use crate::domain::lead::{self, ConsentKind, Priority, SpamReason};
 use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
-use crate::domain::rate_limit::FixedWindow;
 use crate::error::{Error, FieldError};
 use crate::services::opt_out;
+use crate::services::rate_limits::{self, PHONE_BUCKET};
 
 /// The idempotency scope of lead intake.
 pub const IDEMPOTENCY_SCOPE: &str = "POST /v1/leads";
@@ -43,9 +41,6 @@ pub const IDEMPOTENCY_TTL: TimeDelta = TimeDelta::hours(24);
 
 const PRUNE_BATCH: i64 = 100;
 const IP_BUCKET: &str = "lead_ip";
-pub(crate) const PHONE_BUCKET: &str = "lead_phone";
-/// Held by whatever decides what becomes of a number's leads (intake, opt-out).
-pub(crate) const PHONE_LOCK: &str = "lead_phone";
 const IDEMPOTENCY_LOCK: &str = "idempotency";
 
 /// A validated enquiry. Its `Debug` shows nothing personal.
@@ -96,15 +91,6 @@ pub struct Attribution {
     pub referrer: Option<String>,
     pub landing_page: Option<String>,
     pub article_slug: Option<String>,
-}
-
-/// Where the request came from; recorded with consent evidence.
-pub struct Client {
-    /// Resolved through trusted proxies.
-    pub ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
-    /// The `Referer` header, used as the consent page when the body names none.
-    pub referer: Option<String>,
 }
 
 /// An `Idempotency-Key` and the hash of the request it came with.
@@ -208,7 +194,7 @@ fn prune(conn: &mut PgConnection, settings: &LeadSettings, now: DateTime<Utc>) {
         .length
         .max(settings.rate_per_phone.length);
     let results = [
-        rate_limits::prune(conn, now - longest_window, PRUNE_BATCH),
+        db::rate_limits::prune(conn, now - longest_window, PRUNE_BATCH),
         idempotency::prune_expired(conn, now, PRUNE_BATCH),
     ];
     for result in results {
@@ -288,7 +274,7 @@ fn count_request(
     now: DateTime<Utc>,
 ) -> Result<Option<SpamReason>, Error> {
     if let Some(ip) = client.ip {
-        hit(
+        rate_limits::hit(
             conn,
             &settings.rate_per_ip,
             IP_BUCKET,
@@ -299,7 +285,7 @@ fn count_request(
     if spam.is_some() {
         return Ok(spam);
     }
-    let within = count(
+    let within = rate_limits::count(
         conn,
         &settings.rate_per_phone,
         PHONE_BUCKET,
@@ -307,49 +293,6 @@ fn count_request(
         now,
     )?;
     Ok((!within && !reports_crisis).then_some(SpamReason::RateLimited))
-}
-
-/// Counts one more request for `subject`; 429 when the window's limit is spent.
-pub(crate) fn hit(
-    conn: &mut PgConnection,
-    window: &FixedWindow,
-    bucket: &str,
-    subject: &str,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    if count(conn, window, bucket, subject, now)? {
-        Ok(())
-    } else {
-        Err(Error::TooManyRequests {
-            retry_after_secs: window.retry_after_secs(now),
-        })
-    }
-}
-
-/// Counts one more request for `subject`; false when that goes beyond the window's limit.
-fn count(
-    conn: &mut PgConnection,
-    window: &FixedWindow,
-    bucket: &str,
-    subject: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, Error> {
-    if window.is_off() {
-        return Ok(true);
-    }
-    let subject = rate_subject(bucket, subject);
-    let count = rate_limits::hit(conn, bucket, &subject, window.start(now))?;
-    Ok(!window.exceeded_by(count.into()))
-}
-
-/// Hashed so the table never holds an address or a number in the clear.
-pub(crate) fn rate_subject(bucket: &str, subject: &str) -> [u8; 32] {
-    Sha256::new()
-        .chain_update(bucket.as_bytes())
-        .chain_update([0])
-        .chain_update(subject.as_bytes())
-        .finalize()
-        .into()
 }
 
 /// Every code must name an interest, active or not (pages cached before a deactivation keep
@@ -581,7 +524,7 @@ fn find_existing(
     if settings.dedupe_window <= TimeDelta::zero() {
         return Ok(None);
     }
-    db::lock_for_transaction(conn, db::lock_key(PHONE_LOCK, phone.as_str()))?;
+    queries::lock_phone(conn, phone.as_str())?;
     Ok(queries::find_recent_by_phone(
         conn,
         phone.as_str(),

@@ -1,4 +1,7 @@
-//! Use cases. Each takes a connection, owns its transaction, and is shared by HTTP and the CLI.
+//! Use cases, called by the routes, the background workers and the CLI. A use case takes a
+//! connection and owns its transaction, so a write and everything that must agree with it commit
+//! together. Services take and return plain values: never HTTP types, never rows for the caller
+//! to interpret.
 
 pub mod api_keys;
 pub mod articles;
@@ -7,7 +10,10 @@ pub mod erasure;
 pub mod health;
 pub mod interests;
 pub mod lead_management;
+pub mod lead_preconditions;
 pub mod leads;
 pub mod opt_out;
+pub mod rate_limits;
 pub mod seed;
+pub mod suppression;
 pub mod tags;

@@ -5,27 +5,28 @@
 //! flagged with the opt-out, and staff lift it with a reason (`reinstate`). The public answer
 //! is the same whether or not the number was known.
 
-use std::net::IpAddr;
-
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::config::LeadSettings;
 use crate::db::lead_admin as queries;
-use crate::db::{self, suppression};
-use crate::domain::article::Precondition;
+use crate::db::{leads, suppression};
 use crate::domain::audit::Action;
+use crate::domain::change::Precondition;
+use crate::domain::client::Client;
 use crate::domain::client_ip::rate_limit_network;
 use crate::domain::lead::{ConsentKind, wording_sha256};
 use crate::domain::lead_change::ActivityAction;
 use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
-use crate::domain::suppression::{ReinstateReason, SuppressionKey};
+use crate::domain::suppression::ReinstateReason;
 use crate::error::Error;
 use crate::services::audit::{self, Actor, Subject};
-use crate::services::lead_management::{LeadView, check_version, refuse_erased};
-use crate::services::leads::{PHONE_LOCK, hit};
+use crate::services::lead_management::LeadView;
+use crate::services::lead_preconditions::{check_version, refuse_erased};
+use crate::services::rate_limits;
+use crate::services::suppression::key;
 
 /// Recorded as the consent wording of every opt-out.
 pub const OPT_OUT_WORDING: &str =
@@ -36,14 +37,6 @@ pub const OPT_OUT_ACTOR: &str = "opt-out request";
 pub const ENQUIRY_ACTOR: &str = "new enquiry";
 
 const OPT_OUT_BUCKET: &str = "opt_out_ip";
-const KEY_NAME: &str = "suppression_key";
-
-/// Where an opt-out came from; kept as evidence with each consent record.
-pub struct OptOutClient {
-    pub ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
-    pub page_url: Option<String>,
-}
 
 /// Records an opt-out for `phone`. Returns nothing on purpose: callers answer the same way
 /// whether or not the number belonged to a lead.
@@ -51,13 +44,13 @@ pub fn opt_out(
     conn: &mut PgConnection,
     settings: &LeadSettings,
     phone: &E164Phone,
-    client: &OptOutClient,
+    client: &Client,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let key = key(settings)?;
     let opted_out = conn.transaction(|conn| -> Result<usize, Error> {
         if let Some(ip) = client.ip {
-            hit(
+            rate_limits::hit(
                 conn,
                 &settings.opt_out_rate_per_ip,
                 OPT_OUT_BUCKET,
@@ -67,7 +60,7 @@ pub fn opt_out(
         }
         // Intake holds the same lock while it decides a lead's status, so a lead arriving
         // during an opt-out is either seen here or sees the suppression entry.
-        db::lock_for_transaction(conn, db::lock_key(PHONE_LOCK, phone.as_str()))?;
+        leads::lock_phone(conn, phone.as_str())?;
         suppression::insert(conn, &key.tag(phone), now)?;
         let leads = queries::for_number(conn, phone.as_str())?;
         let ip = client.ip.map(|ip| ip.to_canonical().to_string());
@@ -84,7 +77,7 @@ pub fn opt_out(
                     recorded_at: now,
                     ip: ip.as_deref(),
                     user_agent: client.user_agent.as_deref(),
-                    page_url: client.page_url.as_deref(),
+                    page_url: client.referer.as_deref(),
                 },
             )?;
             let from = lead.status;
@@ -139,7 +132,7 @@ pub fn on_intake(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let key = key(settings)?;
-    db::lock_for_transaction(conn, db::lock_key(PHONE_LOCK, phone.as_str()))?;
+    leads::lock_phone(conn, phone.as_str())?;
     let Some(opted_out_at) = suppression::opted_out_at(conn, &key.tag(phone))? else {
         return Ok(());
     };
@@ -198,7 +191,7 @@ pub fn reinstate(
             .and_then(|e164| E164Phone::parse(e164, settings.default_region).ok())
             .ok_or_else(|| Error::internal("a live lead has no valid number"))?;
         // The number before its leads, the order intake and opt-outs lock in.
-        db::lock_for_transaction(conn, db::lock_key(PHONE_LOCK, phone.as_str()))?;
+        leads::lock_phone(conn, phone.as_str())?;
         let lead = queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;
         refuse_erased(&lead)?;
         check_version(&lead, precondition)?;
@@ -259,31 +252,4 @@ pub fn reinstate(
         tracing::info!(lead_id = %id, version = updated.version, "opt-out lifted by staff");
         Ok(updated.into())
     })
-}
-
-/// Whether the number stored on a lead opted out.
-pub fn is_suppressed(
-    conn: &mut PgConnection,
-    settings: &LeadSettings,
-    phone_e164: Option<&str>,
-) -> Result<bool, Error> {
-    let Some(phone) =
-        phone_e164.and_then(|e164| E164Phone::parse(e164, settings.default_region).ok())
-    else {
-        return Ok(false);
-    };
-    Ok(suppression::opted_out_at(conn, &key(settings)?.tag(&phone))?.is_some())
-}
-
-fn key(settings: &LeadSettings) -> Result<&SuppressionKey, Error> {
-    settings.suppression_key.get()
-}
-
-/// The installation's key, created once in the database and shared by every replica.
-pub fn stored_key(conn: &mut PgConnection) -> Result<SuppressionKey, Error> {
-    let mut candidate = [0u8; 32];
-    getrandom::fill(&mut candidate).map_err(Error::internal)?;
-    let stored = db::secrets::get_or_create(conn, KEY_NAME, &candidate)?;
-    SuppressionKey::new(stored)
-        .ok_or_else(|| Error::internal("the stored suppression key is too short"))
 }

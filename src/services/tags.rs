@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 
 use crate::db::tags::{self as queries, TagRow, TagUpdate};
-use crate::domain::article::{Change, TagChanges};
+use crate::domain::article::TagChanges;
+use crate::domain::change::Change;
 use crate::error::Error;
 
 /// A tag as readers see it.

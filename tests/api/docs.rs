@@ -8,7 +8,7 @@ use crate::helpers::spawn_app;
 const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
 
 fn generated() -> String {
-    beacon::openapi::to_json(&beacon::openapi::spec()).unwrap()
+    beacon::routes::openapi::to_json(&beacon::routes::openapi::spec()).unwrap()
 }
 
 fn operations(spec: &Value) -> Vec<(String, &Value)> {

@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use beacon::config::Settings;
-use beacon::db::local::{self, LocalOptions};
+use beacon::devdb::{self as local, LocalOptions};
 use beacon::services::api_keys::{self, NewKeyRequest};
 use beacon::services::audit::Actor;
 use beacon::startup::Application;

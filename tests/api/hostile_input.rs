@@ -74,7 +74,7 @@ struct Param {
 }
 
 fn operations(real_ids: &[(&str, String)]) -> Vec<Operation> {
-    let spec = serde_json::to_value(beacon::openapi::spec()).unwrap();
+    let spec = serde_json::to_value(beacon::routes::openapi::spec()).unwrap();
     let mut operations = Vec::new();
     for (template, item) in spec["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {

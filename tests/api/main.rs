@@ -19,5 +19,6 @@ mod lead_admin;
 mod lead_privacy;
 mod leads;
 mod process;
+mod scopes;
 mod seed;
 mod tags;

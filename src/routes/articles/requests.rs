@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::article::{
-    AuthorInput, Change, ContentInput, ContentPatch, CoverImageInput, InitialStatus,
+    AuthorInput, ContentInput, ContentPatch, CoverImageInput, InitialStatus,
 };
+use crate::domain::change::Change;
 
 /// Who wrote the article.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -13,27 +13,26 @@ use chrono::Utc;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::{Caller, Scope};
 use crate::db;
-use crate::domain::article::Change;
+use crate::domain::api_key::Caller;
+use crate::domain::change::Change;
 use crate::domain::cursor::Cursor;
 use crate::domain::lead::{Priority, interest_code};
 use crate::domain::lead_change::Patch;
 use crate::domain::lead_query::{self, SearchTerm};
-use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
 use crate::domain::suppression::ReinstateReason;
 use crate::domain::text;
 use crate::error::Error;
 use crate::routes::caching::{self, quoted};
 use crate::routes::extract::Json;
+use crate::routes::state::AppState;
 use crate::services::audit::Actor;
 use crate::services::erasure;
 use crate::services::lead_management::{
     self as service, ExportCursor, ExportPage, LeadQuery, LeadView, Position,
 };
-use crate::services::opt_out::{self, OptOutClient};
-use crate::startup::AppState;
+use crate::services::opt_out;
 
 use export::*;
 use requests::*;
@@ -45,7 +44,6 @@ pub fn configure(config: &mut ServiceConfig) {
     config
         .service(export_leads)
         .service(lead_stats)
-        .service(opt_out_of_contact)
         .service(list_leads)
         .service(get_lead)
         .service(update_lead)
@@ -228,7 +226,6 @@ pub async fn list_leads(
     filter: web::Query<FilterParams>,
     paging: web::Query<PageParams>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(Scope::LeadsRead)?;
     let query = lead_query(filter.into_inner(), state.settings.leads.default_region)?;
     let (after, limit) = page(paging.into_inner())?;
     let actor = Actor::from(&caller);
@@ -281,7 +278,6 @@ pub async fn get_lead(
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(Scope::LeadsRead)?;
     let id = path.into_inner();
     let actor = Actor::from(&caller);
     let now = Utc::now();
@@ -343,7 +339,6 @@ pub async fn update_lead(
     path: web::Path<Uuid>,
     body: Json<UpdateLead>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(Scope::LeadsWrite)?;
     let precondition = caching::if_match(&req)?;
     let patch = patch_of(body.0)?;
     let id = path.into_inner();
@@ -459,7 +454,6 @@ pub async fn reinstate_lead(
     path: web::Path<Uuid>,
     body: Json<ReinstateLead>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(Scope::LeadsWrite)?;
     let precondition = caching::if_match(&req)?;
     let reason =
         ReinstateReason::parse(&body.0.reason).map_err(|e| Error::invalid("/reason", e))?;
@@ -511,7 +505,6 @@ pub async fn erase_lead(
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(Scope::Admin)?;
     let id = path.into_inner();
     let actor = Actor::from(&caller);
     let task_state = state.clone();
@@ -551,7 +544,6 @@ pub async fn export_leads(
     state: web::Data<AppState>,
     filter: web::Query<FilterParams>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(Scope::LeadsRead)?;
     let query = lead_query(filter.into_inner(), state.settings.leads.default_region)?;
     let actor = Actor::from(&caller);
     let now = Utc::now();
@@ -627,11 +619,10 @@ pub async fn export_leads(
 )]
 #[get("/leads/stats")]
 pub async fn lead_stats(
-    caller: Caller,
+    _caller: Caller,
     state: web::Data<AppState>,
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(Scope::LeadsRead)?;
     let StatsParams { from, to } = params.into_inner();
     if let (Some(from), Some(to)) = (from, to)
         && from > to
@@ -682,73 +673,4 @@ pub async fn lead_stats(
             awaiting: stats.totals.awaiting,
         },
     }))
-}
-
-/// Opt out of contact
-///
-/// A person asks never to be contacted at a phone number. Public: no key. The answer is the
-/// same `202` whether or not the clinic knows the number. Each lead with this number
-/// becomes `do_not_contact`, shows `opted_out_at`, and gets a new consent record saying so
-/// (consent evidence is never changed, only added to); the number joins the suppression list
-/// (as a keyed hash, never the number), which outlives erasure. Anyone can send this, so it
-/// is never final: a later enquiry from the number is recorded as usual (a `do_not_contact`
-/// lead it joins goes back to `new`) and flagged with `opted_out_at` for staff to judge, and
-/// while the opt-out stands staff can only move the number's leads to `do_not_contact` or
-/// `spam`. Staff lift it with `POST /v1/leads/{id}/reinstate`. Rate-limited per client
-/// network (`BEACON_OPT_OUT_RATE_PER_IP`).
-#[utoipa::path(
-    tag = "leads",
-    request_body(content = OptOutRequest, example = json!({"phone": "(415) 555-2671"})),
-    responses(
-        (status = 202, description = "Recorded (the same answer for every valid number)",
-            body = OptOutAccepted, example = json!({
-                "status": "recorded",
-                "message": "This number will not be contacted by the clinic."
-            })),
-        (status = 429, description = "Too many opt-outs from this network this minute",
-            headers(("Retry-After" = u64, description = "Seconds until the limit resets"))),
-    ),
-)]
-#[post("/leads/opt-out")]
-pub async fn opt_out_of_contact(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: Json<OptOutRequest>,
-) -> Result<HttpResponse, Error> {
-    let settings = &state.settings.leads;
-    let phone = E164Phone::parse(&body.0.phone, settings.default_region)
-        .map_err(|e| Error::invalid("/phone", e))?;
-    let client = OptOutClient {
-        ip: req.peer_addr().map(|peer| {
-            let forwarded: Vec<&str> = req
-                .headers()
-                .get_all("x-forwarded-for")
-                .filter_map(|value| value.to_str().ok())
-                .collect();
-            settings.trusted_proxies.client_ip(peer.ip(), &forwarded)
-        }),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|value| value.to_str().ok())
-            .map(|agent| agent.trim().chars().take(512).collect())
-            .filter(|agent: &String| !agent.is_empty()),
-        page_url: req
-            .headers()
-            .get(header::REFERER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|referer| text::http_url(referer).ok()),
-    };
-    let task_state = state.clone();
-    db::run(&state.pool, move |conn| {
-        opt_out::opt_out(
-            conn,
-            &task_state.settings.leads,
-            &phone,
-            &client,
-            Utc::now(),
-        )
-    })
-    .await?;
-    Ok(HttpResponse::Accepted().json(OPT_OUT_ANSWER))
 }

@@ -1,10 +1,10 @@
 //! What the staff lead endpoints accept: filters, paging, changes, opt-outs and reinstatements.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::article::Change;
+use crate::domain::change::Change;
 
 /// Filters shared by the list and the export; all optional and combined with AND.
 #[derive(Deserialize, IntoParams)]
@@ -84,28 +84,6 @@ pub struct ReinstateLead {
     #[schema(example = "She called the front desk and asked us to book a consultation.")]
     pub(super) reason: String,
 }
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OptOutRequest {
-    /// The number not to contact, in any common format.
-    #[schema(example = "(415) 555-2671")]
-    pub(super) phone: String,
-}
-
-/// The same answer whatever the number.
-#[derive(Serialize, ToSchema)]
-pub struct OptOutAccepted {
-    #[schema(example = "recorded")]
-    pub(super) status: &'static str,
-    #[schema(example = "This number will not be contacted by the clinic.")]
-    pub(super) message: &'static str,
-}
-
-pub(super) const OPT_OUT_ANSWER: OptOutAccepted = OptOutAccepted {
-    status: "recorded",
-    message: "This number will not be contacted by the clinic.",
-};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

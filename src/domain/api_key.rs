@@ -5,6 +5,18 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::domain::scope::Scopes;
+
+/// The key a request was made with, once it has been checked.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub key_id: Uuid,
+    /// The key's name: recorded as "who" in audit and activity entries.
+    pub key_name: String,
+    pub scopes: Scopes,
+}
 
 const KEY_MARKER: &str = "bcn_";
 

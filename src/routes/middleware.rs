@@ -15,7 +15,7 @@ use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::error::{Error, PROBLEM_JSON};
-use crate::startup::AppState;
+use crate::routes::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
