@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod articles;
 pub mod audit;
+pub mod enums;
 pub mod idempotency;
 pub mod interests;
 pub mod lead_admin;

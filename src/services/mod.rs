@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod articles;
 pub mod audit;
 pub mod erasure;
+pub mod health;
 pub mod interests;
 pub mod lead_management;
 pub mod lead_preconditions;

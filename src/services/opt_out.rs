@@ -10,17 +10,20 @@ use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::config::LeadSettings;
-use crate::db::lead_admin::{self as queries, LeadRow};
+use crate::db::lead_admin as queries;
 use crate::db::{leads, suppression};
+use crate::domain::audit::Action;
 use crate::domain::change::Precondition;
 use crate::domain::client::Client;
 use crate::domain::client_ip::rate_limit_network;
-use crate::domain::lead::wording_sha256;
+use crate::domain::lead::{ConsentKind, wording_sha256};
+use crate::domain::lead_change::ActivityAction;
 use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
 use crate::domain::suppression::ReinstateReason;
 use crate::error::Error;
-use crate::services::audit::{self, Action, Actor, Subject};
+use crate::services::audit::{self, Actor, Subject};
+use crate::services::lead_management::LeadView;
 use crate::services::lead_preconditions::{check_version, refuse_erased};
 use crate::services::rate_limits;
 use crate::services::suppression::key;
@@ -32,8 +35,6 @@ pub const OPT_OUT_WORDING: &str =
 pub const OPT_OUT_ACTOR: &str = "opt-out request";
 /// The "who" of a lead put back in the queue by a new enquiry after its number opted out.
 pub const ENQUIRY_ACTOR: &str = "new enquiry";
-/// The consent kind of staff lifting an opt-out.
-pub const REINSTATED_KIND: &str = "staff_reinstated";
 
 const OPT_OUT_BUCKET: &str = "opt_out_ip";
 
@@ -69,7 +70,7 @@ pub fn opt_out(
                 &queries::NewConsentRecord {
                     id: Uuid::now_v7(),
                     lead_id: lead.id,
-                    kind: "opt_out",
+                    kind: ConsentKind::OptOut,
                     agreed: false,
                     wording: OPT_OUT_WORDING,
                     wording_sha256: &wording_sha256(OPT_OUT_WORDING),
@@ -79,7 +80,7 @@ pub fn opt_out(
                     page_url: client.referer.as_deref(),
                 },
             )?;
-            let from = LeadStatus::parse(&lead.status).unwrap_or(LeadStatus::New);
+            let from = lead.status;
             // An opt-out is the person's own word: it overrides the pipeline, except that
             // quarantined spam stays quarantined (marking it not spam is refused later).
             let to = match from {
@@ -90,7 +91,7 @@ pub fn opt_out(
                 conn,
                 lead.id,
                 &queries::LeadChanges {
-                    status: (to != from).then_some(to.as_str()),
+                    status: (to != from).then_some(to),
                     marketing_consent: Some(false),
                     opted_out_at: Some(Some(now)),
                     ..queries::LeadChanges::at(now)
@@ -104,9 +105,9 @@ pub fn opt_out(
                     at: now,
                     actor: OPT_OUT_ACTOR,
                     actor_key_id: None,
-                    action: "opted_out",
-                    from_status: Some(from.as_str()),
-                    to_status: Some(to.as_str()),
+                    action: ActivityAction::OptedOut,
+                    from_status: Some(from),
+                    to_status: Some(to),
                     assignee: None,
                     note: None,
                 },
@@ -136,12 +137,12 @@ pub fn on_intake(
         return Ok(());
     };
     let lead = queries::find_for_update(conn, lead_id)?.ok_or(Error::NotFound)?;
-    let reopen = lead.status == LeadStatus::DoNotContact.as_str();
+    let reopen = lead.status == LeadStatus::DoNotContact;
     queries::update(
         conn,
         lead_id,
         &queries::LeadChanges {
-            status: reopen.then_some(LeadStatus::New.as_str()),
+            status: reopen.then_some(LeadStatus::New),
             opted_out_at: Some(Some(opted_out_at)),
             ..queries::LeadChanges::at(now)
         },
@@ -155,9 +156,9 @@ pub fn on_intake(
                 at: now,
                 actor: ENQUIRY_ACTOR,
                 actor_key_id: None,
-                action: "status_changed",
-                from_status: Some(LeadStatus::DoNotContact.as_str()),
-                to_status: Some(LeadStatus::New.as_str()),
+                action: ActivityAction::StatusChanged,
+                from_status: Some(LeadStatus::DoNotContact),
+                to_status: Some(LeadStatus::New),
                 assignee: None,
                 note: None,
             },
@@ -179,7 +180,7 @@ pub fn reinstate(
     precondition: Option<&Precondition>,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<LeadRow, Error> {
+) -> Result<LeadView, Error> {
     let key = key(settings)?;
     conn.transaction(|conn| {
         let lead = queries::find(conn, id)?.ok_or(Error::NotFound)?;
@@ -202,8 +203,7 @@ pub fn reinstate(
             ));
         }
         queries::forget_opt_out(conn, phone.as_str(), id, now)?;
-        let from = LeadStatus::parse(&lead.status)
-            .ok_or_else(|| Error::internal("a lead has an unknown status"))?;
+        let from = lead.status;
         let to = match from {
             LeadStatus::DoNotContact => LeadStatus::New,
             other => other,
@@ -212,7 +212,7 @@ pub fn reinstate(
             conn,
             id,
             &queries::LeadChanges {
-                status: (to != from).then_some(to.as_str()),
+                status: (to != from).then_some(to),
                 opted_out_at: Some(None),
                 ..queries::LeadChanges::at(now)
             },
@@ -223,7 +223,7 @@ pub fn reinstate(
             &queries::NewConsentRecord {
                 id: Uuid::now_v7(),
                 lead_id: id,
-                kind: REINSTATED_KIND,
+                kind: ConsentKind::StaffReinstated,
                 agreed: true,
                 wording: &wording,
                 wording_sha256: &wording_sha256(&wording),
@@ -241,15 +241,15 @@ pub fn reinstate(
                 at: now,
                 actor: &actor.name,
                 actor_key_id: actor.key_id,
-                action: "reinstated",
-                from_status: Some(from.as_str()),
-                to_status: Some(to.as_str()),
+                action: ActivityAction::Reinstated,
+                from_status: Some(from),
+                to_status: Some(to),
                 assignee: None,
                 note: Some(reason.as_str()),
             },
         )?;
         audit::record(conn, actor, Action::Reinstate, Subject::Lead(id), 1, now)?;
         tracing::info!(lead_id = %id, version = updated.version, "opt-out lifted by staff");
-        Ok(updated)
+        Ok(updated.into())
     })
 }

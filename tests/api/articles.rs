@@ -253,6 +253,32 @@ async fn a_draft_is_a_404_to_the_public_but_an_editor_reads_it_by_slug_or_id() {
 }
 
 #[actix_web::test]
+async fn a_stored_status_beacon_does_not_know_is_a_500_not_a_draft() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    let draft = created(&app, &key, &article("Work in progress")).await;
+    let id = draft["id"].as_str().unwrap();
+    let mut conn = app.connection();
+    diesel::sql_query("ALTER TABLE articles DROP CONSTRAINT articles_status_check")
+        .execute(&mut conn)
+        .unwrap();
+    diesel::sql_query("UPDATE articles SET status = 'retracted'")
+        .execute(&mut conn)
+        .unwrap();
+
+    let by_id = keyed_get(&app, &key, &format!("/v1/articles/{id}")).await;
+    let listed = keyed_get(&app, &key, "/v1/articles?status=draft,archived").await;
+
+    problem(by_id, 500).await;
+    let listed = json(listed).await;
+    assert_eq!(
+        listed["items"],
+        json!([]),
+        "a filter never matches a name it does not know"
+    );
+}
+
+#[actix_web::test]
 async fn a_key_without_content_write_cannot_write_or_read_drafts() {
     let app = spawn_app().await;
     let leads = app.key(&["leads:read"]);
