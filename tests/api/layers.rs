@@ -57,12 +57,12 @@ pub const LAYERS: &[Layer] = &[
         forbidden_crates: &[],
     },
     // HTTP: handlers, extractors (the caller's key too), `AppState`, middleware, request and
-    // response shapes, the OpenAPI document. Of `db` only the blocking hop, the pool and the
-    // readiness probe: rows and queries stay behind the services.
+    // response shapes, the OpenAPI document. Of `db` only the blocking hop and the pool: rows
+    // and queries stay behind the services.
     Layer {
         module: "routes",
         may_use: &["services", "domain", "telemetry", "config", "error"],
-        may_name: &["db::run", "db::Pool", "db::is_ready"],
+        may_name: &["db::run", "db::Pool"],
         forbidden_crates: &[],
     },
     // Background loops.
