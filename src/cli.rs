@@ -7,9 +7,9 @@ use clap::{Parser, Subcommand};
 use diesel::{Connection, PgConnection};
 
 use crate::config::Settings;
-use crate::db::{self, api_keys::KeyRef};
+use crate::db;
 use crate::error::Error;
-use crate::services::api_keys::{self, NewKeyRequest};
+use crate::services::api_keys::{self, KeyRef, NewKeyRequest};
 use crate::services::audit::Actor;
 use crate::startup::{Application, Database, StartupError};
 
@@ -188,12 +188,12 @@ fn keys(conn: &mut PgConnection, command: KeysCommand) -> Result<(), CliError> {
                 &Actor::system("beacon keys create"),
                 chrono::Utc::now(),
             )?;
-            let row = &created.summary.row;
+            let key = &created.summary;
             println!(
                 "Created API key {:?} ({}) with scopes: {}",
-                row.name,
-                row.prefix,
-                created.summary.scopes.names().join(", ")
+                key.name,
+                key.prefix,
+                key.scopes.names().join(", ")
             );
             println!("Store it now; it is not shown again:");
             println!("{}", created.secret);
@@ -204,18 +204,18 @@ fn keys(conn: &mut PgConnection, command: KeysCommand) -> Result<(), CliError> {
                 "PREFIX", "CREATED", "SCOPES", "STATE"
             );
             for key in api_keys::list(conn)? {
-                let state = if key.row.revoked_at.is_some() {
+                let state = if key.revoked_at.is_some() {
                     "revoked"
                 } else {
                     "active"
                 };
                 println!(
                     "{:<18} {:<24} {:<40} {:<10} {}",
-                    key.row.prefix,
-                    key.row.created_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    key.prefix,
+                    key.created_at.format("%Y-%m-%dT%H:%M:%SZ"),
                     key.scopes.names().join(","),
                     state,
-                    key.row.name
+                    key.name
                 );
             }
         }
@@ -226,7 +226,7 @@ fn keys(conn: &mut PgConnection, command: KeysCommand) -> Result<(), CliError> {
                 &Actor::system("beacon keys revoke"),
                 chrono::Utc::now(),
             )?;
-            println!("Revoked API key {:?} ({})", key.row.name, key.row.prefix);
+            println!("Revoked API key {:?} ({})", key.name, key.prefix);
         }
     }
     Ok(())

@@ -65,9 +65,12 @@ pub fn touch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> QueryResu
         .map(drop)
 }
 
-pub enum KeyRef<'a> {
-    Id(Uuid),
-    Prefix(&'a str),
+pub fn find_id_by_prefix(conn: &mut PgConnection, prefix: &str) -> QueryResult<Option<Uuid>> {
+    api_keys::table
+        .filter(api_keys::prefix.eq(prefix))
+        .select(api_keys::id)
+        .first(conn)
+        .optional()
 }
 
 /// A revoked key, and whether this call revoked it.
@@ -77,21 +80,7 @@ pub struct Revoked {
 }
 
 /// Revokes a key once; revoking it again keeps the first revocation time.
-pub fn revoke(conn: &mut PgConnection, key: KeyRef<'_>) -> QueryResult<Option<Revoked>> {
-    let id = match key {
-        KeyRef::Id(id) => id,
-        KeyRef::Prefix(prefix) => {
-            let found = api_keys::table
-                .filter(api_keys::prefix.eq(prefix))
-                .select(api_keys::id)
-                .first(conn)
-                .optional()?;
-            match found {
-                Some(id) => id,
-                None => return Ok(None),
-            }
-        }
-    };
+pub fn revoke(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Revoked>> {
     let revoked = diesel::update(
         api_keys::table
             .find(id)

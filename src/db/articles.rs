@@ -9,11 +9,21 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Float, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
+use super::enums::literal;
 use super::schema::{article_slug_history, article_tags, articles, tags};
 use crate::domain::article::Status;
 
-/// Written literally (not bound) so the planner can use the partial indexes.
-const PUBLIC_STATUS: &str = "articles.status IN ('published', 'scheduled')";
+/// `<table>.status IN ('published', 'scheduled')`: the statuses the public may read once
+/// `published_at` has passed. Written literally (not bound) so the planner can use the partial
+/// indexes, whose predicate says the same.
+pub fn public_status(table: &str) -> String {
+    format!(
+        "{table}.status IN ({}, {})",
+        literal(Status::Published),
+        literal(Status::Scheduled)
+    )
+}
+
 /// Matches are wrapped in \x02 … \x03, which no stored text can contain (control characters are
 /// refused on input), so the caller can escape the snippet and then mark the matches.
 const HEADLINE_OPTIONS: &str = "StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"";
@@ -44,7 +54,7 @@ pub struct ArticleRow {
     pub meta_description: Option<String>,
     pub canonical_url: Option<String>,
     pub og_image: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub published_at: Option<DateTime<Utc>>,
     pub featured: bool,
     pub created_at: DateTime<Utc>,
@@ -68,7 +78,7 @@ pub struct SummaryRow {
     pub author_credentials: Option<String>,
     pub cover_image: Option<serde_json::Value>,
     pub og_image: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub published_at: Option<DateTime<Utc>>,
     pub featured: bool,
     pub created_at: DateTime<Utc>,
@@ -111,7 +121,7 @@ struct NewArticle<'a> {
     id: Uuid,
     #[diesel(embed)]
     values: ArticleValues<'a>,
-    status: &'a str,
+    status: Status,
     published_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -121,7 +131,7 @@ pub fn insert(
     conn: &mut PgConnection,
     id: Uuid,
     values: ArticleValues<'_>,
-    status: &str,
+    status: Status,
     published_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> QueryResult<ArticleRow> {
@@ -194,7 +204,7 @@ pub fn update_content(
 pub fn set_lifecycle(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: Status,
     published_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> QueryResult<ArticleRow> {
@@ -304,15 +314,14 @@ type Condition = Box<dyn BoxableExpression<articles::table, Pg, SqlType = Bool>>
 fn effective_status(status: Status, now: DateTime<Utc>) -> Condition {
     let passed = articles::published_at.assume_not_null().le(now);
     match status {
-        Status::Draft => Box::new(articles::status.eq("draft")),
-        Status::Archived => Box::new(articles::status.eq("archived")),
+        Status::Draft | Status::Archived => Box::new(articles::status.eq(status)),
         Status::Published => Box::new(
             articles::status
-                .eq("published")
-                .or(articles::status.eq("scheduled").and(passed)),
+                .eq(Status::Published)
+                .or(articles::status.eq(Status::Scheduled).and(passed)),
         ),
         Status::Scheduled => Box::new(
-            articles::status.eq("scheduled").and(
+            articles::status.eq(Status::Scheduled).and(
                 articles::published_at
                     .is_null()
                     .or(articles::published_at.assume_not_null().gt(now)),
@@ -326,7 +335,7 @@ fn visible(filter: &ListFilter, now: DateTime<Utc>) -> articles::BoxedQuery<'sta
     let mut query = articles::table.into_boxed();
     query = match &filter.statuses {
         None => query
-            .filter(sql::<Bool>(PUBLIC_STATUS))
+            .filter(sql::<Bool>(&public_status("articles")))
             .filter(articles::published_at.assume_not_null().le(now)),
         Some(statuses) => {
             let any = statuses
@@ -482,16 +491,17 @@ pub fn related_ids(
     limit: i64,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<Uuid>> {
-    let mut ids: Vec<Uuid> = diesel::sql_query(
+    let mut ids: Vec<Uuid> = diesel::sql_query(format!(
         "SELECT a.id FROM article_tags theirs \
          JOIN articles a ON a.id = theirs.article_id \
          WHERE theirs.tag_id IN (SELECT tag_id FROM article_tags WHERE article_id = $1) \
            AND theirs.article_id <> $1 \
-           AND a.status IN ('published', 'scheduled') AND a.published_at <= $2 \
+           AND {public} AND a.published_at <= $2 \
          GROUP BY a.id \
          ORDER BY count(*) DESC, a.published_at DESC, a.id DESC \
          LIMIT $3",
-    )
+        public = public_status("a"),
+    ))
     .bind::<SqlUuid, _>(id)
     .bind::<Timestamptz, _>(now)
     .bind::<BigInt, _>(limit)

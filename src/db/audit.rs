@@ -8,6 +8,7 @@ use diesel::sql_types::{Bool, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::schema::access_audit;
+use crate::domain::audit::Action;
 
 #[derive(Insertable)]
 #[diesel(table_name = access_audit)]
@@ -16,7 +17,7 @@ pub struct NewEntry<'a> {
     pub at: DateTime<Utc>,
     pub key_id: Option<Uuid>,
     pub key_name: &'a str,
-    pub action: &'a str,
+    pub action: Action,
     pub lead_id: Option<Uuid>,
     pub lead_ids: Option<&'a [Uuid]>,
     pub filter: Option<serde_json::Value>,
@@ -30,7 +31,7 @@ pub struct EntryRow {
     pub at: DateTime<Utc>,
     pub key_id: Option<Uuid>,
     pub key_name: String,
-    pub action: String,
+    pub action: Action,
     pub lead_id: Option<Uuid>,
     pub lead_ids: Option<Vec<Option<Uuid>>>,
     pub filter: Option<serde_json::Value>,
@@ -39,7 +40,7 @@ pub struct EntryRow {
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    pub action: Option<String>,
+    pub action: Option<Action>,
     /// Entries about this lead: read, erased, or shown in a list.
     pub lead_id: Option<Uuid>,
     pub key_id: Option<Uuid>,
@@ -62,8 +63,8 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<EntryRow>> {
     let mut query = access_audit::table.into_boxed();
-    if let Some(action) = &filter.action {
-        query = query.filter(access_audit::action.eq(action.clone()));
+    if let Some(action) = filter.action {
+        query = query.filter(access_audit::action.eq(action));
     }
     if let Some(lead_id) = filter.lead_id {
         query = query.filter(

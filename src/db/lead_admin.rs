@@ -9,15 +9,20 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Bytea, Date, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
+use super::enums::literal;
 use super::schema::{consent_records, idempotency_keys, lead_activity, lead_submissions, leads};
+use crate::domain::lead::{ConsentKind, Priority, SpamReason};
+use crate::domain::lead_change::ActivityAction;
+use crate::domain::pipeline::LeadStatus;
 
 /// A lead as staff see it, or its tombstone once erased.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = leads, check_for_backend(Pg))]
 pub struct LeadRow {
     pub id: Uuid,
-    pub status: String,
-    pub priority: Option<String>,
+    pub status: LeadStatus,
+    /// Null only on an erased lead's tombstone.
+    pub priority: Option<Priority>,
     pub contact_by: DateTime<Utc>,
     pub marketing_consent: Option<bool>,
     pub submission_count: i32,
@@ -42,19 +47,13 @@ pub struct LeadRow {
     pub opted_out_at: Option<DateTime<Utc>>,
 }
 
-impl LeadRow {
-    pub fn interest_codes(&self) -> Vec<String> {
-        self.interests.iter().flatten().flatten().cloned().collect()
-    }
-}
-
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = lead_submissions, check_for_backend(Pg))]
 pub struct SubmissionRow {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
     pub duplicate: bool,
-    pub spam_reason: Option<String>,
+    pub spam_reason: Option<SpamReason>,
     pub utm_source: Option<String>,
     pub utm_medium: Option<String>,
     pub utm_campaign: Option<String>,
@@ -79,7 +78,7 @@ pub struct SubmissionRow {
 pub struct ConsentRow {
     pub id: Uuid,
     pub submission_id: Option<Uuid>,
-    pub kind: String,
+    pub kind: ConsentKind,
     pub agreed: bool,
     pub wording: String,
     pub wording_sha256: Vec<u8>,
@@ -96,9 +95,9 @@ pub struct ActivityRow {
     pub id: Uuid,
     pub at: DateTime<Utc>,
     pub actor: String,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub action: ActivityAction,
+    pub from_status: Option<LeadStatus>,
+    pub to_status: Option<LeadStatus>,
     pub assignee: Option<String>,
     pub note: Option<String>,
 }
@@ -111,9 +110,9 @@ pub struct NewActivity<'a> {
     pub at: DateTime<Utc>,
     pub actor: &'a str,
     pub actor_key_id: Option<Uuid>,
-    pub action: &'a str,
-    pub from_status: Option<&'a str>,
-    pub to_status: Option<&'a str>,
+    pub action: ActivityAction,
+    pub from_status: Option<LeadStatus>,
+    pub to_status: Option<LeadStatus>,
     pub assignee: Option<&'a str>,
     pub note: Option<&'a str>,
 }
@@ -124,7 +123,7 @@ pub struct NewActivity<'a> {
 pub struct NewConsentRecord<'a> {
     pub id: Uuid,
     pub lead_id: Uuid,
-    pub kind: &'a str,
+    pub kind: ConsentKind,
     pub agreed: bool,
     pub wording: &'a str,
     pub wording_sha256: &'a [u8],
@@ -139,7 +138,7 @@ pub struct NewConsentRecord<'a> {
 #[derive(AsChangeset)]
 #[diesel(table_name = leads)]
 pub struct LeadChanges<'a> {
-    pub status: Option<&'a str>,
+    pub status: Option<LeadStatus>,
     pub assignee: Option<Option<&'a str>>,
     pub first_contacted_at: Option<DateTime<Utc>>,
     pub contacted_on_time: Option<bool>,
@@ -168,9 +167,9 @@ impl LeadChanges<'_> {
 #[derive(Clone, Default)]
 pub struct LeadFilter {
     /// Any of these; when empty, every status but spam (unless `include_spam`).
-    pub statuses: Vec<String>,
+    pub statuses: Vec<LeadStatus>,
     pub include_spam: bool,
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     pub interest: Option<String>,
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
@@ -195,13 +194,13 @@ fn matching(filter: &LeadFilter, now: DateTime<Utc>) -> leads::BoxedQuery<'stati
     let mut query = leads::table.filter(leads::erased_at.is_null()).into_boxed();
     if filter.statuses.is_empty() {
         if !filter.include_spam {
-            query = query.filter(leads::status.ne("spam"));
+            query = query.filter(leads::status.ne(LeadStatus::Spam));
         }
     } else {
         query = query.filter(leads::status.eq_any(filter.statuses.clone()));
     }
-    if let Some(priority) = &filter.priority {
-        query = query.filter(leads::priority.eq(priority.clone()));
+    if let Some(priority) = filter.priority {
+        query = query.filter(leads::priority.eq(priority));
     }
     if let Some(code) = &filter.interest {
         query = query.filter(
@@ -216,7 +215,9 @@ fn matching(filter: &LeadFilter, now: DateTime<Utc>) -> leads::BoxedQuery<'stati
     if let Some(before) = filter.created_before {
         query = query.filter(leads::created_at.lt(before));
     }
-    let overdue = leads::status.eq("new").and(leads::contact_by.lt(now));
+    let overdue = leads::status
+        .eq(LeadStatus::New)
+        .and(leads::contact_by.lt(now));
     match filter.overdue {
         Some(true) => query = query.filter(overdue),
         Some(false) => query = query.filter(diesel::dsl::not(overdue)),
@@ -488,6 +489,15 @@ pub fn make_tombstone(
 // Statistics
 // ---------------------------------------------------------------------------------------------
 
+/// How many leads have one status.
+#[derive(QueryableByName)]
+pub struct StatusCount {
+    #[diesel(sql_type = Text)]
+    pub status: LeadStatus,
+    #[diesel(sql_type = BigInt)]
+    pub count: i64,
+}
+
 #[derive(QueryableByName)]
 pub struct Count {
     #[diesel(sql_type = Nullable<Text>)]
@@ -530,9 +540,12 @@ pub struct StatsRange {
 }
 
 /// Leads per status, spam included.
-pub fn count_by_status(conn: &mut PgConnection, range: &StatsRange) -> QueryResult<Vec<Count>> {
+pub fn count_by_status(
+    conn: &mut PgConnection,
+    range: &StatsRange,
+) -> QueryResult<Vec<StatusCount>> {
     diesel::sql_query(format!(
-        "SELECT status AS key, count(*) AS count FROM leads WHERE {IN_RANGE} GROUP BY status"
+        "SELECT status, count(*) AS count FROM leads WHERE {IN_RANGE} GROUP BY status"
     ))
     .bind::<Nullable<Timestamptz>, _>(range.from)
     .bind::<Nullable<Timestamptz>, _>(range.to)
@@ -544,7 +557,8 @@ pub fn count_by_status(conn: &mut PgConnection, range: &StatsRange) -> QueryResu
 pub fn count_by_interest(conn: &mut PgConnection, range: &StatsRange) -> QueryResult<Vec<Count>> {
     diesel::sql_query(format!(
         "SELECT code AS key, count(*) AS count FROM leads, unnest(interests) AS code \
-         WHERE status <> 'spam' AND {IN_RANGE} GROUP BY code ORDER BY count DESC, code"
+         WHERE status <> {spam} AND {IN_RANGE} GROUP BY code ORDER BY count DESC, code",
+        spam = literal(LeadStatus::Spam),
     ))
     .bind::<Nullable<Timestamptz>, _>(range.from)
     .bind::<Nullable<Timestamptz>, _>(range.to)
@@ -555,7 +569,8 @@ pub fn count_by_interest(conn: &mut PgConnection, range: &StatsRange) -> QueryRe
 pub fn count_by_source(conn: &mut PgConnection, range: &StatsRange) -> QueryResult<Vec<Count>> {
     diesel::sql_query(format!(
         "SELECT source AS key, count(*) AS count FROM leads \
-         WHERE status <> 'spam' AND {IN_RANGE} GROUP BY source ORDER BY count DESC, source NULLS LAST"
+         WHERE status <> {spam} AND {IN_RANGE} GROUP BY source ORDER BY count DESC, source NULLS LAST",
+        spam = literal(LeadStatus::Spam),
     ))
     .bind::<Nullable<Timestamptz>, _>(range.from)
     .bind::<Nullable<Timestamptz>, _>(range.to)
@@ -570,7 +585,8 @@ pub fn count_by_day(
 ) -> QueryResult<Vec<DayCount>> {
     diesel::sql_query(format!(
         "SELECT (created_at AT TIME ZONE $3)::date AS day, count(*) AS count FROM leads \
-         WHERE status <> 'spam' AND {IN_RANGE} GROUP BY day ORDER BY day"
+         WHERE status <> {spam} AND {IN_RANGE} GROUP BY day ORDER BY day",
+        spam = literal(LeadStatus::Spam),
     ))
     .bind::<Nullable<Timestamptz>, _>(range.from)
     .bind::<Nullable<Timestamptz>, _>(range.to)
@@ -589,11 +605,13 @@ pub fn totals(
         "SELECT count(*) AS total, count(*) FILTER (WHERE erased_at IS NOT NULL) AS erased, \
              count(*) FILTER (WHERE contacted_on_time) AS on_time, \
              count(*) FILTER (WHERE NOT contacted_on_time) AS late, \
-             count(*) FILTER (WHERE contacted_on_time IS NULL AND status = 'new' \
+             count(*) FILTER (WHERE contacted_on_time IS NULL AND status = {new} \
                  AND erased_at IS NULL AND contact_by < $3) AS overdue, \
-             count(*) FILTER (WHERE contacted_on_time IS NULL AND status = 'new' \
+             count(*) FILTER (WHERE contacted_on_time IS NULL AND status = {new} \
                  AND erased_at IS NULL AND contact_by >= $3) AS awaiting \
-         FROM leads WHERE status <> 'spam' AND {IN_RANGE}"
+         FROM leads WHERE status <> {spam} AND {IN_RANGE}",
+        new = literal(LeadStatus::New),
+        spam = literal(LeadStatus::Spam),
     ))
     .bind::<Nullable<Timestamptz>, _>(range.from)
     .bind::<Nullable<Timestamptz>, _>(range.to)

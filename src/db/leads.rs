@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::{consent_records, lead_submissions, leads};
+use crate::domain::lead::{ConsentKind, Priority, SpamReason};
+use crate::domain::pipeline::LeadStatus;
 
 /// Held until the transaction ends by whatever decides what becomes of a number's leads
 /// (intake, opt-out, reinstatement), so two of them never interleave.
@@ -19,7 +21,7 @@ pub fn lock_phone(conn: &mut PgConnection, phone_e164: &str) -> QueryResult<()> 
 pub struct LeadForMerge {
     pub id: Uuid,
     /// Null only on an erased lead's tombstone, which never matches a number.
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     pub contact_by: DateTime<Utc>,
     pub interests: Option<Vec<Option<String>>>,
 }
@@ -28,8 +30,8 @@ pub struct LeadForMerge {
 #[diesel(table_name = leads)]
 pub struct NewLeadRow<'a> {
     pub id: Uuid,
-    pub status: &'a str,
-    pub priority: &'a str,
+    pub status: LeadStatus,
+    pub priority: Priority,
     pub contact_by: DateTime<Utc>,
     pub marketing_consent: Option<bool>,
     pub first_received_at: DateTime<Utc>,
@@ -43,7 +45,7 @@ pub struct NewLeadRow<'a> {
 
 /// A lead's new values after a repeat enquiry: never its contact details or consent.
 pub struct LeadMerge<'a> {
-    pub priority: &'a str,
+    pub priority: Priority,
     pub contact_by: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     pub interests: &'a [String],
@@ -56,7 +58,7 @@ pub struct NewSubmissionRow<'a> {
     pub lead_id: Uuid,
     pub received_at: DateTime<Utc>,
     pub duplicate: bool,
-    pub spam_reason: Option<&'a str>,
+    pub spam_reason: Option<SpamReason>,
     pub utm_source: Option<&'a str>,
     pub utm_medium: Option<&'a str>,
     pub utm_campaign: Option<&'a str>,
@@ -82,6 +84,7 @@ pub struct NewConsentRow<'a> {
     pub id: Uuid,
     pub lead_id: Uuid,
     pub submission_id: Uuid,
+    pub kind: ConsentKind,
     pub agreed: bool,
     pub wording: &'a str,
     pub wording_sha256: &'a [u8],
@@ -100,7 +103,7 @@ pub fn find_recent_by_phone(
 ) -> QueryResult<Option<LeadForMerge>> {
     leads::table
         .filter(leads::phone_e164.eq(phone_e164))
-        .filter(leads::status.ne("spam"))
+        .filter(leads::status.ne(LeadStatus::Spam))
         .filter(leads::last_received_at.ge(since))
         .order(leads::last_received_at.desc())
         .select(LeadForMerge::as_select())

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod articles;
 pub mod audit;
+pub mod enums;
 pub mod events;
 pub mod idempotency;
 pub mod interests;

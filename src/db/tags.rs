@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamptz};
 use uuid::Uuid;
 
+use super::articles::public_status;
 use super::schema::{article_tags, articles, tags};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, QueryableByName)]
@@ -114,15 +115,16 @@ pub fn list_with_counts(
     include_unused: bool,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<TagWithCount>> {
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "SELECT tags.*, count(a.id) AS article_count FROM tags \
          LEFT JOIN article_tags at ON at.tag_id = tags.id \
          LEFT JOIN articles a ON a.id = at.article_id \
-           AND a.status IN ('published', 'scheduled') AND a.published_at <= $1 \
+           AND {public} AND a.published_at <= $1 \
          GROUP BY tags.id \
          HAVING $2 OR count(a.id) > 0 \
          ORDER BY lower(tags.name), tags.id",
-    )
+        public = public_status("a"),
+    ))
     .bind::<Timestamptz, _>(now)
     .bind::<Bool, _>(include_unused)
     .load(conn)
@@ -141,9 +143,7 @@ pub fn public_count(conn: &mut PgConnection, tag_id: Uuid, now: DateTime<Utc>) -
     article_tags::table
         .inner_join(articles::table)
         .filter(article_tags::tag_id.eq(tag_id))
-        .filter(diesel::dsl::sql::<Bool>(
-            "articles.status IN ('published', 'scheduled')",
-        ))
+        .filter(diesel::dsl::sql::<Bool>(&public_status("articles")))
         .filter(articles::published_at.assume_not_null().le(now))
         .count()
         .get_result(conn)

@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 use chrono::offset::LocalResult;
 use chrono::{
     DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone, Timelike,
-    Utc, Weekday,
+    Utc, Weekday, WeekdaySet,
 };
 use chrono_tz::Tz;
 
@@ -46,6 +46,14 @@ const FALLBACK_DELAY: TimeDelta = TimeDelta::hours(24);
 
 const US_FEDERAL: &str = "us-federal";
 const JUNETEENTH_FIRST_YEAR: i32 = 2021;
+
+const MON_TO_FRI: WeekdaySet = WeekdaySet::from_array([
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+]);
 
 const DEFAULT_OPEN: NaiveTime = hm_or_midnight(9, 0);
 const DEFAULT_CLOSE: NaiveTime = hm_or_midnight(17, 0);
@@ -117,7 +125,7 @@ impl BusinessCalendar {
             tz: chrono_tz::America::New_York,
             open: DEFAULT_OPEN,
             close: DEFAULT_CLOSE,
-            weekdays: WeekdaySet::MON_TO_FRI,
+            weekdays: MON_TO_FRI,
             us_federal_holidays: true,
             holidays: BTreeSet::new(),
         }
@@ -341,7 +349,9 @@ fn parse_weekday_item(item: &str) -> Result<WeekdaySet, CalendarError> {
     let (first, last) = item.split_once('-').unwrap_or((item, item));
     let first = parse_weekday(first).ok_or_else(|| unknown_weekday(item))?;
     let last = parse_weekday(last).ok_or_else(|| unknown_weekday(item))?;
-    Ok(WeekdaySet::range(first, last))
+    // `iter` starts at `first` and wraps past Sunday, as `days_since` counts.
+    let span = last.days_since(first) as usize;
+    Ok(WeekdaySet::ALL.iter(first).take(span + 1).collect())
 }
 
 fn parse_weekday(value: &str) -> Option<Weekday> {
@@ -377,39 +387,6 @@ const fn hm_or_midnight(hour: u32, minute: u32) -> NaiveTime {
     match NaiveTime::from_hms_opt(hour, minute, 0) {
         Some(time) => time,
         None => NaiveTime::MIN,
-    }
-}
-
-/// Business weekdays as a bit set (bit 0 = Monday).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct WeekdaySet(u8);
-
-impl WeekdaySet {
-    const EMPTY: Self = Self(0);
-    const MON_TO_FRI: Self = Self(0b001_1111);
-
-    fn range(first: Weekday, last: Weekday) -> Self {
-        let mut set = Self::EMPTY;
-        let mut day = first;
-        loop {
-            set.0 |= Self::bit(day);
-            if day == last {
-                return set;
-            }
-            day = day.succ();
-        }
-    }
-
-    fn union(self, other: Self) -> Self {
-        Self(self.0 | other.0)
-    }
-
-    fn contains(self, day: Weekday) -> bool {
-        self.0 & Self::bit(day) != 0
-    }
-
-    fn bit(day: Weekday) -> u8 {
-        1 << day.num_days_from_monday()
     }
 }
 
@@ -964,7 +941,31 @@ mod tests {
     #[test]
     fn full_weekday_names_are_accepted() {
         let calendar = BusinessCalendar::parse("UTC", "09:00-17:00", "Monday-Friday", "").unwrap();
-        assert_eq!(calendar.weekdays, WeekdaySet::MON_TO_FRI);
+        assert_eq!(calendar.weekdays, MON_TO_FRI);
+    }
+
+    #[test]
+    fn every_weekday_range_holds_the_days_from_its_first_to_its_last() {
+        let week = [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ];
+        for first in week {
+            for last in week {
+                let mut expected = WeekdaySet::EMPTY;
+                let mut day = first;
+                while expected.insert(day) && day != last {
+                    day = day.succ();
+                }
+                let parsed = parse_weekday_item(&format!("{first}-{last}")).unwrap();
+                assert_eq!(parsed, expected, "{first}-{last}");
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The rules of lead intake that need no database: interest codes, priority, the crisis
-//! trigger, spam verdicts, merging a repeat enquiry into a lead, and the consent wording hash.
+//! trigger, spam verdicts, merging a repeat enquiry into a lead, and consent evidence (its kinds
+//! and the wording hash).
 
 use std::time::Duration;
 
@@ -42,6 +43,8 @@ pub enum Priority {
 }
 
 impl Priority {
+    pub const ALL: [Priority; 2] = [Priority::Normal, Priority::Urgent];
+
     /// Urgent exactly when the person says they have suicidal thoughts.
     pub fn for_interests<S: AsRef<str>>(interests: &[S]) -> Self {
         if needs_crisis_resources(interests) {
@@ -95,12 +98,22 @@ pub enum SpamReason {
 }
 
 impl SpamReason {
+    pub const ALL: [SpamReason; 3] = [
+        SpamReason::Honeypot,
+        SpamReason::TooFast,
+        SpamReason::RateLimited,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Honeypot => "honeypot",
             Self::TooFast => "too_fast",
             Self::RateLimited => "rate_limited",
         }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.as_str() == name)
     }
 }
 
@@ -147,6 +160,38 @@ pub fn merged_contact_by(
         existing.min(fresh)
     } else {
         fresh
+    }
+}
+
+/// What a consent record is evidence of. Records are only ever added: a later answer never
+/// changes an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentKind {
+    /// Agreed or declined on the form of an enquiry.
+    Form,
+    /// The person asked never to be contacted at the number.
+    OptOut,
+    /// Staff lifted an opt-out, with a reason.
+    StaffReinstated,
+}
+
+impl ConsentKind {
+    pub const ALL: [ConsentKind; 3] = [
+        ConsentKind::Form,
+        ConsentKind::OptOut,
+        ConsentKind::StaffReinstated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Form => "form",
+            Self::OptOut => "opt_out",
+            Self::StaffReinstated => "staff_reinstated",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 }
 
@@ -223,10 +268,22 @@ mod tests {
 
     #[test]
     fn priority_round_trips_through_its_stored_name() {
-        for priority in [Priority::Normal, Priority::Urgent] {
+        for priority in Priority::ALL {
             assert_eq!(Priority::parse(priority.as_str()), Some(priority));
         }
         assert_eq!(Priority::parse("high"), None);
+    }
+
+    #[test]
+    fn spam_reasons_and_consent_kinds_round_trip_through_their_stored_names() {
+        for reason in SpamReason::ALL {
+            assert_eq!(SpamReason::parse(reason.as_str()), Some(reason));
+        }
+        for kind in ConsentKind::ALL {
+            assert_eq!(ConsentKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(SpamReason::parse("Honeypot"), None);
+        assert_eq!(ConsentKind::parse("opt-out"), None);
     }
 
     #[test]

@@ -43,6 +43,62 @@ pub enum Event {
     NoteAdded(String),
 }
 
+impl Event {
+    pub fn action(&self) -> ActivityAction {
+        match self {
+            Event::StatusChanged { .. } => ActivityAction::StatusChanged,
+            Event::Assigned(_) => ActivityAction::Assigned,
+            Event::Unassigned => ActivityAction::Unassigned,
+            Event::NoteAdded(_) => ActivityAction::NoteAdded,
+        }
+    }
+}
+
+/// What an entry of a lead's activity records: a staff change (see [`Event`]), or something
+/// that happened to the lead from outside the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityAction {
+    StatusChanged,
+    Assigned,
+    Unassigned,
+    NoteAdded,
+    /// The number opted out of contact.
+    OptedOut,
+    /// Staff lifted the number's opt-out.
+    Reinstated,
+    Erased,
+}
+
+impl ActivityAction {
+    pub const ALL: [ActivityAction; 7] = [
+        ActivityAction::StatusChanged,
+        ActivityAction::Assigned,
+        ActivityAction::Unassigned,
+        ActivityAction::NoteAdded,
+        ActivityAction::OptedOut,
+        ActivityAction::Reinstated,
+        ActivityAction::Erased,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityAction::StatusChanged => "status_changed",
+            ActivityAction::Assigned => "assigned",
+            ActivityAction::Unassigned => "unassigned",
+            ActivityAction::NoteAdded => "note_added",
+            ActivityAction::OptedOut => "opted_out",
+            ActivityAction::Reinstated => "reinstated",
+            ActivityAction::Erased => "erased",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ActivityAction> {
+        ActivityAction::ALL
+            .into_iter()
+            .find(|action| action.as_str() == name)
+    }
+}
+
 /// The outcome of applying a patch; `events` is empty when nothing changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
@@ -250,6 +306,14 @@ mod tests {
             plan(assigned, clear, at(11)).unwrap().events,
             [Event::Unassigned]
         );
+    }
+
+    #[test]
+    fn activity_actions_round_trip_through_their_stored_names() {
+        for action in ActivityAction::ALL {
+            assert_eq!(ActivityAction::parse(action.as_str()), Some(action));
+        }
+        assert_eq!(ActivityAction::parse("deleted"), None);
     }
 
     #[test]

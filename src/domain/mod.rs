@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod article;
+pub mod audit;
 pub mod change;
 pub mod client;
 pub mod client_ip;

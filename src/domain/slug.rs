@@ -69,18 +69,17 @@ fn is_slug_byte(byte: u8) -> bool {
 /// Builds the hyphenated form without a length limit.
 fn slugify(title: &str) -> String {
     let mut out = SlugBuilder::default();
-    for c in title.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            out.push_str(c.encode_utf8(&mut [0; 4]));
-        } else if let Some(ascii) = transliterate(c) {
-            out.push_str(ascii);
-        } else if c == '&' {
-            out.separate();
-            out.push_str("and");
-            out.separate();
+    for c in title.chars() {
+        if c.is_ascii() {
+            out.push_ascii(c);
         } else if is_apostrophe(c) || is_combining_mark(c) {
-            // "Don't" -> "dont"; a decomposed "e\u{301}" keeps its base letter.
+            // "it’s" -> "its"; a decomposed "e\u{301}" keeps its base letter.
+        } else if c.is_alphanumeric() {
+            // Letters and digits of any script, spelled in ASCII: "ß" -> "ss", "Ж" -> "Zh".
+            let ascii = deunicode::deunicode_char(c).unwrap_or(" ");
+            ascii.chars().for_each(|a| out.push_ascii(a));
         } else {
+            // Symbols and emoji are not words of the title ("©", "🌅" would read as "c", "sunrise").
             out.separate();
         }
     }
@@ -95,6 +94,19 @@ struct SlugBuilder {
 }
 
 impl SlugBuilder {
+    /// "Don't" -> "dont", "R&D" -> "r-and-d"; punctuation and spaces separate.
+    fn push_ascii(&mut self, c: char) {
+        if c.is_ascii_alphanumeric() {
+            self.push_str(c.to_ascii_lowercase().encode_utf8(&mut [0; 4]));
+        } else if c == '&' {
+            self.separate();
+            self.push_str("and");
+            self.separate();
+        } else if !is_apostrophe(c) {
+            self.separate();
+        }
+    }
+
     fn push_str(&mut self, part: &str) {
         if self.pending_separator && !self.text.is_empty() {
             self.text.push('-');
@@ -134,37 +146,6 @@ fn is_apostrophe(c: char) -> bool {
 
 fn is_combining_mark(c: char) -> bool {
     ('\u{0300}'..='\u{036f}').contains(&c)
-}
-
-/// Common Latin letters with diacritics; input is already lowercased.
-fn transliterate(c: char) -> Option<&'static str> {
-    let ascii = match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
-        'æ' => "ae",
-        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
-        'ď' | 'đ' | 'ð' => "d",
-        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => "e",
-        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
-        'ĥ' | 'ħ' => "h",
-        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => "i",
-        'ĵ' => "j",
-        'ķ' => "k",
-        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
-        'ñ' | 'ń' | 'ņ' | 'ň' => "n",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => "o",
-        'œ' => "oe",
-        'ŕ' | 'ŗ' | 'ř' => "r",
-        'ś' | 'ŝ' | 'ş' | 'š' | 'ș' => "s",
-        'ß' => "ss",
-        'ţ' | 'ť' | 'ŧ' | 'ț' => "t",
-        'þ' => "th",
-        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => "u",
-        'ŵ' => "w",
-        'ý' | 'ÿ' | 'ŷ' => "y",
-        'ź' | 'ż' | 'ž' => "z",
-        _ => return None,
-    };
-    Some(ascii)
 }
 
 impl fmt::Display for Slug {
@@ -325,7 +306,29 @@ mod tests {
     fn from_title_returns_none_when_nothing_usable_remains() {
         assert_eq!(from_title(""), None);
         assert_eq!(from_title(" ?!… — "), None);
-        assert_eq!(from_title("Привет"), None);
+        assert_eq!(from_title("🌅 ✓ → ©"), None);
+    }
+
+    #[test]
+    fn from_title_spells_other_scripts_and_letter_forms_in_ascii() {
+        for (title, slug) in [
+            ("Привет, мир", "privet-mir"),
+            ("Tiếng Việt", "tieng-viet"),
+            ("α-synuclein and β-blockers", "a-synuclein-and-b-blockers"),
+            ("创伤后", "chuang-shang-hou"),
+            ("ﬁnance ﬂow", "finance-flow"),
+            ("ＦＵＬＬ width x²", "full-width-x2"),
+        ] {
+            assert_eq!(from_title(title).as_deref(), Some(slug), "{title}");
+        }
+    }
+
+    #[test]
+    fn from_title_drops_symbols_and_emoji() {
+        assert_eq!(
+            from_title("Hope 🌅 — «now» ™ ©2024").as_deref(),
+            Some("hope-now-2024")
+        );
     }
 
     #[test]

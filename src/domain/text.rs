@@ -3,6 +3,8 @@
 //! Lengths are counted in Unicode scalar values (`char`s), not bytes, so a
 //! limit means the same thing for "é" and "e".
 
+use url::{Host, Url};
+
 /// Why a text field was refused; the message is shown to API clients.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
@@ -64,9 +66,15 @@ pub fn multi_line(input: &str, max_chars: usize) -> Result<String, TextError> {
 }
 
 /// An absolute `http://` or `https://` URL (scheme case-insensitive) with a
-/// non-empty host, at most [`MAX_URL_CHARS`] characters, with no whitespace or
-/// control characters inside. Surrounding whitespace is trimmed like in the
-/// other fields; the URL itself is returned unchanged (no normalisation).
+/// valid host and port, at most [`MAX_URL_CHARS`] characters, with no
+/// whitespace or control characters inside. Surrounding whitespace is trimmed
+/// like in the other fields; the URL itself is returned unchanged (no
+/// normalisation).
+///
+/// The `url` crate reads the URL as browsers do (WHATWG). Because the URL is
+/// kept as written, forms that reading quietly repairs are refused too:
+/// `https:example.com`, `https:///example.com`, an empty port, and stray
+/// characters in a host.
 pub fn http_url(input: &str) -> Result<String, UrlError> {
     let url = input.trim();
     if url.is_empty() {
@@ -75,11 +83,13 @@ pub fn http_url(input: &str) -> Result<String, UrlError> {
     if url.chars().count() > MAX_URL_CHARS {
         return Err(UrlError::TooLong { max: MAX_URL_CHARS });
     }
+    // WHATWG parsing drops tabs and newlines instead of failing.
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(UrlError::InvalidCharacter);
     }
-    let rest = strip_http_scheme(url).ok_or(UrlError::NotHttp)?;
-    if !is_valid_authority(authority_of(rest)) {
+    let written = strip_http_scheme(url).ok_or(UrlError::NotHttp)?;
+    let parsed = Url::parse(url).map_err(|_| UrlError::InvalidHost)?;
+    if !is_plain_authority(authority_of(written)) || !parsed.host().is_some_and(is_valid_host) {
         return Err(UrlError::InvalidHost);
     }
     Ok(url.to_owned())
@@ -123,7 +133,7 @@ fn strip_http_scheme(url: &str) -> Option<&str> {
     })
 }
 
-/// The authority ends at the first path, query or fragment delimiter.
+/// The authority as written: up to the first path, query or fragment delimiter.
 fn authority_of(after_scheme: &str) -> &str {
     let end = after_scheme
         .find(['/', '?', '#'])
@@ -131,53 +141,39 @@ fn authority_of(after_scheme: &str) -> &str {
     after_scheme.get(..end).unwrap_or_default()
 }
 
-/// Refuses credentials (`user@host` is a phishing vector), empty hosts,
-/// stray characters such as `\`, and non-numeric ports.
-fn is_valid_authority(authority: &str) -> bool {
-    if authority.contains('@') {
-        return false;
-    }
-    let (host, port) = split_port(authority);
-    is_valid_host(host) && port.is_none_or(is_valid_port)
+/// What WHATWG parsing forgives in an authority and we refuse: credentials
+/// (`user@host` is a phishing vector, and an empty `@host` is dropped), a
+/// backslash (read as `/`, so `example.com\@evil.com` goes to example.com),
+/// percent-encoding (read decoded), an extra slash (`https:///host`) and an
+/// empty port (`host:`). A leading `-` is checked here too, as written: IDNA
+/// hides it inside `xn--` labels.
+fn is_plain_authority(authority: &str) -> bool {
+    !authority.is_empty()
+        && !authority.starts_with('-')
+        && !authority.contains(['@', '\\', '%'])
+        && !authority.ends_with(':')
 }
 
-fn split_port(authority: &str) -> (&str, Option<&str>) {
-    // A bracketed IPv6 literal contains colons of its own.
-    let host_end = if authority.starts_with('[') {
-        authority.find(']').map_or(authority.len(), |i| i + 1)
-    } else {
-        authority.find(':').unwrap_or(authority.len())
-    };
-    let (host, rest) = authority
-        .split_at_checked(host_end)
-        .unwrap_or((authority, ""));
-    match rest.strip_prefix(':') {
-        Some(port) => (host, Some(port)),
-        None if rest.is_empty() => (host, None),
-        // Anything else after the host (e.g. "]x") is malformed.
-        None => ("", None),
+/// IP addresses are valid once parsed. WHATWG allows a domain almost any
+/// character and empty labels; we want a name DNS could hold: letters, digits,
+/// `-` and `_` (after IDNA, so `bücher.example` counts) in non-empty labels,
+/// a final root `.` aside.
+fn is_valid_host(host: Host<&str>) -> bool {
+    match host {
+        Host::Ipv4(_) | Host::Ipv6(_) => true,
+        Host::Domain(domain) => {
+            domain
+                .strip_suffix('.')
+                .unwrap_or(domain)
+                .split('.')
+                .all(|label| {
+                    !label.is_empty()
+                        && label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+                })
+        }
     }
-}
-
-fn is_valid_host(host: &str) -> bool {
-    if let Some(inner) = host.strip_prefix('[') {
-        return inner.strip_suffix(']').is_some_and(|ip| {
-            !ip.is_empty()
-                && ip
-                    .chars()
-                    .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '.'))
-        });
-    }
-    !host.is_empty()
-        && !host.starts_with(['.', '-'])
-        && !host.contains("..")
-        && host
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'))
-}
-
-fn is_valid_port(port: &str) -> bool {
-    !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -343,8 +339,36 @@ mod tests {
             "https://[::1",
             "https://.example.com",
             "https://example..com",
+            "https://@example.com",
+            "https://exa%41mple.com",
+            "https://exa!mple.com",
+            "https://-example.com",
+            "https://-bücher.example",
+            "https://999.1.1.1/",
+            "https://[1:2:3]/",
+            "https://[::1]:",
         ] {
             assert_eq!(http_url(bad), Err(UrlError::InvalidHost), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn http_url_refuses_ports_beyond_65535() {
+        for bad in [
+            "https://example.com:99999",
+            "https://example.com:65536/",
+            "http://[2001:db8::1]:70000/",
+            "https://example.com:-1",
+        ] {
+            assert_eq!(http_url(bad), Err(UrlError::InvalidHost), "{bad:?}");
+        }
+        assert!(http_url("https://example.com:65535/").is_ok());
+    }
+
+    #[test]
+    fn http_url_accepts_a_final_root_dot_and_underscores() {
+        for good in ["https://example.com./", "https://my_host.example/"] {
+            assert_eq!(http_url(good).unwrap(), good);
         }
     }
 
@@ -371,5 +395,45 @@ mod tests {
         let exact = format!("https://example.com/{}", "a".repeat(MAX_URL_CHARS - 20));
         assert_eq!(exact.chars().count(), MAX_URL_CHARS);
         assert!(http_url(&exact).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn what_http_url_accepts_is_kept_as_written_and_names_an_http_host(input in prop_oneof![
+            any::<String>(),
+            "(?i:https?)://[a-z0-9.:@%_\\[\\]\\\\-]{0,24}([/?#][a-z0-9/]{0,8})?",
+        ]) {
+            if let Ok(url) = http_url(&input) {
+                prop_assert_eq!(url.as_str(), input.trim());
+                let parsed = Url::parse(&url);
+                prop_assert!(parsed.is_ok(), "{:?}", parsed);
+                if let Ok(parsed) = parsed {
+                    prop_assert!(matches!(parsed.scheme(), "http" | "https"));
+                    prop_assert!(parsed.host().is_some());
+                    prop_assert!(parsed.username().is_empty() && parsed.password().is_none());
+                }
+            }
+        }
+
+        #[test]
+        fn ports_beyond_65535_are_refused(port in 65_536u64..100_000_000_000) {
+            let url = format!("https://example.com:{port}/");
+            prop_assert_eq!(http_url(&url), Err(UrlError::InvalidHost));
+        }
+
+        #[test]
+        fn every_port_up_to_65535_is_accepted(port in 0u32..=65_535) {
+            let url = format!("https://example.com:{port}/");
+            prop_assert_eq!(http_url(&url), Ok(url.clone()));
+        }
     }
 }

@@ -9,13 +9,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::db::{self, audit::AuditFilter, audit::EntryRow};
+use crate::db;
 use crate::domain::api_key::Caller;
+use crate::domain::audit::Action;
 use crate::error::Error;
 use crate::routes::caching;
 use crate::routes::lead_admin::{decode_cursor, encode_cursor};
 use crate::routes::state::AppState;
-use crate::services::audit::{self as service, Action};
+use crate::services::audit::{self as service, AuditFilter, EntryView};
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(list_audit);
@@ -54,29 +55,19 @@ pub struct AuditEntry {
     row_count: i32,
 }
 
-impl From<EntryRow> for AuditEntry {
-    fn from(row: EntryRow) -> Self {
-        // Key actions keep the key they concern in the `filter` column.
-        let about_a_key = matches!(
-            Action::parse(&row.action),
-            Some(Action::KeyCreated | Action::KeyRevoked)
-        );
-        let (filter, api_key) = if about_a_key {
-            (None, row.filter)
-        } else {
-            (row.filter, None)
-        };
+impl From<EntryView> for AuditEntry {
+    fn from(entry: EntryView) -> Self {
         AuditEntry {
-            id: row.id,
-            at: row.at,
-            key_id: row.key_id,
-            key_name: row.key_name,
-            action: row.action,
-            lead_id: row.lead_id,
-            lead_ids: row.lead_ids.map(|ids| ids.into_iter().flatten().collect()),
-            filter,
-            api_key,
-            row_count: row.row_count,
+            id: entry.id,
+            at: entry.at,
+            key_id: entry.key_id,
+            key_name: entry.key_name,
+            action: entry.action.as_str().to_owned(),
+            lead_id: entry.lead_id,
+            lead_ids: entry.lead_ids,
+            filter: entry.filter,
+            api_key: entry.api_key,
+            row_count: entry.row_count,
         }
     }
 }
@@ -177,12 +168,11 @@ pub async fn list_audit(
         .action
         .map(|name| {
             Action::parse(name.trim())
-                .map(Action::as_str)
                 .ok_or_else(|| Error::BadRequest(format!("`action` must be {}.", Action::names())))
         })
         .transpose()?;
     let filter = AuditFilter {
-        action: action.map(str::to_owned),
+        action,
         lead_id: params.lead_id,
         key_id: params.key_id,
         after: params.after,

@@ -5,7 +5,7 @@
 //! and write responses carry the article's version tag, which `If-Match` is compared with.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, EntityTag, Header, HeaderValue, IfMatch, IfNoneMatch};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -37,13 +37,15 @@ impl Cacheable<'_> {
     pub fn respond<T: Serialize>(self, req: &HttpRequest, body: &T) -> Result<HttpResponse, Error> {
         let bytes = serde_json::to_vec(body).map_err(Error::internal)?;
         let etag = self.etag.unwrap_or_else(|| body_etag(&bytes));
-        let not_modified = if_none_match(req, &etag);
+        // Our own tags always parse; a failure here is a bug, answered with a 500.
+        let current: EntityTag = etag.parse().map_err(Error::internal)?;
+        let not_modified = if_none_match(req, &current);
         let mut response = HttpResponse::build(if not_modified {
             StatusCode::NOT_MODIFIED
         } else {
             StatusCode::OK
         });
-        response.insert_header((header::ETAG, etag));
+        response.insert_header(header::ETag(current));
         match self.audience {
             Audience::Public(cache_control) => {
                 response.insert_header((header::CACHE_CONTROL, cache_control));
@@ -77,6 +79,9 @@ pub fn versioned(
         .json(body)
 }
 
+/// `tag` as a strong entity tag. Quoted by hand because `EntityTag::new_strong` panics on a
+/// character a tag may not hold; `Cacheable::respond` parses the result, so there such a bug is
+/// a 500.
 pub fn quoted(tag: &str) -> String {
     format!("\"{tag}\"")
 }
@@ -92,91 +97,86 @@ pub fn http_date(at: DateTime<Utc>) -> String {
     at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
-/// Whether `If-None-Match` names `etag` (weak comparison, `*` matches anything). An unparsable
-/// header never matches: the client simply gets the full response.
-pub fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
-    let current = etag.trim_start_matches("W/");
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|value| value.to_str().ok())
-        .filter_map(parse_list)
-        .any(|list| match list {
-            TagList::Any => true,
-            TagList::Tags(tags) => tags.iter().any(|tag| tag.quoted == current),
-        })
-}
-
-/// The client's `If-Match`, if any: `*` or the strong tags it lists (weak ones never match).
-pub fn if_match(req: &HttpRequest) -> Result<Option<Precondition>, Error> {
-    let mut tags: Vec<String> = Vec::new();
-    let mut seen = false;
-    for value in req.headers().get_all(header::IF_MATCH) {
-        seen = true;
-        let list = value.to_str().ok().and_then(parse_list).ok_or_else(|| {
-            Error::BadRequest(
-                "`If-Match` must be `*` or a list of quoted entity tags, e.g. \"AbC…\".".to_owned(),
-            )
-        })?;
-        match list {
-            TagList::Any => return Ok(Some(Precondition::Any)),
-            TagList::Tags(listed) => tags.extend(
-                listed
-                    .into_iter()
-                    .filter(|tag| !tag.weak)
-                    .map(|tag| tag.quoted.trim_matches('"').to_owned()),
-            ),
-        }
+/// Whether `If-None-Match` names `etag`, by RFC 9110's weak comparison (`*` matches anything).
+/// A malformed header never matches: the client simply gets the full response.
+pub fn if_none_match(req: &HttpRequest, etag: &EntityTag) -> bool {
+    match condition::<IfNoneMatch>(req) {
+        Ok(Some(Condition::Any)) => true,
+        Ok(Some(Condition::Tags(tags))) => tags.iter().any(|tag| tag.weak_eq(etag)),
+        Ok(None) | Err(Malformed) => false,
     }
-    Ok(seen.then_some(Precondition::OneOf(tags)))
 }
 
-enum TagList {
+/// The client's `If-Match`, if any: `*` or the strong tags it lists. RFC 9110 compares
+/// `If-Match` strongly and our tags are all strong, so a weak tag can never match and is left
+/// out; `Precondition::holds` then compares what remains with the current tag.
+pub fn if_match(req: &HttpRequest) -> Result<Option<Precondition>, Error> {
+    let condition = condition::<IfMatch>(req).map_err(|Malformed| {
+        Error::BadRequest(
+            "`If-Match` must be `*` or a list of quoted entity tags, e.g. \"AbC…\".".to_owned(),
+        )
+    })?;
+    Ok(condition.map(|condition| match condition {
+        Condition::Any => Precondition::Any,
+        Condition::Tags(tags) => Precondition::OneOf(
+            tags.into_iter()
+                .filter(|tag| !tag.weak)
+                .map(|tag| tag.tag().to_owned())
+                .collect(),
+        ),
+    }))
+}
+
+/// `If-Match` or `If-None-Match`: `*` or the entity tags it lists.
+enum Condition {
     Any,
     Tags(Vec<EntityTag>),
 }
 
-struct EntityTag {
-    weak: bool,
-    /// With its quotes, as sent.
-    quoted: String,
+impl From<IfMatch> for Condition {
+    fn from(header: IfMatch) -> Self {
+        match header {
+            IfMatch::Any => Condition::Any,
+            IfMatch::Items(tags) => Condition::Tags(tags),
+        }
+    }
 }
 
-/// `*` or `#entity-tag` (RFC 9110 §8.8.3); `None` when malformed.
-fn parse_list(value: &str) -> Option<TagList> {
-    if value.trim() == "*" {
-        return Some(TagList::Any);
-    }
-    let mut tags = Vec::new();
-    let mut rest = value;
-    loop {
-        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_ascii_whitespace());
-        if rest.is_empty() {
-            break;
-        }
-        let (weak, after) = match rest.strip_prefix("W/") {
-            Some(after) => (true, after),
-            None => (false, rest),
-        };
-        let inner = after.strip_prefix('"')?;
-        let end = inner.find('"')?;
-        let opaque = inner.get(..end)?;
-        if !opaque
-            .bytes()
-            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b))
-        {
-            return None;
-        }
-        tags.push(EntityTag {
-            weak,
-            quoted: format!("\"{opaque}\""),
-        });
-        rest = inner.get(end + 1..)?;
-        let next = rest.trim_start();
-        if !(next.is_empty() || next.starts_with(',')) {
-            return None;
+impl From<IfNoneMatch> for Condition {
+    fn from(header: IfNoneMatch) -> Self {
+        match header {
+            IfNoneMatch::Any => Condition::Any,
+            IfNoneMatch::Items(tags) => Condition::Tags(tags),
         }
     }
-    (!tags.is_empty()).then_some(TagList::Tags(tags))
+}
+
+/// A conditional header that is not `*` nor a list of entity tags.
+struct Malformed;
+
+/// The conditional header `H` as actix-web parses it, `None` when the request has none.
+fn condition<H: Header + Into<Condition>>(
+    req: &HttpRequest,
+) -> Result<Option<Condition>, Malformed> {
+    let values = req.headers().get_all(H::name());
+    if values.len() == 0 {
+        return Ok(None);
+    }
+    let condition = H::parse(req).map_err(|_| Malformed)?.into();
+    if let Condition::Tags(tags) = &condition {
+        // actix-web skips list members that are not entity tags (and so reads `"a", b` as
+        // `"a"`); RFC 9110 allows no such member, nor an empty list. Members are counted the
+        // way actix-web splits them.
+        let members: usize = values
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .filter(|member| !member.trim().is_empty())
+            .count();
+        if tags.is_empty() || tags.len() != members {
+            return Err(Malformed);
+        }
+    }
+    Ok(Some(condition))
 }
 
 /// A `Link` header value pointing at the next page: this request's query with `cursor` replaced.
@@ -201,52 +201,110 @@ mod tests {
     use super::*;
     use actix_web::test::TestRequest;
 
+    fn request(name: header::HeaderName, values: &[&str]) -> HttpRequest {
+        values
+            .iter()
+            .fold(TestRequest::default(), |req, value| {
+                req.append_header((name.clone(), *value))
+            })
+            .to_http_request()
+    }
+
+    fn none_match(values: &[&str]) -> bool {
+        let current: EntityTag = "\"abc\"".parse().unwrap();
+        if_none_match(&request(header::IF_NONE_MATCH, values), &current)
+    }
+
+    fn if_match_of(values: &[&str]) -> Result<Option<Precondition>, Error> {
+        if_match(&request(header::IF_MATCH, values))
+    }
+
+    fn one_of(tags: &[&str]) -> Option<Precondition> {
+        Some(Precondition::OneOf(
+            tags.iter().map(|tag| (*tag).to_owned()).collect(),
+        ))
+    }
+
     #[test]
     fn if_none_match_accepts_lists_weak_tags_and_star() {
-        let etag = "\"abc\"";
         for header in [
             "\"abc\"",
             "\"x\", \"abc\"",
             "W/\"abc\"",
             "*",
+            " * ",
             " \"x\" ,W/\"abc\" ",
+            ",\"x\",,\"abc\",",
         ] {
-            let req = TestRequest::default()
-                .insert_header((header::IF_NONE_MATCH, header))
-                .to_http_request();
-            assert!(if_none_match(&req, etag), "{header}");
+            assert!(none_match(&[header]), "{header}");
         }
-        for header in ["\"abd\"", "abc", "\"abc", ""] {
-            let req = TestRequest::default()
-                .insert_header((header::IF_NONE_MATCH, header))
-                .to_http_request();
-            assert!(!if_none_match(&req, etag), "{header}");
+        assert!(none_match(&["\"x\"", "W/\"abc\""]), "two header lines");
+        assert!(none_match(&["*", "\"x\""]), "star on the first line");
+    }
+
+    #[test]
+    fn if_none_match_never_matches_other_tags_or_a_malformed_header() {
+        for header in [
+            "\"abd\"",
+            "abc",
+            "\"abc",
+            "",
+            ",",
+            "w/\"abc\"",
+            "\"abc\", abc",
+            "\"abc\" \"x\"",
+            "\"a bc\"",
+            "*, \"abc\"",
+        ] {
+            assert!(!none_match(&[header]), "{header}");
         }
-        assert!(!if_none_match(
-            &TestRequest::default().to_http_request(),
-            etag
-        ));
+        assert!(
+            !none_match(&["\"abc\"", "garbage"]),
+            "one bad line spoils the field"
+        );
+        assert!(!none_match(&[]), "no header");
     }
 
     #[test]
     fn if_match_is_strong_and_refuses_garbage() {
-        let parse = |value: &str| {
-            if_match(
-                &TestRequest::default()
-                    .insert_header((header::IF_MATCH, value))
-                    .to_http_request(),
-            )
-        };
-        assert_eq!(parse("*").unwrap(), Some(Precondition::Any));
+        assert_eq!(if_match_of(&["*"]).unwrap(), Some(Precondition::Any));
+        assert_eq!(if_match_of(&[" * "]).unwrap(), Some(Precondition::Any));
+        assert_eq!(if_match_of(&["\"a\", W/\"b\""]).unwrap(), one_of(&["a"]));
+        assert_eq!(if_match_of(&["W/\"a\""]).unwrap(), one_of(&[]));
+        assert_eq!(if_match_of(&[]).unwrap(), None);
+        for header in [
+            "a",
+            "",
+            ",",
+            "\"a",
+            "\"a\", b",
+            "\"a\" \"b\"",
+            "*, \"a\"",
+            "w/\"a\"",
+        ] {
+            assert!(if_match_of(&[header]).is_err(), "{header}");
+        }
+        assert!(if_match_of(&["\"a\"", "b"]).is_err());
+        // actix-web splits members at every comma, so a tag holding one is unreadable; none of
+        // the tags we hand out does.
+        assert!(if_match_of(&["\"a,b\""]).is_err());
+    }
+
+    #[test]
+    fn if_match_collects_the_tags_of_every_member_and_header_line() {
         assert_eq!(
-            parse("\"a\", W/\"b\"").unwrap(),
-            Some(Precondition::OneOf(vec!["a".to_owned()]))
+            if_match_of(&["\"a\", \"b\"", "\"c\""]).unwrap(),
+            one_of(&["a", "b", "c"])
         );
-        assert!(parse("a").is_err());
-        assert_eq!(
-            if_match(&TestRequest::default().to_http_request()).unwrap(),
-            None
-        );
+        assert_eq!(if_match_of(&["\"\""]).unwrap(), one_of(&[""]));
+    }
+
+    #[test]
+    fn bodies_get_strong_etags_that_parse_as_entity_tags() {
+        let etag = body_etag(b"{}");
+        let parsed: EntityTag = etag.parse().unwrap();
+        assert!(!parsed.weak);
+        assert_eq!(parsed.to_string(), etag);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use crate::db;
 use crate::error::Error;
 use crate::routes::state::AppState;
+use crate::services::health;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -45,7 +46,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
             "start-up has not reached the database yet".to_owned(),
         ));
     }
-    let ready = db::run(&state.pool, db::is_ready).await?;
+    let ready = db::run(&state.pool, health::is_ready).await?;
     if ready {
         Ok(HttpResponse::Ok().json(Health { status: "ready" }))
     } else {

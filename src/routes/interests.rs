@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::{self, interests::InterestRow};
+use crate::db;
 use crate::domain::api_key::Caller;
 use crate::error::Error;
 use crate::routes::auth::MaybeCaller;
 use crate::routes::extract::Json;
 use crate::routes::state::AppState;
-use crate::services::interests::{self, InterestUpdate, NewInterest};
+use crate::services::interests::{self, InterestUpdate, InterestView, NewInterest};
 
 pub fn configure(config: &mut ServiceConfig) {
     config
@@ -42,14 +42,14 @@ pub struct Interest {
     updated_at: DateTime<Utc>,
 }
 
-impl From<InterestRow> for Interest {
-    fn from(row: InterestRow) -> Self {
+impl From<InterestView> for Interest {
+    fn from(interest: InterestView) -> Self {
         Self {
-            code: row.code,
-            label: row.label,
-            active: row.active,
-            position: row.position,
-            updated_at: row.updated_at,
+            code: interest.code,
+            label: interest.label,
+            active: interest.active,
+            position: interest.position,
+            updated_at: interest.updated_at,
         }
     }
 }

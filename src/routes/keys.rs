@@ -9,12 +9,12 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::db::{self, api_keys::KeyRef};
+use crate::db;
 use crate::domain::api_key::Caller;
 use crate::error::Error;
 use crate::routes::extract::Json;
 use crate::routes::state::AppState;
-use crate::services::api_keys::{self, KeySummary, NewKeyRequest};
+use crate::services::api_keys::{self, KeyRef, KeySummary, NewKeyRequest};
 use crate::services::audit::Actor;
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -86,12 +86,12 @@ impl From<KeySummary> for Key {
                 .into_iter()
                 .map(str::to_owned)
                 .collect(),
-            id: summary.row.id,
-            name: summary.row.name,
-            prefix: summary.row.prefix,
-            created_at: summary.row.created_at,
-            last_used_at: summary.row.last_used_at,
-            revoked_at: summary.row.revoked_at,
+            id: summary.id,
+            name: summary.name,
+            prefix: summary.prefix,
+            created_at: summary.created_at,
+            last_used_at: summary.last_used_at,
+            revoked_at: summary.revoked_at,
         }
     }
 }
@@ -163,7 +163,7 @@ pub async fn list_keys(
     let keys = db::run(&state.pool, api_keys::list).await?;
     let keys = keys
         .into_iter()
-        .filter(|key| include_revoked || key.row.revoked_at.is_none());
+        .filter(|key| include_revoked || key.revoked_at.is_none());
     Ok(HttpResponse::Ok().json(KeyList {
         items: keys.map(Key::from).collect(),
         next_cursor: None,

@@ -191,3 +191,23 @@ fn add_to_operation(operation: &mut Operation, uses_database: bool) {
         operation.security = Some(Vec::new());
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use actix_web::http::Method;
+
+    use super::*;
+    use crate::domain::scope::Scope;
+    use crate::routes::operations::Operations;
+
+    #[test]
+    fn every_documented_security_is_one_beacon_can_enforce() {
+        let operations = Operations::from_spec(&spec()).unwrap();
+        assert_eq!(
+            operations.required_scope(&Method::GET, "/v1/leads/{id}"),
+            Some(Scope::LeadsRead)
+        );
+        assert_eq!(operations.required_scope(&Method::POST, "/v1/leads"), None);
+    }
+}

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::{self, tags::TagWithCount};
+use crate::db;
 use crate::domain::api_key::Caller;
 use crate::domain::article::TagChanges;
 use crate::domain::change::Change;
@@ -16,7 +16,8 @@ use crate::routes::auth::MaybeCaller;
 use crate::routes::caching::{Audience, Cacheable};
 use crate::routes::extract::Json;
 use crate::routes::state::AppState;
-use crate::services::{articles::invalid, tags};
+use crate::services::articles::invalid;
+use crate::services::tags::{self, TagWithCount};
 
 pub fn configure(config: &mut ServiceConfig) {
     config

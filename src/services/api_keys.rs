@@ -2,9 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
+use uuid::Uuid;
 
-use crate::db::api_keys::{self as queries, ApiKeyRow, KeyRef, NewApiKey};
+use crate::db::api_keys::{self as queries, ApiKeyRow, NewApiKey};
 use crate::domain::api_key::{self as key, Caller};
+use crate::domain::audit::Action;
 use crate::domain::scope::Scopes;
 use crate::domain::text;
 use crate::error::{Error, FieldError};
@@ -15,8 +17,21 @@ pub const NAME_MAX_CHARS: usize = 100;
 /// A key as people see it after creation: everything but the secret.
 #[derive(Debug, Clone)]
 pub struct KeySummary {
-    pub row: ApiKeyRow,
+    pub id: Uuid,
+    pub name: String,
+    /// The visible start of the key.
+    pub prefix: String,
     pub scopes: Scopes,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// How a key is named: over HTTP by its id, on the command line by its prefix.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyRef<'a> {
+    Id(Uuid),
+    Prefix(&'a str),
 }
 
 /// A new key together with its secret, which exists only in this value.
@@ -54,33 +69,24 @@ pub fn create(
     now: DateTime<Utc>,
 ) -> Result<CreatedKey, Error> {
     let new_key = key::generate().map_err(Error::internal)?;
-    let row = conn.transaction(|conn| {
+    let summary = conn.transaction(|conn| {
         let row = queries::insert(
             conn,
             &NewApiKey {
-                id: uuid::Uuid::now_v7(),
+                id: Uuid::now_v7(),
                 name: &request.name,
                 prefix: &new_key.prefix,
                 secret_hash: &new_key.hash,
                 scopes: &request.scopes.to_stored(),
             },
         )?;
-        record(
-            conn,
-            actor,
-            audit::Action::KeyCreated,
-            &row,
-            &request.scopes,
-            now,
-        )?;
-        Ok::<_, Error>(row)
+        let summary = summary(row, request.scopes);
+        record(conn, actor, Action::KeyCreated, &summary, now)?;
+        Ok::<_, Error>(summary)
     })?;
-    tracing::info!(key_id = %row.id, prefix = %row.prefix, "api key created");
+    tracing::info!(key_id = %summary.id, prefix = %summary.prefix, "api key created");
     Ok(CreatedKey {
-        summary: KeySummary {
-            row,
-            scopes: request.scopes,
-        },
+        summary,
         secret: new_key.secret,
     })
 }
@@ -98,18 +104,17 @@ pub fn revoke(
     now: DateTime<Utc>,
 ) -> Result<KeySummary, Error> {
     conn.transaction(|conn| {
-        let revoked = queries::revoke(conn, key)?.ok_or(Error::NotFound)?;
+        let id = match key {
+            KeyRef::Id(id) => id,
+            KeyRef::Prefix(prefix) => {
+                queries::find_id_by_prefix(conn, prefix)?.ok_or(Error::NotFound)?
+            }
+        };
+        let revoked = queries::revoke(conn, id)?.ok_or(Error::NotFound)?;
         let summary = summarize(revoked.row)?;
         if revoked.just_now {
-            record(
-                conn,
-                actor,
-                audit::Action::KeyRevoked,
-                &summary.row,
-                &summary.scopes,
-                now,
-            )?;
-            tracing::info!(key_id = %summary.row.id, prefix = %summary.row.prefix, "api key revoked");
+            record(conn, actor, Action::KeyRevoked, &summary, now)?;
+            tracing::info!(key_id = %summary.id, prefix = %summary.prefix, "api key revoked");
         }
         Ok(summary)
     })
@@ -118,16 +123,15 @@ pub fn revoke(
 fn record(
     conn: &mut PgConnection,
     actor: &Actor,
-    action: audit::Action,
-    row: &ApiKeyRow,
-    scopes: &Scopes,
+    action: Action,
+    key: &KeySummary,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let subject = audit::Subject::Key {
-        id: row.id,
-        prefix: &row.prefix,
-        name: &row.name,
-        scopes: scopes.names(),
+        id: key.id,
+        prefix: &key.prefix,
+        name: &key.name,
+        scopes: key.scopes.names(),
     };
     audit::record(conn, actor, action, subject, 0, now)
 }
@@ -140,8 +144,8 @@ pub fn authenticate(conn: &mut PgConnection, presented: &str) -> Result<Option<C
     queries::touch(conn, row.id, Utc::now())?;
     let summary = summarize(row)?;
     Ok(Some(Caller {
-        key_id: summary.row.id,
-        key_name: summary.row.name,
+        key_id: summary.id,
+        key_name: summary.name,
         scopes: summary.scopes,
     }))
 }
@@ -149,5 +153,17 @@ pub fn authenticate(conn: &mut PgConnection, presented: &str) -> Result<Option<C
 fn summarize(row: ApiKeyRow) -> Result<KeySummary, Error> {
     let scopes = Scopes::parse_stored(&row.scopes)
         .map_err(|e| Error::internal(format!("key {} has bad stored scopes: {e}", row.id)))?;
-    Ok(KeySummary { row, scopes })
+    Ok(summary(row, scopes))
+}
+
+fn summary(row: ApiKeyRow, scopes: Scopes) -> KeySummary {
+    KeySummary {
+        id: row.id,
+        name: row.name,
+        prefix: row.prefix,
+        scopes,
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
+        revoked_at: row.revoked_at,
+    }
 }

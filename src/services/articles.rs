@@ -23,6 +23,7 @@ use crate::domain::preview::PreviewKey;
 use crate::domain::slug::Slug;
 use crate::error::{Error, FieldError};
 use crate::services::events;
+use crate::services::tags::TagView;
 
 pub const LIMIT_DEFAULT: i64 = 20;
 pub const LIMIT_MAX: i64 = 100;
@@ -43,29 +44,94 @@ pub fn invalid(errors: Vec<Invalid>) -> Error {
 /// An article with its tags, as stored.
 #[derive(Debug, Clone)]
 pub struct ArticleView {
-    pub row: ArticleRow,
-    pub tags: Vec<TagRow>,
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub excerpt: String,
+    /// The editor wrote the excerpt; otherwise it is derived from the body.
+    pub excerpt_is_custom: bool,
+    pub body_markdown: String,
+    pub body_html: String,
+    /// The body's headings as stored: a JSON array of `{level, text, anchor}`.
+    pub outline: serde_json::Value,
+    pub word_count: i32,
+    pub reading_time_minutes: i32,
+    pub author_name: String,
+    pub author_slug: String,
+    pub author_credentials: Option<String>,
+    pub author_bio: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub last_reviewed_at: Option<DateTime<Utc>>,
+    pub cover_image: Option<CoverImage>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub og_image: Option<String>,
+    /// As stored: see [`ArticleView::status`] for the status readers see.
+    pub stored_status: Status,
+    pub published_at: Option<DateTime<Utc>>,
+    pub featured: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+    /// In the editor's order.
+    pub tags: Vec<TagView>,
 }
 
 impl ArticleView {
+    fn new(row: ArticleRow, tags: Vec<TagView>) -> Self {
+        ArticleView {
+            id: row.id,
+            slug: row.slug,
+            title: row.title,
+            subtitle: row.subtitle,
+            excerpt: row.excerpt,
+            excerpt_is_custom: row.excerpt_is_custom,
+            body_markdown: row.body_markdown,
+            body_html: row.body_html,
+            outline: row.outline,
+            word_count: row.word_count,
+            reading_time_minutes: row.reading_time_minutes,
+            author_name: row.author_name,
+            author_slug: row.author_slug,
+            author_credentials: row.author_credentials,
+            author_bio: row.author_bio,
+            reviewed_by: row.reviewed_by,
+            last_reviewed_at: row.last_reviewed_at,
+            cover_image: row.cover_image.as_ref().and_then(cover_image_of),
+            meta_title: row.meta_title,
+            meta_description: row.meta_description,
+            canonical_url: row.canonical_url,
+            og_image: row.og_image,
+            stored_status: row.status,
+            published_at: row.published_at,
+            featured: row.featured,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+            tags,
+        }
+    }
+
     pub fn status(&self, now: DateTime<Utc>) -> Status {
-        stored_status(&self.row.status).effective(self.row.published_at, now)
+        self.stored_status.effective(self.published_at, now)
     }
 
     /// The version tag (unquoted) `ETag` and `If-Match` use.
     pub fn version_tag(&self, now: DateTime<Utc>) -> String {
-        version_tag(self.row.id, self.row.version, self.status(now))
+        version_tag(self.id, self.version, self.status(now))
     }
 
     /// What events say of the article at `now`.
     fn event_payload(&self, now: DateTime<Utc>) -> ArticlePayload {
         ArticlePayload {
-            article_id: self.row.id,
-            slug: self.row.slug.clone(),
-            title: self.row.title.clone(),
+            article_id: self.id,
+            slug: self.slug.clone(),
+            title: self.title.clone(),
             status: self.status(now),
-            published_at: self.row.published_at,
-            version: self.row.version,
+            published_at: self.published_at,
+            version: self.version,
         }
     }
 }
@@ -79,17 +145,61 @@ fn before_write(
     now: DateTime<Utc>,
 ) -> Result<ArticlePayload, Error> {
     let before = current.event_payload(now);
-    events::catch_up_publication(conn, stored_status(&current.row.status), &before, now)?;
+    events::catch_up_publication(conn, current.stored_status, &before, now)?;
     Ok(before)
 }
 
 /// One list item: an article without its body, its tags, and a search snippet when searching.
 #[derive(Debug, Clone)]
 pub struct SummaryView {
-    pub row: SummaryRow,
-    pub tags: Vec<TagRow>,
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub excerpt: String,
+    pub word_count: i32,
+    pub reading_time_minutes: i32,
+    pub author_name: String,
+    pub author_slug: String,
+    pub author_credentials: Option<String>,
+    pub cover_image: Option<CoverImage>,
+    /// As stored: see [`SummaryView::status`] for the status readers see.
+    pub stored_status: Status,
+    pub published_at: Option<DateTime<Utc>>,
+    pub featured: bool,
+    pub updated_at: DateTime<Utc>,
+    /// In the editor's order.
+    pub tags: Vec<TagView>,
     /// HTML-escaped plain text with the matches wrapped in `<mark>`…`</mark>`.
     pub snippet: Option<String>,
+}
+
+impl SummaryView {
+    fn new(row: SummaryRow, tags: Vec<TagView>, snippet: Option<String>) -> Self {
+        SummaryView {
+            id: row.id,
+            slug: row.slug,
+            title: row.title,
+            subtitle: row.subtitle,
+            excerpt: row.excerpt,
+            word_count: row.word_count,
+            reading_time_minutes: row.reading_time_minutes,
+            author_name: row.author_name,
+            author_slug: row.author_slug,
+            author_credentials: row.author_credentials,
+            cover_image: row.cover_image.as_ref().and_then(cover_image_of),
+            stored_status: row.status,
+            published_at: row.published_at,
+            featured: row.featured,
+            updated_at: row.updated_at,
+            tags,
+            snippet,
+        }
+    }
+
+    pub fn status(&self, now: DateTime<Utc>) -> Status {
+        self.stored_status.effective(self.published_at, now)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -111,9 +221,7 @@ impl Reader {
         match self {
             Reader::Editor => true,
             Reader::Preview { article_id } if article_id == row.id => true,
-            Reader::Public | Reader::Preview { .. } => {
-                stored_status(&row.status).is_public(row.published_at, now)
-            }
+            Reader::Public | Reader::Preview { .. } => row.status.is_public(row.published_at, now),
         }
     }
 }
@@ -124,11 +232,6 @@ pub enum Found<T> {
     Article(T),
     /// An old slug: the article now lives at this slug.
     Moved(String),
-}
-
-fn stored_status(status: &str) -> Status {
-    // The column's CHECK constraint allows only the four names.
-    Status::parse(status).unwrap_or(Status::Draft)
 }
 
 /// A new article with its tags; the slug is the editor's or derived from the title.
@@ -152,13 +255,13 @@ pub fn create(
             conn,
             id,
             values(&content, &derived, slug.as_str())?,
-            lifecycle.status.as_str(),
+            lifecycle.status,
             lifecycle.published_at,
             now,
         )?;
         let tags = save_tags(conn, id, &content.tags)?;
         tracing::info!(article_id = %id, slug = %row.slug, status = %row.status, "article created");
-        let view = ArticleView { row, tags };
+        let view = ArticleView::new(row, tags);
         events::article_written(conn, None, &view.event_payload(now), now)?;
         Ok(view)
     })
@@ -175,7 +278,7 @@ pub fn update(
     conn.transaction(|conn| {
         let current = lock(conn, id, precondition, now)?;
         let before = before_write(conn, &current, now)?;
-        let old_slug = current.row.slug.clone();
+        let old_slug = current.slug.clone();
         let content = content_of(&current).patched(patch, now).map_err(invalid)?;
         let slug = match &content.slug {
             Some(slug) if slug.as_str() == old_slug => slug.clone(),
@@ -200,7 +303,7 @@ pub fn update(
         }
         let tags = save_tags(conn, id, &content.tags)?;
         tracing::info!(article_id = %id, version = row.version, "article updated");
-        let view = ArticleView { row, tags };
+        let view = ArticleView::new(row, tags);
         events::article_written(conn, Some(&before), &view.event_payload(now), now)?;
         Ok(view)
     })
@@ -226,7 +329,7 @@ pub fn transition(
     conn.transaction(|conn| {
         let current = lock(conn, id, precondition, now)?;
         let before = before_write(conn, &current, now)?;
-        let previous = current.row.published_at;
+        let previous = current.published_at;
         let next = match action {
             Action::Publish(at) => Lifecycle::published(at, previous, now),
             Action::Schedule(at) => Lifecycle::scheduled(at, now),
@@ -234,18 +337,9 @@ pub fn transition(
             Action::Archive => Ok(Lifecycle::archived(previous)),
         }
         .map_err(|message| Error::invalid("/published_at", message))?;
-        let row = queries::set_lifecycle(
-            conn,
-            id,
-            next.status.as_str(),
-            next.published_at,
-            now,
-        )?;
+        let row = queries::set_lifecycle(conn, id, next.status, next.published_at, now)?;
         tracing::info!(article_id = %id, status = %row.status, version = row.version, "article lifecycle changed");
-        let view = ArticleView {
-            row,
-            tags: current.tags,
-        };
+        let view = ArticleView::new(row, current.tags);
         events::article_written(conn, Some(&before), &view.event_payload(now), now)?;
         Ok(view)
     })
@@ -293,21 +387,41 @@ pub fn find(
     if !reader.may_read(&row, now) {
         return Err(Error::NotFound);
     }
-    let tags = tag_queries::for_articles(conn, &[row.id])?
-        .remove(&row.id)
-        .unwrap_or_default();
-    Ok(Found::Article(ArticleView { row, tags }))
+    let tags = tags_of(conn, row.id)?;
+    Ok(Found::Article(ArticleView::new(row, tags)))
 }
 
-/// What the list is asked for. With `filter.statuses` (editors only: the caller checks the
-/// key) it lists those statuses, most recently created first.
+/// What the list is asked for; every filter is optional. With `statuses` (editors only: the
+/// caller checks the key) it lists those statuses, most recently created first.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
-    pub filter: ListFilter,
+    /// `None`: what the public may read now. Otherwise articles in any of these statuses as
+    /// readers see them: a scheduled article whose time has passed is published.
+    pub statuses: Option<Vec<Status>>,
+    /// A tag's slug.
+    pub tag: Option<String>,
+    pub featured: Option<bool>,
+    /// An author's slug.
+    pub author: Option<String>,
+    pub published_after: Option<DateTime<Utc>>,
+    pub published_before: Option<DateTime<Utc>>,
     /// Full-text search; results are then ordered by rank.
     pub q: Option<String>,
     pub after: Option<Cursor>,
     pub limit: i64,
+}
+
+impl ListQuery {
+    fn filter(&self) -> ListFilter {
+        ListFilter {
+            statuses: self.statuses.clone(),
+            tag: self.tag.clone(),
+            featured: self.featured,
+            author: self.author.clone(),
+            published_after: self.published_after,
+            published_before: self.published_before,
+        }
+    }
 }
 
 /// How a list is ordered, and so which cursor it pages with.
@@ -326,7 +440,8 @@ pub fn list(conn: &mut PgConnection, query: &ListQuery, now: DateTime<Utc>) -> R
     let limit = query.limit.clamp(1, LIMIT_MAX);
     // One more than asked tells whether there is a next page.
     let fetch = limit + 1;
-    let order = match (&query.q, &query.filter.statuses) {
+    let filter = query.filter();
+    let order = match (&query.q, &query.statuses) {
         (Some(_), _) => Order::Ranked,
         (None, None) => Order::Published,
         (None, Some(_)) => Order::Created,
@@ -338,7 +453,7 @@ pub fn list(conn: &mut PgConnection, query: &ListQuery, now: DateTime<Utc>) -> R
                 Some(Cursor::Ranked { rank, id }) => Some((rank, id)),
                 Some(_) => return Err(cursor_mismatch()),
             };
-            queries::search(conn, &query.filter, q, after, fetch, now)?
+            queries::search(conn, &filter, q, after, fetch, now)?
                 .into_iter()
                 .map(|(row, rank)| (row, Some(rank)))
                 .unzip()
@@ -354,7 +469,7 @@ pub fn list(conn: &mut PgConnection, query: &ListQuery, now: DateTime<Utc>) -> R
                 Order::Created => Newest::Created,
                 _ => Newest::Published,
             };
-            let rows = queries::list_newest(conn, &query.filter, by, after, fetch, now)?;
+            let rows = queries::list_newest(conn, &filter, by, after, fetch, now)?;
             let ranks = vec![None; rows.len()];
             (rows, ranks)
         }
@@ -393,13 +508,22 @@ pub fn related(
         Found::Article(article) => article,
         Found::Moved(slug) => return Ok(Found::Moved(slug)),
     };
-    let ids = queries::related_ids(conn, article.row.id, limit.clamp(1, RELATED_MAX), now)?;
+    let ids = queries::related_ids(conn, article.id, limit.clamp(1, RELATED_MAX), now)?;
     let mut rows: HashMap<Uuid, SummaryRow> = queries::summaries(conn, &ids)?
         .into_iter()
         .map(|row| (row.id, row))
         .collect();
     let ordered = ids.iter().filter_map(|id| rows.remove(id)).collect();
     Ok(Found::Article(with_tags(conn, ordered, HashMap::new())?))
+}
+
+/// A signed preview token for one article.
+#[derive(Debug, Clone)]
+pub struct PreviewToken {
+    /// The article's current slug.
+    pub slug: String,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A preview token for one article, valid for `ttl`.
@@ -409,13 +533,17 @@ pub fn preview_token(
     key: &PreviewKey,
     ttl: Duration,
     now: DateTime<Utc>,
-) -> Result<(ArticleRow, String, DateTime<Utc>), Error> {
+) -> Result<PreviewToken, Error> {
     let row = queries::find(conn, id)?.ok_or(Error::NotFound)?;
     // Whole seconds: the token carries its expiry in seconds.
     let expires_at = DateTime::from_timestamp((now + ttl).timestamp(), 0).unwrap_or(now + ttl);
     let token = key.sign(row.id, expires_at);
     tracing::info!(article_id = %row.id, %expires_at, "preview token issued");
-    Ok((row, token, expires_at))
+    Ok(PreviewToken {
+        slug: row.slug,
+        token,
+        expires_at,
+    })
 }
 
 /// The preview-token key shared through the database, created by the first replica that
@@ -478,14 +606,14 @@ fn with_tags(
     let mut tags = if ids.is_empty() {
         HashMap::new()
     } else {
-        tag_queries::for_articles(conn, &ids)?
+        tags_by_article(conn, &ids)?
     };
     Ok(rows
         .into_iter()
-        .map(|row| SummaryView {
-            tags: tags.remove(&row.id).unwrap_or_default(),
-            snippet: snippets.remove(&row.id),
-            row,
+        .map(|row| {
+            let article_tags = tags.remove(&row.id).unwrap_or_default();
+            let snippet = snippets.remove(&row.id);
+            SummaryView::new(row, article_tags, snippet)
         })
         .collect())
 }
@@ -498,10 +626,8 @@ fn lock(
     now: DateTime<Utc>,
 ) -> Result<ArticleView, Error> {
     let row = queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;
-    let tags = tag_queries::for_articles(conn, &[id])?
-        .remove(&id)
-        .unwrap_or_default();
-    let view = ArticleView { row, tags };
+    let tags = tags_of(conn, id)?;
+    let view = ArticleView::new(row, tags);
     if let Some(precondition) = precondition {
         let current = view.version_tag(now);
         if !precondition.holds(&current) {
@@ -568,7 +694,7 @@ fn save_tags(
     conn: &mut PgConnection,
     article_id: Uuid,
     tags: &[TagName],
-) -> Result<Vec<TagRow>, Error> {
+) -> Result<Vec<TagView>, Error> {
     let wanted: Vec<(&str, &str)> = tags
         .iter()
         .map(|tag| (tag.slug.as_str(), tag.name.as_str()))
@@ -576,7 +702,25 @@ fn save_tags(
     let rows = tag_queries::ensure(conn, &wanted)?;
     let ids: Vec<Uuid> = rows.iter().map(|tag| tag.id).collect();
     tag_queries::set_for_article(conn, article_id, &ids)?;
-    Ok(rows)
+    Ok(rows.into_iter().map(TagView::from).collect())
+}
+
+/// The tags of one article, in its order.
+fn tags_of(conn: &mut PgConnection, article_id: Uuid) -> Result<Vec<TagView>, Error> {
+    Ok(tags_by_article(conn, &[article_id])?
+        .remove(&article_id)
+        .unwrap_or_default())
+}
+
+/// The tags of every article in `ids`, in one query.
+fn tags_by_article(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<TagView>>, Error> {
+    Ok(tag_queries::for_articles(conn, ids)?
+        .into_iter()
+        .map(|(id, tags): (Uuid, Vec<TagRow>)| (id, tags.into_iter().map(TagView::from).collect()))
+        .collect())
 }
 
 fn values<'a>(
@@ -621,15 +765,14 @@ fn values<'a>(
 }
 
 /// The stored article as editable content (stored values were validated when written).
-fn content_of(view: &ArticleView) -> Content {
-    let row = &view.row;
+fn content_of(article: &ArticleView) -> Content {
     Content {
-        title: row.title.clone(),
-        subtitle: row.subtitle.clone(),
-        slug: Slug::parse(&row.slug).ok(),
-        excerpt: row.excerpt_is_custom.then(|| row.excerpt.clone()),
-        body_markdown: row.body_markdown.clone(),
-        tags: view
+        title: article.title.clone(),
+        subtitle: article.subtitle.clone(),
+        slug: Slug::parse(&article.slug).ok(),
+        excerpt: article.excerpt_is_custom.then(|| article.excerpt.clone()),
+        body_markdown: article.body_markdown.clone(),
+        tags: article
             .tags
             .iter()
             .filter_map(|tag| {
@@ -640,25 +783,25 @@ fn content_of(view: &ArticleView) -> Content {
             })
             .collect(),
         author: Author {
-            name: row.author_name.clone(),
-            credentials: row.author_credentials.clone(),
-            bio: row.author_bio.clone(),
+            name: article.author_name.clone(),
+            credentials: article.author_credentials.clone(),
+            bio: article.author_bio.clone(),
         },
-        reviewed_by: row.reviewed_by.clone(),
-        last_reviewed_at: row.last_reviewed_at,
-        cover_image: row.cover_image.as_ref().and_then(cover_image_of),
+        reviewed_by: article.reviewed_by.clone(),
+        last_reviewed_at: article.last_reviewed_at,
+        cover_image: article.cover_image.clone(),
         seo: Seo {
-            meta_title: row.meta_title.clone(),
-            meta_description: row.meta_description.clone(),
-            canonical_url: row.canonical_url.clone(),
-            og_image: row.og_image.clone(),
+            meta_title: article.meta_title.clone(),
+            meta_description: article.meta_description.clone(),
+            canonical_url: article.canonical_url.clone(),
+            og_image: article.og_image.clone(),
         },
-        featured: row.featured,
+        featured: article.featured,
     }
 }
 
 /// The stored cover image JSON as a value.
-pub fn cover_image_of(value: &serde_json::Value) -> Option<CoverImage> {
+fn cover_image_of(value: &serde_json::Value) -> Option<CoverImage> {
     let side = |name: &str| {
         value
             .get(name)

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::db::audit::{self as queries, AuditFilter, EntryRow};
+use crate::db::audit::{self as queries, EntryRow};
 use crate::domain::api_key::Caller;
+use crate::domain::audit::Action;
 use crate::error::Error;
 
 pub const LIMIT_DEFAULT: i64 = 20;
@@ -35,59 +36,6 @@ impl From<&Caller> for Actor {
             key_id: Some(caller.key_id),
             name: caller.key_name.clone(),
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// One lead with its history.
-    Read,
-    /// A page of the lead list.
-    List,
-    Export,
-    Erase,
-    /// Staff lifted the opt-out of a lead's number.
-    Reinstate,
-    KeyCreated,
-    KeyRevoked,
-}
-
-impl Action {
-    pub const ALL: [Action; 7] = [
-        Action::Read,
-        Action::List,
-        Action::Export,
-        Action::Erase,
-        Action::Reinstate,
-        Action::KeyCreated,
-        Action::KeyRevoked,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Read => "lead.read",
-            Action::List => "lead.list",
-            Action::Export => "lead.export",
-            Action::Erase => "lead.erase",
-            Action::Reinstate => "lead.reinstate",
-            Action::KeyCreated => "key.created",
-            Action::KeyRevoked => "key.revoked",
-        }
-    }
-
-    /// Every action name, for messages: "lead.read, lead.list, ... or key.revoked".
-    pub fn names() -> String {
-        let names: Vec<&str> = Action::ALL.into_iter().map(Action::as_str).collect();
-        match names.split_last() {
-            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-            None => String::new(),
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Action> {
-        Action::ALL
-            .into_iter()
-            .find(|action| action.as_str() == name)
     }
 }
 
@@ -140,7 +88,7 @@ pub fn record(
             at: now,
             key_id: actor.key_id,
             key_name: &actor.name,
-            action: action.as_str(),
+            action,
             lead_id,
             lead_ids,
             filter,
@@ -150,8 +98,60 @@ pub fn record(
     Ok(())
 }
 
+/// Filters of the audit list; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<Action>,
+    /// Entries about this lead: read, erased, or shown in a list.
+    pub lead_id: Option<Uuid>,
+    pub key_id: Option<Uuid>,
+    pub after: Option<DateTime<Utc>>,
+    pub before: Option<DateTime<Utc>>,
+}
+
+/// One audit entry.
+#[derive(Debug, Clone)]
+pub struct EntryView {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub key_id: Option<Uuid>,
+    pub key_name: String,
+    pub action: Action,
+    pub lead_id: Option<Uuid>,
+    /// The leads a list page showed.
+    pub lead_ids: Option<Vec<Uuid>>,
+    /// The filters of a list or export.
+    pub filter: Option<serde_json::Value>,
+    /// For key actions: the key's id, prefix, name and scopes.
+    pub api_key: Option<serde_json::Value>,
+    pub row_count: i32,
+}
+
+impl From<EntryRow> for EntryView {
+    fn from(row: EntryRow) -> Self {
+        // Key actions keep the key they concern in the `filter` column.
+        let (filter, api_key) = if row.action.is_about_a_key() {
+            (None, row.filter)
+        } else {
+            (row.filter, None)
+        };
+        EntryView {
+            id: row.id,
+            at: row.at,
+            key_id: row.key_id,
+            key_name: row.key_name,
+            action: row.action,
+            lead_id: row.lead_id,
+            lead_ids: row.lead_ids.map(|ids| ids.into_iter().flatten().collect()),
+            filter,
+            api_key,
+            row_count: row.row_count,
+        }
+    }
+}
+
 pub struct AuditPage {
-    pub items: Vec<EntryRow>,
+    pub items: Vec<EntryView>,
     pub next: Option<(DateTime<Utc>, Uuid)>,
 }
 
@@ -161,11 +161,21 @@ pub fn list(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<AuditPage, Error> {
-    let mut items = queries::list(conn, filter, after, limit + 1)?;
+    let filter = queries::AuditFilter {
+        action: filter.action,
+        lead_id: filter.lead_id,
+        key_id: filter.key_id,
+        after: filter.after,
+        before: filter.before,
+    };
+    let mut items = queries::list(conn, &filter, after, limit + 1)?;
     let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next = more
         .then(|| items.last().map(|entry| (entry.at, entry.id)))
         .flatten();
-    Ok(AuditPage { items, next })
+    Ok(AuditPage {
+        items: items.into_iter().map(EntryView::from).collect(),
+        next,
+    })
 }

@@ -6,14 +6,17 @@
 //! anything, and only a keyed hash. Retention erases old leads the same way, in batches that
 //! several replicas can share.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::config::LeadSettings;
 use crate::db::lead_admin::{self as queries, LeadRow};
+use crate::domain::audit::Action;
+use crate::domain::lead_change::ActivityAction;
+use crate::domain::pipeline::LeadStatus;
 use crate::error::Error;
-use crate::services::audit::{self, Action, Actor, Subject};
+use crate::services::audit::{self, Actor, Subject};
 use crate::services::events;
 use crate::services::lead_preconditions::refuse_erased;
 use crate::services::leads::IDEMPOTENCY_SCOPE;
@@ -24,6 +27,42 @@ pub const PURGE_BATCH: i64 = 100;
 /// Who purges when no key is involved.
 pub const RETENTION_ACTOR: &str = "retention";
 
+/// What is left of an erased lead: nothing that identifies the person.
+pub struct TombstoneView {
+    pub id: Uuid,
+    /// The status when erased: the lead's outcome.
+    pub status: LeadStatus,
+    /// The clinic-local day the lead was created.
+    pub created_day: NaiveDate,
+    pub interest_count: i32,
+    /// First-touch `utm_source`.
+    pub source: Option<String>,
+    pub erased_at: DateTime<Utc>,
+    /// The name of the key that erased it, or `retention`.
+    pub erased_by: String,
+}
+
+impl TombstoneView {
+    fn new(row: LeadRow, settings: &LeadSettings) -> Result<Self, Error> {
+        // The table's constraints and `make_tombstone` fill these on every erased lead.
+        let missing = |what: &str| Error::internal(format!("erased lead {} has no {what}", row.id));
+        Ok(TombstoneView {
+            id: row.id,
+            status: row.status,
+            created_day: row
+                .created_at
+                .with_timezone(&settings.calendar.time_zone())
+                .date_naive(),
+            interest_count: row
+                .interest_count
+                .ok_or_else(|| missing("interest count"))?,
+            erased_at: row.erased_at.ok_or_else(|| missing("erasure time"))?,
+            erased_by: row.erased_by.ok_or_else(|| missing("eraser"))?,
+            source: row.source,
+        })
+    }
+}
+
 /// Erases one lead and returns its tombstone. An erased lead is `Gone`.
 pub fn erase(
     conn: &mut PgConnection,
@@ -31,7 +70,7 @@ pub fn erase(
     id: Uuid,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<LeadRow, Error> {
+) -> Result<TombstoneView, Error> {
     let tombstone = conn.transaction(|conn| {
         let lead = queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;
         refuse_erased(&lead)?;
@@ -41,7 +80,7 @@ pub fn erase(
         queries::find(conn, id)?.ok_or(Error::NotFound)
     })?;
     tracing::info!(lead_id = %id, "lead erased");
-    Ok(tombstone)
+    TombstoneView::new(tombstone, settings)
 }
 
 /// Erases every lead whose latest enquiry is older than `older_than`, a batch per transaction.
@@ -113,9 +152,9 @@ fn erase_locked(
             at: now,
             actor: &actor.name,
             actor_key_id: actor.key_id,
-            action: "erased",
-            from_status: Some(&lead.status),
-            to_status: Some(&lead.status),
+            action: ActivityAction::Erased,
+            from_status: Some(lead.status),
+            to_status: Some(lead.status),
             assignee: None,
             note: None,
         },

@@ -29,7 +29,6 @@ use crate::domain::event::{
     ArticleEvent, ArticlePayload, EnquiryAttribution, EventType, LeadChange, LeadEvent,
     LeadPayload, LeadPersonal, NewEvent, introduces_lead, reaches_tools,
 };
-use crate::domain::lead::Priority;
 use crate::domain::pipeline::LeadStatus;
 use crate::error::Error;
 
@@ -62,15 +61,11 @@ pub fn record(conn: &mut PgConnection, event: &NewEvent) -> Result<bool, Error> 
 // Leads
 // ---------------------------------------------------------------------------------------------
 
-fn status_of(row: &LeadRow) -> Result<LeadStatus, Error> {
-    LeadStatus::parse(&row.status).ok_or_else(|| Error::internal("a lead has an unknown status"))
-}
-
 /// The lead as stored, de-identified.
-fn lead_payload(row: &LeadRow) -> Result<LeadPayload, Error> {
-    Ok(LeadPayload {
+fn lead_payload(row: &LeadRow) -> LeadPayload {
+    LeadPayload {
         lead_id: row.id,
-        status: status_of(row)?,
+        status: row.status,
         previous_status: None,
         changes: Vec::new(),
         contact_by: Some(row.contact_by),
@@ -78,7 +73,7 @@ fn lead_payload(row: &LeadRow) -> Result<LeadPayload, Error> {
         opted_out_at: row.opted_out_at,
         source: row.source.clone(),
         enquiry: None,
-    })
+    }
 }
 
 /// The person's details as stored, with the words of the enquiry being reported, if any.
@@ -90,7 +85,7 @@ fn lead_personal(row: &LeadRow, words: Option<EnquiryWords>) -> LeadPersonal {
         phone_e164: row.phone_e164.clone(),
         email: row.email.clone(),
         interests: row.interests.iter().flatten().flatten().cloned().collect(),
-        priority: row.priority.as_deref().and_then(Priority::parse),
+        priority: row.priority,
         message: words.message,
         preferred_contact_time: words.preferred_contact_time,
     }
@@ -117,7 +112,7 @@ pub struct Enquiry {
 /// Intake's event, once the enquiry and everything it changed are written.
 pub fn enquiry(conn: &mut PgConnection, enquiry: Enquiry, now: DateTime<Utc>) -> Result<(), Error> {
     let row = lead_admin::find(conn, enquiry.lead_id)?.ok_or(Error::NotFound)?;
-    let mut payload = lead_payload(&row)?;
+    let mut payload = lead_payload(&row);
     payload.enquiry = Some(enquiry.attribution);
     let kind = if enquiry.joined {
         payload.previous_status = enquiry.reopened_from;
@@ -146,7 +141,7 @@ pub fn lead_updated(
     changes: Vec<LeadChange>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let mut payload = lead_payload(after)?;
+    let mut payload = lead_payload(after);
     if changes.is_empty() || !reaches_tools(before, payload.status) {
         return Ok(());
     }
@@ -167,7 +162,7 @@ pub fn lead_opted_out(
     after: &LeadRow,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let mut payload = lead_payload(after)?;
+    let mut payload = lead_payload(after);
     if !reaches_tools(before, payload.status) {
         return Ok(());
     }
@@ -188,7 +183,7 @@ pub fn lead_erased(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     queries::forget_personal(conn, before.id)?;
-    let status = status_of(before)?;
+    let status = before.status;
     if status == LeadStatus::Spam && !queries::any_about(conn, before.id)? {
         return Ok(());
     }

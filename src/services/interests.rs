@@ -1,6 +1,7 @@
 //! The managed list of interests (conditions) lead forms offer: listing, adding, relabelling,
 //! reordering, deactivating. Codes are never deleted: leads refer to them.
 
+use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -10,6 +11,28 @@ use crate::error::{Error, FieldError};
 
 pub const LABEL_MAX_CHARS: usize = 100;
 pub const MAX_POSITION: i32 = 10_000;
+
+/// One condition a lead form can ask about.
+#[derive(Debug, Clone)]
+pub struct InterestView {
+    pub code: String,
+    pub label: String,
+    pub active: bool,
+    pub position: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<InterestRow> for InterestView {
+    fn from(row: InterestRow) -> Self {
+        InterestView {
+            code: row.code,
+            label: row.label,
+            active: row.active,
+            position: row.position,
+            updated_at: row.updated_at,
+        }
+    }
+}
 
 /// A validated new interest.
 pub struct NewInterest {
@@ -86,11 +109,12 @@ fn parse_position(position: i32) -> Result<i32, FieldError> {
     }
 }
 
-pub fn list(conn: &mut PgConnection, include_inactive: bool) -> Result<Vec<InterestRow>, Error> {
-    Ok(queries::list(conn, include_inactive)?)
+pub fn list(conn: &mut PgConnection, include_inactive: bool) -> Result<Vec<InterestView>, Error> {
+    let rows = queries::list(conn, include_inactive)?;
+    Ok(rows.into_iter().map(InterestView::from).collect())
 }
 
-pub fn create(conn: &mut PgConnection, interest: NewInterest) -> Result<InterestRow, Error> {
+pub fn create(conn: &mut PgConnection, interest: NewInterest) -> Result<InterestView, Error> {
     let inserted = queries::insert(
         conn,
         &queries::NewInterest {
@@ -102,7 +126,7 @@ pub fn create(conn: &mut PgConnection, interest: NewInterest) -> Result<Interest
     match inserted {
         Ok(row) => {
             tracing::info!(code = %row.code, "interest created");
-            Ok(row)
+            Ok(row.into())
         }
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
             Err(Error::Conflict(format!(
@@ -118,11 +142,12 @@ pub fn update(
     conn: &mut PgConnection,
     code: &str,
     update: InterestUpdate,
-) -> Result<InterestRow, Error> {
+) -> Result<InterestView, Error> {
     if update.is_empty() {
-        return queries::find(conn, code)?.ok_or(Error::NotFound);
+        let row = queries::find(conn, code)?.ok_or(Error::NotFound)?;
+        return Ok(row.into());
     }
     let row = queries::update(conn, code, &update.0)?.ok_or(Error::NotFound)?;
     tracing::info!(code = %row.code, active = row.active, "interest updated");
-    Ok(row)
+    Ok(row.into())
 }

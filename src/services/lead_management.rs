@@ -9,19 +9,19 @@ use uuid::Uuid;
 
 use crate::config::LeadSettings;
 use crate::db::lead_admin::{
-    self as queries, ActivityRow, ConsentRow, LeadFilter, LeadRow, Position, StatsRange,
-    SubmissionRow,
+    self as queries, ActivityRow, ConsentRow, LeadFilter, LeadRow, StatsRange, SubmissionRow,
 };
+use crate::domain::audit::Action;
 use crate::domain::change::Precondition;
 use crate::domain::event::LeadChange;
-use crate::domain::lead::Priority;
-use crate::domain::lead_change::{self, Current, Event, Patch, PlanError};
+use crate::domain::lead::{ConsentKind, Priority, SpamReason};
+use crate::domain::lead_change::{self, ActivityAction, Current, Event, Patch, PlanError};
 use crate::domain::lead_query::{SearchTerm, day_range};
 use crate::domain::pipeline::LeadStatus;
 use crate::error::Error;
-use crate::services::audit::{self, Action, Actor, Subject};
+use crate::services::audit::{self, Actor, Subject};
 use crate::services::events;
-use crate::services::lead_preconditions::{check_version, refuse_erased};
+use crate::services::lead_preconditions::{self, check_version, refuse_erased};
 use crate::services::suppression;
 
 pub const LIMIT_DEFAULT: i64 = 20;
@@ -29,6 +29,198 @@ pub const LIMIT_MAX: i64 = 100;
 /// Rows fetched per query while exporting: big enough to be quick, small enough that memory
 /// stays flat however many leads there are.
 pub const EXPORT_PAGE: i64 = 1_000;
+
+/// Where a page of the newest-first list ended: the last lead's `(created_at, id)`.
+pub type Position = (DateTime<Utc>, Uuid);
+
+/// A lead as staff see it. Holds personal and health data: no `Debug`.
+pub struct LeadView {
+    pub id: Uuid,
+    pub status: LeadStatus,
+    /// Null only on an erased lead's tombstone, which is never shown as a lead.
+    pub priority: Option<Priority>,
+    /// When the clinic promised to have called by.
+    pub contact_by: DateTime<Utc>,
+    pub marketing_consent: Option<bool>,
+    /// Enquiries merged into this lead.
+    pub submission_count: i32,
+    pub first_received_at: DateTime<Utc>,
+    pub last_received_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub name: Option<String>,
+    /// As the person typed it.
+    pub phone: Option<String>,
+    pub phone_e164: Option<String>,
+    pub email: Option<String>,
+    /// Interest codes, in the order the person gave them.
+    pub interests: Vec<String>,
+    pub assignee: Option<String>,
+    pub version: i32,
+    /// First-touch `utm_source`.
+    pub source: Option<String>,
+    /// When the number last opted out, while that opt-out stands.
+    pub opted_out_at: Option<DateTime<Utc>>,
+}
+
+impl LeadView {
+    /// The lead's version tag, for `ETag` and `If-Match`.
+    pub fn version_tag(&self) -> String {
+        lead_preconditions::version_tag(self.version)
+    }
+
+    /// Still `new` and `contact_by` has passed.
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status == LeadStatus::New && self.contact_by < now
+    }
+}
+
+impl From<LeadRow> for LeadView {
+    fn from(row: LeadRow) -> Self {
+        LeadView {
+            id: row.id,
+            status: row.status,
+            priority: row.priority,
+            contact_by: row.contact_by,
+            marketing_consent: row.marketing_consent,
+            submission_count: row.submission_count,
+            first_received_at: row.first_received_at,
+            last_received_at: row.last_received_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            name: row.name,
+            phone: row.phone,
+            phone_e164: row.phone_e164,
+            email: row.email,
+            interests: codes(row.interests),
+            assignee: row.assignee,
+            version: row.version,
+            source: row.source,
+            opted_out_at: row.opted_out_at,
+        }
+    }
+}
+
+/// A text array column as its codes (its elements are never null).
+fn codes(stored: Option<Vec<Option<String>>>) -> Vec<String> {
+    stored.into_iter().flatten().flatten().collect()
+}
+
+/// One enquiry exactly as it arrived.
+pub struct SubmissionView {
+    pub id: Uuid,
+    pub received_at: DateTime<Utc>,
+    /// Merged into an existing lead.
+    pub duplicate: bool,
+    /// Why it was quarantined, if it was.
+    pub spam_reason: Option<SpamReason>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_term: Option<String>,
+    pub utm_content: Option<String>,
+    pub gclid: Option<String>,
+    pub fbclid: Option<String>,
+    pub referrer: Option<String>,
+    pub landing_page: Option<String>,
+    pub article_slug: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub interests: Vec<String>,
+    pub message: Option<String>,
+    pub preferred_contact_time: Option<String>,
+}
+
+impl From<SubmissionRow> for SubmissionView {
+    fn from(row: SubmissionRow) -> Self {
+        SubmissionView {
+            id: row.id,
+            received_at: row.received_at,
+            duplicate: row.duplicate,
+            spam_reason: row.spam_reason,
+            utm_source: row.utm_source,
+            utm_medium: row.utm_medium,
+            utm_campaign: row.utm_campaign,
+            utm_term: row.utm_term,
+            utm_content: row.utm_content,
+            gclid: row.gclid,
+            fbclid: row.fbclid,
+            referrer: row.referrer,
+            landing_page: row.landing_page,
+            article_slug: row.article_slug,
+            name: row.name,
+            phone: row.phone,
+            email: row.email,
+            interests: codes(row.interests),
+            message: row.message,
+            preferred_contact_time: row.preferred_contact_time,
+        }
+    }
+}
+
+/// Consent evidence: what the person was shown and answered, or their opt-out, or staff
+/// lifting it.
+pub struct ConsentView {
+    pub id: Uuid,
+    pub kind: ConsentKind,
+    /// The enquiry it came with; none for an opt-out or a reinstatement.
+    pub submission_id: Option<Uuid>,
+    pub agreed: bool,
+    pub wording: String,
+    pub wording_sha256: Vec<u8>,
+    pub form_version: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub page_url: Option<String>,
+}
+
+impl From<ConsentRow> for ConsentView {
+    fn from(row: ConsentRow) -> Self {
+        ConsentView {
+            id: row.id,
+            kind: row.kind,
+            submission_id: row.submission_id,
+            agreed: row.agreed,
+            wording: row.wording,
+            wording_sha256: row.wording_sha256,
+            form_version: row.form_version,
+            recorded_at: row.recorded_at,
+            ip: row.ip,
+            user_agent: row.user_agent,
+            page_url: row.page_url,
+        }
+    }
+}
+
+/// One entry of a lead's history.
+pub struct ActivityView {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// The API key's name, or who else acted (an opt-out request, a new enquiry, retention).
+    pub actor: String,
+    pub action: ActivityAction,
+    pub from_status: Option<LeadStatus>,
+    pub to_status: Option<LeadStatus>,
+    pub assignee: Option<String>,
+    pub note: Option<String>,
+}
+
+impl From<ActivityRow> for ActivityView {
+    fn from(row: ActivityRow) -> Self {
+        ActivityView {
+            id: row.id,
+            at: row.at,
+            actor: row.actor,
+            action: row.action,
+            from_status: row.from_status,
+            to_status: row.to_status,
+            assignee: row.assignee,
+            note: row.note,
+        }
+    }
+}
 
 /// The filters of the list and the export.
 #[derive(Clone, Default)]
@@ -48,13 +240,9 @@ pub struct LeadQuery {
 impl LeadQuery {
     fn filter(&self) -> LeadFilter {
         LeadFilter {
-            statuses: self
-                .statuses
-                .iter()
-                .map(|status| status.as_str().to_owned())
-                .collect(),
+            statuses: self.statuses.clone(),
             include_spam: self.include_spam,
-            priority: self.priority.map(|p| p.as_str().to_owned()),
+            priority: self.priority,
             interest: self.interest.clone(),
             created_after: self.created_after,
             created_before: self.created_before,
@@ -127,7 +315,7 @@ fn exact_pattern(value: &str) -> String {
 }
 
 pub struct Page {
-    pub items: Vec<LeadRow>,
+    pub items: Vec<LeadView>,
     pub next: Option<Position>,
 }
 
@@ -161,16 +349,22 @@ pub fn list(
             ids.len(),
             now,
         )?;
-        Ok(Page { items, next })
+        Ok(Page {
+            items: items.into_iter().map(LeadView::from).collect(),
+            next,
+        })
     })
 }
 
 /// A lead with everything it holds.
 pub struct LeadDetail {
-    pub lead: LeadRow,
-    pub submissions: Vec<SubmissionRow>,
-    pub consents: Vec<ConsentRow>,
-    pub activity: Vec<ActivityRow>,
+    pub lead: LeadView,
+    /// Oldest first.
+    pub submissions: Vec<SubmissionView>,
+    /// Oldest first.
+    pub consents: Vec<ConsentView>,
+    /// Oldest first.
+    pub activity: Vec<ActivityView>,
     /// Submissions for the number whose name or email differs from the lead's.
     pub other_contacts: Vec<OtherContact>,
 }
@@ -185,7 +379,7 @@ pub struct OtherContact {
 }
 
 /// Differences of case do not count; a submission without an email differs only by name.
-fn other_contacts(lead: &LeadRow, submissions: &[SubmissionRow]) -> Vec<OtherContact> {
+fn other_contacts(lead: &LeadView, submissions: &[SubmissionView]) -> Vec<OtherContact> {
     let differs = |theirs: Option<&str>, ours: Option<&str>| match (theirs, ours) {
         (None, _) => false,
         (Some(theirs), Some(ours)) => !theirs.eq_ignore_ascii_case(ours),
@@ -217,12 +411,22 @@ pub fn get(
     conn.transaction(|conn| {
         let lead = queries::find(conn, id)?.ok_or(Error::NotFound)?;
         refuse_erased(&lead)?;
-        let submissions = queries::submissions(conn, id)?;
+        let lead = LeadView::from(lead);
+        let submissions: Vec<SubmissionView> = queries::submissions(conn, id)?
+            .into_iter()
+            .map(SubmissionView::from)
+            .collect();
         let detail = LeadDetail {
             other_contacts: other_contacts(&lead, &submissions),
             submissions,
-            consents: queries::consents(conn, id)?,
-            activity: queries::activity(conn, id)?,
+            consents: queries::consents(conn, id)?
+                .into_iter()
+                .map(ConsentView::from)
+                .collect(),
+            activity: queries::activity(conn, id)?
+                .into_iter()
+                .map(ActivityView::from)
+                .collect(),
             lead,
         };
         audit::record(conn, actor, Action::Read, Subject::Lead(id), 1, now)?;
@@ -240,13 +444,12 @@ pub fn update(
     precondition: Option<&Precondition>,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<LeadRow, Error> {
+) -> Result<LeadView, Error> {
     conn.transaction(|conn| {
         let lead = queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;
         refuse_erased(&lead)?;
         check_version(&lead, precondition)?;
-        let status = LeadStatus::parse(&lead.status)
-            .ok_or_else(|| Error::internal("a lead has an unknown status"))?;
+        let status = lead.status;
         let suppressed = match patch.status {
             Some(to) if to != status => {
                 suppression::is_suppressed(conn, settings, lead.phone_e164.as_deref())?
@@ -265,13 +468,13 @@ pub fn update(
             PlanError::Transition(_) | PlanError::OptedOut => Error::Conflict(error.to_string()),
         })?;
         if plan.events.is_empty() {
-            return Ok(lead);
+            return Ok(lead.into());
         }
         let updated = queries::update(
             conn,
             id,
             &queries::LeadChanges {
-                status: plan.status.map(LeadStatus::as_str),
+                status: plan.status,
                 assignee: plan.assignee.as_ref().map(|a| a.as_deref()),
                 first_contacted_at: plan.first_contact_on_time.map(|_| now),
                 contacted_on_time: plan.first_contact_on_time,
@@ -284,7 +487,7 @@ pub fn update(
         let changes = LeadChange::of_staff(&plan.events);
         events::lead_updated(conn, status, &updated, changes, now)?;
         tracing::info!(lead_id = %id, version = updated.version, changes = plan.events.len(), "lead updated");
-        Ok(updated)
+        Ok(updated.into())
     })
 }
 
@@ -301,7 +504,7 @@ fn record_event(
         at: now,
         actor: &actor.name,
         actor_key_id: actor.key_id,
-        action: "",
+        action: event.action(),
         from_status: None,
         to_status: None,
         assignee: None,
@@ -309,19 +512,12 @@ fn record_event(
     };
     match event {
         Event::StatusChanged { from, to } => {
-            entry.action = "status_changed";
-            entry.from_status = Some(from.as_str());
-            entry.to_status = Some(to.as_str());
+            entry.from_status = Some(*from);
+            entry.to_status = Some(*to);
         }
-        Event::Assigned(name) => {
-            entry.action = "assigned";
-            entry.assignee = Some(name);
-        }
-        Event::Unassigned => entry.action = "unassigned",
-        Event::NoteAdded(note) => {
-            entry.action = "note_added";
-            entry.note = Some(note);
-        }
+        Event::Assigned(name) => entry.assignee = Some(name),
+        Event::Unassigned => {}
+        Event::NoteAdded(note) => entry.note = Some(note),
     }
     queries::insert_activity(conn, &entry)?;
     Ok(())
@@ -338,7 +534,7 @@ pub struct ExportCursor {
 }
 
 pub struct ExportPage {
-    pub rows: Vec<LeadRow>,
+    pub leads: Vec<LeadView>,
     /// `None` after the last page.
     pub next: Option<ExportCursor>,
 }
@@ -386,14 +582,32 @@ pub fn export_page(conn: &mut PgConnection, cursor: ExportCursor) -> Result<Expo
         after: Some((last.created_at, last.id)),
         ..cursor
     });
-    Ok(ExportPage { rows, next })
+    Ok(ExportPage {
+        leads: rows.into_iter().map(LeadView::from).collect(),
+        next,
+    })
+}
+
+/// Non-spam leads: how many, how many erased, and how soon staff first acted on them against
+/// `contact_by`.
+pub struct Totals {
+    pub total: i64,
+    pub erased: i64,
+    /// First moved out of `new` by `contact_by`.
+    pub on_time: i64,
+    /// First moved out of `new` after `contact_by`.
+    pub late: i64,
+    /// Still `new`, `contact_by` passed.
+    pub overdue: i64,
+    /// Still `new`, `contact_by` ahead.
+    pub awaiting: i64,
 }
 
 /// The numbers a clinic manager asks for.
 pub struct Stats {
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
-    pub totals: queries::Totals,
+    pub totals: Totals,
     /// Every status, zeros included, spam too.
     pub by_status: Vec<(LeadStatus, i64)>,
     pub by_interest: Vec<(String, i64)>,
@@ -423,15 +637,23 @@ pub fn stats(
                 .map(|status| {
                     let count = statuses
                         .iter()
-                        .find(|row| row.key.as_deref() == Some(status.as_str()))
+                        .find(|row| row.status == status)
                         .map_or(0, |row| row.count);
                     (status, count)
                 })
                 .collect();
+            let totals = queries::totals(conn, &range, now)?;
             Ok(Stats {
                 first_day,
                 last_day,
-                totals: queries::totals(conn, &range, now)?,
+                totals: Totals {
+                    total: totals.total,
+                    erased: totals.erased,
+                    on_time: totals.on_time,
+                    late: totals.late,
+                    overdue: totals.overdue,
+                    awaiting: totals.awaiting,
+                },
                 by_status,
                 by_interest: queries::count_by_interest(conn, &range)?
                     .into_iter()

@@ -16,14 +16,14 @@ pub fn refuse_erased(lead: &LeadRow) -> Result<(), Error> {
     }
 }
 
-/// The lead's version tag, for `ETag` and `If-Match`.
-pub fn version_tag(lead: &LeadRow) -> String {
-    format!("v{}", lead.version)
+/// A lead's version tag, for `ETag` and `If-Match`.
+pub fn version_tag(version: i32) -> String {
+    format!("v{version}")
 }
 
 /// 412 when `If-Match` names another version than the lead's.
 pub fn check_version(lead: &LeadRow, precondition: Option<&Precondition>) -> Result<(), Error> {
-    let current = version_tag(lead);
+    let current = version_tag(lead.version);
     match precondition {
         Some(precondition) if !precondition.holds(&current) => {
             Err(Error::PreconditionFailed(format!(

@@ -27,7 +27,7 @@ use crate::domain::client::Client;
 use crate::domain::client_ip::rate_limit_network;
 use crate::domain::email::Email;
 use crate::domain::event::EnquiryAttribution;
-use crate::domain::lead::{self, Priority, SpamReason};
+use crate::domain::lead::{self, ConsentKind, Priority, SpamReason};
 use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
 use crate::error::{Error, FieldError};
@@ -390,8 +390,12 @@ fn create(
         conn,
         &queries::NewLeadRow {
             id,
-            status: if spam.is_some() { "spam" } else { "new" },
-            priority: Priority::for_interests(interests).as_str(),
+            status: if spam.is_some() {
+                LeadStatus::Spam
+            } else {
+                LeadStatus::New
+            },
+            priority: Priority::for_interests(interests),
             contact_by: deadline,
             marketing_consent: lead.consent.as_ref().map(|consent| consent.agreed),
             first_received_at: received,
@@ -418,17 +422,16 @@ fn merge_into(
 ) -> Result<Uuid, Error> {
     let stored: Vec<String> = existing.interests.into_iter().flatten().flatten().collect();
     let merged = lead::merge_interests(&stored, interests);
+    let asked = Priority::for_interests(interests);
+    // Only a tombstone has no priority, and a tombstone has no number to be found by.
     let priority = existing
         .priority
-        .as_deref()
-        .and_then(Priority::parse)
-        .unwrap_or(Priority::Normal)
-        .raised_to(Priority::for_interests(interests));
+        .map_or(asked, |current| current.raised_to(asked));
     queries::merge(
         conn,
         existing.id,
         &queries::LeadMerge {
-            priority: priority.as_str(),
+            priority,
             contact_by: lead::merged_contact_by(existing.contact_by, deadline, received),
             received_at: received,
             interests: &merged,
@@ -486,7 +489,7 @@ fn insert_submission(
             lead_id: recorded.lead_id,
             received_at: received,
             duplicate: recorded.duplicate,
-            spam_reason: spam.map(SpamReason::as_str),
+            spam_reason: spam,
             utm_source: attribution.utm_source.as_deref(),
             utm_medium: attribution.utm_medium.as_deref(),
             utm_campaign: attribution.utm_campaign.as_deref(),
@@ -532,6 +535,7 @@ fn insert_consent(
             id: Uuid::now_v7(),
             lead_id,
             submission_id,
+            kind: ConsentKind::Form,
             agreed: consent.agreed,
             wording: &consent.wording,
             wording_sha256: &lead::wording_sha256(&consent.wording),

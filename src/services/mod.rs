@@ -8,6 +8,7 @@ pub mod articles;
 pub mod audit;
 pub mod erasure;
 pub mod events;
+pub mod health;
 pub mod interests;
 pub mod lead_management;
 pub mod lead_preconditions;

@@ -10,19 +10,22 @@ use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::config::LeadSettings;
-use crate::db::lead_admin::{self as queries, LeadRow};
+use crate::db::lead_admin as queries;
 use crate::db::{leads, suppression};
+use crate::domain::audit::Action;
 use crate::domain::change::Precondition;
 use crate::domain::client::Client;
 use crate::domain::client_ip::rate_limit_network;
 use crate::domain::event::LeadChange;
-use crate::domain::lead::wording_sha256;
+use crate::domain::lead::{ConsentKind, wording_sha256};
+use crate::domain::lead_change::ActivityAction;
 use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
 use crate::domain::suppression::ReinstateReason;
 use crate::error::Error;
-use crate::services::audit::{self, Action, Actor, Subject};
+use crate::services::audit::{self, Actor, Subject};
 use crate::services::events;
+use crate::services::lead_management::LeadView;
 use crate::services::lead_preconditions::{check_version, refuse_erased};
 use crate::services::rate_limits;
 use crate::services::suppression::key;
@@ -34,8 +37,6 @@ pub const OPT_OUT_WORDING: &str =
 pub const OPT_OUT_ACTOR: &str = "opt-out request";
 /// The "who" of a lead put back in the queue by a new enquiry after its number opted out.
 pub const ENQUIRY_ACTOR: &str = "new enquiry";
-/// The consent kind of staff lifting an opt-out.
-pub const REINSTATED_KIND: &str = "staff_reinstated";
 
 const OPT_OUT_BUCKET: &str = "opt_out_ip";
 
@@ -71,7 +72,7 @@ pub fn opt_out(
                 &queries::NewConsentRecord {
                     id: Uuid::now_v7(),
                     lead_id: lead.id,
-                    kind: "opt_out",
+                    kind: ConsentKind::OptOut,
                     agreed: false,
                     wording: OPT_OUT_WORDING,
                     wording_sha256: &wording_sha256(OPT_OUT_WORDING),
@@ -81,7 +82,7 @@ pub fn opt_out(
                     page_url: client.referer.as_deref(),
                 },
             )?;
-            let from = LeadStatus::parse(&lead.status).unwrap_or(LeadStatus::New);
+            let from = lead.status;
             // An opt-out is the person's own word: it overrides the pipeline, except that
             // quarantined spam stays quarantined (marking it not spam is refused later).
             let to = match from {
@@ -92,7 +93,7 @@ pub fn opt_out(
                 conn,
                 lead.id,
                 &queries::LeadChanges {
-                    status: (to != from).then_some(to.as_str()),
+                    status: (to != from).then_some(to),
                     marketing_consent: Some(false),
                     opted_out_at: Some(Some(now)),
                     ..queries::LeadChanges::at(now)
@@ -107,9 +108,9 @@ pub fn opt_out(
                     at: now,
                     actor: OPT_OUT_ACTOR,
                     actor_key_id: None,
-                    action: "opted_out",
-                    from_status: Some(from.as_str()),
-                    to_status: Some(to.as_str()),
+                    action: ActivityAction::OptedOut,
+                    from_status: Some(from),
+                    to_status: Some(to),
                     assignee: None,
                     note: None,
                 },
@@ -140,12 +141,12 @@ pub fn on_intake(
         return Ok(None);
     };
     let lead = queries::find_for_update(conn, lead_id)?.ok_or(Error::NotFound)?;
-    let reopen = lead.status == LeadStatus::DoNotContact.as_str();
+    let reopen = lead.status == LeadStatus::DoNotContact;
     queries::update(
         conn,
         lead_id,
         &queries::LeadChanges {
-            status: reopen.then_some(LeadStatus::New.as_str()),
+            status: reopen.then_some(LeadStatus::New),
             opted_out_at: Some(Some(opted_out_at)),
             ..queries::LeadChanges::at(now)
         },
@@ -159,9 +160,9 @@ pub fn on_intake(
                 at: now,
                 actor: ENQUIRY_ACTOR,
                 actor_key_id: None,
-                action: "status_changed",
-                from_status: Some(LeadStatus::DoNotContact.as_str()),
-                to_status: Some(LeadStatus::New.as_str()),
+                action: ActivityAction::StatusChanged,
+                from_status: Some(LeadStatus::DoNotContact),
+                to_status: Some(LeadStatus::New),
                 assignee: None,
                 note: None,
             },
@@ -183,7 +184,7 @@ pub fn reinstate(
     precondition: Option<&Precondition>,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<LeadRow, Error> {
+) -> Result<LeadView, Error> {
     let key = key(settings)?;
     conn.transaction(|conn| {
         let lead = queries::find(conn, id)?.ok_or(Error::NotFound)?;
@@ -206,8 +207,7 @@ pub fn reinstate(
             ));
         }
         queries::forget_opt_out(conn, phone.as_str(), id, now)?;
-        let from = LeadStatus::parse(&lead.status)
-            .ok_or_else(|| Error::internal("a lead has an unknown status"))?;
+        let from = lead.status;
         let to = match from {
             LeadStatus::DoNotContact => LeadStatus::New,
             other => other,
@@ -216,7 +216,7 @@ pub fn reinstate(
             conn,
             id,
             &queries::LeadChanges {
-                status: (to != from).then_some(to.as_str()),
+                status: (to != from).then_some(to),
                 opted_out_at: Some(None),
                 ..queries::LeadChanges::at(now)
             },
@@ -227,7 +227,7 @@ pub fn reinstate(
             &queries::NewConsentRecord {
                 id: Uuid::now_v7(),
                 lead_id: id,
-                kind: REINSTATED_KIND,
+                kind: ConsentKind::StaffReinstated,
                 agreed: true,
                 wording: &wording,
                 wording_sha256: &wording_sha256(&wording),
@@ -245,9 +245,9 @@ pub fn reinstate(
                 at: now,
                 actor: &actor.name,
                 actor_key_id: actor.key_id,
-                action: "reinstated",
-                from_status: Some(from.as_str()),
-                to_status: Some(to.as_str()),
+                action: ActivityAction::Reinstated,
+                from_status: Some(from),
+                to_status: Some(to),
                 assignee: None,
                 note: Some(reason.as_str()),
             },
@@ -265,6 +265,6 @@ pub fn reinstate(
         )?;
         audit::record(conn, actor, Action::Reinstate, Subject::Lead(id), 1, now)?;
         tracing::info!(lead_id = %id, version = updated.version, "opt-out lifted by staff");
-        Ok(updated)
+        Ok(updated.into())
     })
 }

@@ -4,17 +4,51 @@
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 
-use crate::db::tags::{self as queries, TagRow, TagUpdate, TagWithCount};
+use crate::db::tags::{self as queries, TagRow, TagUpdate};
 use crate::domain::article::TagChanges;
 use crate::domain::change::Change;
 use crate::error::Error;
+
+/// A tag as readers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagView {
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<TagRow> for TagView {
+    fn from(row: TagRow) -> Self {
+        TagView {
+            slug: row.slug,
+            name: row.name,
+            description: row.description,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TagWithCount {
+    pub tag: TagView,
+    /// Articles the public can read now.
+    pub article_count: i64,
+}
 
 pub fn list(
     conn: &mut PgConnection,
     include_unused: bool,
     now: DateTime<Utc>,
 ) -> Result<Vec<TagWithCount>, Error> {
-    Ok(queries::list_with_counts(conn, include_unused, now)?)
+    let rows = queries::list_with_counts(conn, include_unused, now)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| TagWithCount {
+            tag: row.tag.into(),
+            article_count: row.article_count,
+        })
+        .collect())
 }
 
 /// A tag with its count of public articles. The public sees only tags with at least one.
@@ -29,7 +63,10 @@ pub fn find(
     if article_count == 0 && !include_unused {
         return Err(Error::NotFound);
     }
-    Ok(TagWithCount { tag, article_count })
+    Ok(TagWithCount {
+        tag: tag.into(),
+        article_count,
+    })
 }
 
 pub fn update(
@@ -37,7 +74,7 @@ pub fn update(
     slug: &str,
     changes: TagChanges,
     now: DateTime<Utc>,
-) -> Result<TagRow, Error> {
+) -> Result<TagView, Error> {
     conn.transaction(|conn| {
         let tag = queries::find_by_slug(conn, slug)?.ok_or(Error::NotFound)?;
         if let Some(new) = &changes.slug {
@@ -70,7 +107,7 @@ pub fn update(
             queries::touch_articles(conn, tag.id, now)?;
         }
         tracing::info!(tag_id = %tag.id, slug = %updated.slug, "tag updated");
-        Ok(updated)
+        Ok(updated.into())
     })
 }
 

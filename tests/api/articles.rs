@@ -253,6 +253,32 @@ async fn a_draft_is_a_404_to_the_public_but_an_editor_reads_it_by_slug_or_id() {
 }
 
 #[actix_web::test]
+async fn a_stored_status_beacon_does_not_know_is_a_500_not_a_draft() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    let draft = created(&app, &key, &article("Work in progress")).await;
+    let id = draft["id"].as_str().unwrap();
+    let mut conn = app.connection();
+    diesel::sql_query("ALTER TABLE articles DROP CONSTRAINT articles_status_check")
+        .execute(&mut conn)
+        .unwrap();
+    diesel::sql_query("UPDATE articles SET status = 'retracted'")
+        .execute(&mut conn)
+        .unwrap();
+
+    let by_id = keyed_get(&app, &key, &format!("/v1/articles/{id}")).await;
+    let listed = keyed_get(&app, &key, "/v1/articles?status=draft,archived").await;
+
+    problem(by_id, 500).await;
+    let listed = json(listed).await;
+    assert_eq!(
+        listed["items"],
+        json!([]),
+        "a filter never matches a name it does not know"
+    );
+}
+
+#[actix_web::test]
 async fn a_key_without_content_write_cannot_write_or_read_drafts() {
     let app = spawn_app().await;
     let leads = app.key(&["leads:read"]);
@@ -646,9 +672,51 @@ async fn a_malformed_if_match_is_a_400() {
         .unwrap()
         .to_owned();
 
-    let response = patch(&app, &key, &id, json!({"title": "x"}), Some("no-quotes")).await;
+    let read = keyed_get(&app, &key, &format!("/v1/articles/{id}")).await;
+    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
 
-    problem(response, 400).await;
+    for if_match in [
+        "no-quotes".to_owned(),
+        format!("{etag}, no-quotes"),
+        format!("{etag} {etag}"),
+        format!("*, {etag}"),
+        ",".to_owned(),
+    ] {
+        let response = patch(&app, &key, &id, json!({"title": "x"}), Some(&if_match)).await;
+        problem(response, 400).await;
+    }
+}
+
+#[actix_web::test]
+async fn if_match_compares_strongly_and_accepts_a_list_naming_the_current_tag() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    let id = created(&app, &key, &article("Lists")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = keyed_get(&app, &key, &format!("/v1/articles/{id}")).await;
+    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
+
+    let weak = patch(
+        &app,
+        &key,
+        &id,
+        json!({"title": "Weak"}),
+        Some(&format!("W/{etag}")),
+    )
+    .await;
+    let listed = patch(
+        &app,
+        &key,
+        &id,
+        json!({"title": "Listed"}),
+        Some(&format!("\"other\", W/\"x\", {etag}")),
+    )
+    .await;
+
+    problem(weak, 412).await;
+    assert_eq!(json(listed).await["title"], "Listed");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -964,6 +1032,32 @@ async fn public_reads_carry_validators_and_a_matching_if_none_match_is_a_304() {
         assert_eq!(again.headers()["etag"], etag.as_str());
         assert!(again.bytes().await.unwrap().is_empty());
     }
+}
+
+#[actix_web::test]
+async fn if_none_match_star_is_a_304_and_a_malformed_one_gets_the_whole_article() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    created(&app, &key, &published("Starred")).await;
+    let etag = app.get("/v1/articles/starred").await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let conditional = |if_none_match: String| {
+        app.client
+            .get(app.url("/v1/articles/starred"))
+            .header("if-none-match", if_none_match)
+            .send()
+    };
+
+    let star = conditional("*".to_owned()).await.unwrap();
+    let weak = conditional(format!("W/{etag}")).await.unwrap();
+    let malformed = conditional(format!("{etag}, no-quotes")).await.unwrap();
+
+    assert_eq!(star.status(), 304);
+    assert_eq!(weak.status(), 304);
+    assert_eq!(malformed.status(), 200);
+    assert_eq!(json(malformed).await["slug"], "starred");
 }
 
 #[actix_web::test]

@@ -327,6 +327,34 @@ async fn a_lead_shows_every_submission_its_consent_attribution_and_activity() {
 }
 
 #[actix_web::test]
+async fn a_stored_status_beacon_does_not_know_is_a_500_never_a_guess() {
+    let app = app().await;
+    let key = app.key(&["leads:read", "leads:write"]);
+    let id = enquire(&app, person("Jane Doe", "(415) 555-2671")).await;
+    let mut conn = app.connection();
+    diesel::sql_query("ALTER TABLE leads DROP CONSTRAINT leads_status_check")
+        .execute(&mut conn)
+        .unwrap();
+    diesel::update(leads::table.find(id))
+        .set(leads::status.eq("won"))
+        .execute(&mut conn)
+        .unwrap();
+
+    let read = get(&app, &key, &format!("/v1/leads/{id}")).await;
+    let listed = get(&app, &key, "/v1/leads").await;
+    let moved = patch(&app, &key, id, json!({"status": "contacted"})).await;
+
+    for response in [read, listed, moved] {
+        let body = problem(response, 500).await;
+        assert_eq!(body["type"], "/problems/internal-error");
+        assert!(
+            !body.to_string().contains("won"),
+            "the cause stays in the log"
+        );
+    }
+}
+
+#[actix_web::test]
 async fn an_unknown_or_malformed_lead_id_is_a_404() {
     let app = app().await;
     let reader = app.key(&["leads:read"]);

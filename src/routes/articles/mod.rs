@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::config::ContentSettings;
-use crate::db::{self, articles::ListFilter};
+use crate::db;
 use crate::domain::api_key::Caller;
 use crate::domain::article::{Content, ContentPatch, Lifecycle, Status};
 use crate::domain::cursor::Cursor;
@@ -132,7 +132,7 @@ pub async fn list_articles(
     let last_modified = page
         .items
         .iter()
-        .map(|item| last_modified(item.row.updated_at, item.row.published_at, now))
+        .map(|item| last_modified(item.updated_at, item.published_at, now))
         .max();
     let next_cursor = page.next.map(|cursor| cursor.encode());
     let body = ArticleList {
@@ -190,14 +190,12 @@ fn list_query(params: ListParams) -> Result<ListQuery, Error> {
     // A malformed slug cannot match anything; no need to refuse it.
     let slug = |value: Option<String>| value.map(|v| v.trim().to_owned());
     Ok(ListQuery {
-        filter: ListFilter {
-            statuses,
-            tag: slug(params.tag),
-            featured: params.featured,
-            author: slug(params.author),
-            published_after: params.published_after,
-            published_before: params.published_before,
-        },
+        statuses,
+        tag: slug(params.tag),
+        featured: params.featured,
+        author: slug(params.author),
+        published_after: params.published_after,
+        published_before: params.published_before,
         q,
         after,
         limit,
@@ -259,7 +257,7 @@ pub async fn get_article(
         }
         Found::Article(view) => view,
     };
-    let modified = last_modified(view.row.updated_at, view.row.published_at, now);
+    let modified = last_modified(view.updated_at, view.published_at, now);
     let cacheable = match reader {
         Reader::Public => Cacheable {
             audience: Audience::Public(&content.public_cache_control),
@@ -344,7 +342,7 @@ pub async fn related_articles(
     };
     let last_modified = items
         .iter()
-        .map(|item| last_modified(item.row.updated_at, item.row.published_at, now))
+        .map(|item| last_modified(item.updated_at, item.published_at, now))
         .max();
     let body = RelatedList {
         items: items
@@ -715,20 +713,20 @@ pub async fn create_preview_token(
     let ttl = Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
     let key = content.preview_key.get()?.clone();
     let id = path.into_inner();
-    let (row, token, expires_at) = db::run(&state.pool, move |conn| {
+    let issued = db::run(&state.pool, move |conn| {
         service::preview_token(conn, id, &key, ttl, now)
     })
     .await?;
     let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("preview_token", &token)
+        .append_pair("preview_token", &issued.token)
         .finish();
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .json(PreviewToken {
-            url: format!("{}?{query}", content.site.article(&row.slug)),
-            api_url: format!("/v1/articles/{}?{query}", row.slug),
-            token,
-            expires_at,
+            url: format!("{}?{query}", content.site.article(&issued.slug)),
+            api_url: format!("/v1/articles/{}?{query}", issued.slug),
+            token: issued.token,
+            expires_at: issued.expires_at,
         }))
 }
 

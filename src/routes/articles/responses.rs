@@ -6,12 +6,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::config::ContentSettings;
-use crate::db::articles::SummaryRow;
-use crate::db::tags::TagRow;
-use crate::domain::article::Status;
+use crate::domain::article::{CoverImage as StoredCoverImage, Status};
 use crate::domain::share::{ArticleMeta, ResolvedSeo, Share as DomainShare};
 use crate::error::Error;
-use crate::services::articles::{self as service, ArticleView, SummaryView};
+use crate::services::articles::{ArticleView, SummaryView};
+use crate::services::tags::TagView;
 
 /// Where an article is in its life. `scheduled` becomes `published` by itself at `published_at`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -48,8 +47,8 @@ pub struct TagRef {
     pub(super) description: Option<String>,
 }
 
-impl From<TagRow> for TagRef {
-    fn from(tag: TagRow) -> Self {
+impl From<TagView> for TagRef {
+    fn from(tag: TagView) -> Self {
         TagRef {
             slug: tag.slug,
             name: tag.name,
@@ -376,15 +375,15 @@ pub(super) fn outline_of(value: serde_json::Value) -> Result<Vec<OutlineItem>, E
     serde_json::from_value(value).map_err(|e| Error::internal(format!("stored outline: {e}")))
 }
 
-pub(super) fn cover_image_of(value: Option<&serde_json::Value>) -> Option<CoverImage> {
-    value
-        .and_then(service::cover_image_of)
-        .map(|image| CoverImage {
+impl From<StoredCoverImage> for CoverImage {
+    fn from(image: StoredCoverImage) -> Self {
+        CoverImage {
             url: image.url,
             alt: image.alt,
             width: image.width,
             height: image.height,
-        })
+        }
+    }
 }
 
 pub(super) fn count(value: i32) -> u32 {
@@ -393,93 +392,88 @@ pub(super) fn count(value: i32) -> u32 {
 
 impl Article {
     pub(super) fn new(
-        view: ArticleView,
+        article: ArticleView,
         content: &ContentSettings,
         now: DateTime<Utc>,
     ) -> Result<Self, Error> {
-        let status = view.status(now).into();
-        let row = view.row;
-        let url = content.site.article(&row.slug);
-        let cover_image = cover_image_of(row.cover_image.as_ref());
+        let status = article.status(now).into();
+        let url = content.site.article(&article.slug);
+        let cover_image = article.cover_image.map(CoverImage::from);
         let meta = ArticleMeta {
             url: &url,
-            title: &row.title,
-            excerpt: &row.excerpt,
-            meta_title: row.meta_title.as_deref(),
-            meta_description: row.meta_description.as_deref(),
-            canonical_url: row.canonical_url.as_deref(),
-            og_image: row.og_image.as_deref(),
+            title: &article.title,
+            excerpt: &article.excerpt,
+            meta_title: article.meta_title.as_deref(),
+            meta_description: article.meta_description.as_deref(),
+            canonical_url: article.canonical_url.as_deref(),
+            og_image: article.og_image.as_deref(),
             cover_image: cover_image.as_ref().map(|image| image.url.as_str()),
         };
         let seo = meta.seo().into();
         let share = meta.share().into();
         Ok(Article {
-            id: row.id,
-            outline: outline_of(row.outline)?,
+            id: article.id,
+            outline: outline_of(article.outline)?,
             author: Author {
-                name: row.author_name,
-                slug: row.author_slug,
-                credentials: row.author_credentials,
-                bio: row.author_bio,
+                name: article.author_name,
+                slug: article.author_slug,
+                credentials: article.author_credentials,
+                bio: article.author_bio,
             },
-            tags: view.tags.into_iter().map(TagRef::from).collect(),
-            word_count: count(row.word_count),
-            reading_time_minutes: count(row.reading_time_minutes),
-            slug: row.slug,
+            tags: article.tags.into_iter().map(TagRef::from).collect(),
+            word_count: count(article.word_count),
+            reading_time_minutes: count(article.reading_time_minutes),
+            slug: article.slug,
             url,
-            title: row.title,
-            subtitle: row.subtitle,
-            excerpt: row.excerpt,
-            body_markdown: row.body_markdown,
-            body_html: row.body_html,
-            reviewed_by: row.reviewed_by,
-            last_reviewed_at: row.last_reviewed_at,
+            title: article.title,
+            subtitle: article.subtitle,
+            excerpt: article.excerpt,
+            body_markdown: article.body_markdown,
+            body_html: article.body_html,
+            reviewed_by: article.reviewed_by,
+            last_reviewed_at: article.last_reviewed_at,
             cover_image,
-            meta_title: row.meta_title,
-            meta_description: row.meta_description,
-            canonical_url: row.canonical_url,
-            og_image: row.og_image,
+            meta_title: article.meta_title,
+            meta_description: article.meta_description,
+            canonical_url: article.canonical_url,
+            og_image: article.og_image,
             seo,
             share,
             status,
-            published_at: row.published_at,
-            featured: row.featured,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            version: row.version,
+            published_at: article.published_at,
+            featured: article.featured,
+            created_at: article.created_at,
+            updated_at: article.updated_at,
+            version: article.version,
         })
     }
 }
 
 impl ArticleSummary {
-    pub(super) fn new(view: SummaryView, content: &ContentSettings, now: DateTime<Utc>) -> Self {
-        let row: SummaryRow = view.row;
-        let status = Status::parse(&row.status)
-            .unwrap_or(Status::Draft)
-            .effective(row.published_at, now)
-            .into();
+    pub(super) fn new(summary: SummaryView, content: &ContentSettings, now: DateTime<Utc>) -> Self {
+        let status = summary.status(now).into();
         ArticleSummary {
-            id: row.id,
-            url: content.site.article(&row.slug),
-            slug: row.slug,
-            title: row.title,
-            subtitle: row.subtitle,
-            excerpt: row.excerpt,
-            tags: view.tags.into_iter().map(TagRef::from).collect(),
+            id: summary.id,
+            url: content.site.article(&summary.slug),
+            slug: summary.slug,
+            title: summary.title,
+            subtitle: summary.subtitle,
+            excerpt: summary.excerpt,
+            tags: summary.tags.into_iter().map(TagRef::from).collect(),
             author: Author {
-                name: row.author_name,
-                slug: row.author_slug,
-                credentials: row.author_credentials,
+                name: summary.author_name,
+                slug: summary.author_slug,
+                credentials: summary.author_credentials,
                 bio: None,
             },
-            cover_image: cover_image_of(row.cover_image.as_ref()),
-            word_count: count(row.word_count),
-            reading_time_minutes: count(row.reading_time_minutes),
+            cover_image: summary.cover_image.map(CoverImage::from),
+            word_count: count(summary.word_count),
+            reading_time_minutes: count(summary.reading_time_minutes),
             status,
-            published_at: row.published_at,
-            featured: row.featured,
-            updated_at: row.updated_at,
-            snippet: view.snippet,
+            published_at: summary.published_at,
+            featured: summary.featured,
+            updated_at: summary.updated_at,
+            snippet: summary.snippet,
         }
     }
 }

@@ -3,9 +3,9 @@
 use actix_web::web;
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::responses::*;
-use crate::db::lead_admin::LeadRow;
 use crate::domain::csv;
+use crate::domain::lead::Priority;
+use crate::services::lead_management::LeadView;
 
 pub(super) const CSV_COLUMNS: [&str; 18] = [
     "id",
@@ -32,51 +32,51 @@ pub(super) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub(super) fn csv_record(row: &LeadRow, now: DateTime<Utc>) -> String {
-    let id = row.id.to_string();
-    let interests = row.interest_codes().join(";");
+pub(super) fn csv_record(lead: &LeadView, now: DateTime<Utc>) -> String {
+    let id = lead.id.to_string();
+    let interests = lead.interests.join(";");
     let flag = |value: Option<bool>| match value {
         Some(true) => "true",
         Some(false) => "false",
         None => "",
     };
     let (created, contact_by, last, updated) = (
-        timestamp(row.created_at),
-        timestamp(row.contact_by),
-        timestamp(row.last_received_at),
-        timestamp(row.updated_at),
+        timestamp(lead.created_at),
+        timestamp(lead.contact_by),
+        timestamp(lead.last_received_at),
+        timestamp(lead.updated_at),
     );
-    let opted_out = row.opted_out_at.map(timestamp).unwrap_or_default();
-    let count = row.submission_count.to_string();
+    let opted_out = lead.opted_out_at.map(timestamp).unwrap_or_default();
+    let count = lead.submission_count.to_string();
     csv::row([
         id.as_str(),
         &created,
-        &row.status,
-        row.priority.as_deref().unwrap_or_default(),
-        row.name.as_deref().unwrap_or_default(),
-        row.phone.as_deref().unwrap_or_default(),
-        row.phone_e164.as_deref().unwrap_or_default(),
-        row.email.as_deref().unwrap_or_default(),
+        lead.status.as_str(),
+        lead.priority.map_or("", Priority::as_str),
+        lead.name.as_deref().unwrap_or_default(),
+        lead.phone.as_deref().unwrap_or_default(),
+        lead.phone_e164.as_deref().unwrap_or_default(),
+        lead.email.as_deref().unwrap_or_default(),
         &interests,
-        row.assignee.as_deref().unwrap_or_default(),
-        row.source.as_deref().unwrap_or_default(),
+        lead.assignee.as_deref().unwrap_or_default(),
+        lead.source.as_deref().unwrap_or_default(),
         &contact_by,
-        flag(Some(is_overdue(row, now))),
+        flag(Some(lead.is_overdue(now))),
         &count,
-        flag(row.marketing_consent),
+        flag(lead.marketing_consent),
         &last,
         &updated,
         &opted_out,
     ])
 }
 
-pub(super) fn csv_chunk(rows: &[LeadRow], now: DateTime<Utc>, header: bool) -> web::Bytes {
-    let mut chunk = String::with_capacity(rows.len() * 256 + 256);
+pub(super) fn csv_chunk(leads: &[LeadView], now: DateTime<Utc>, header: bool) -> web::Bytes {
+    let mut chunk = String::with_capacity(leads.len() * 256 + 256);
     if header {
         chunk.push_str(&csv::row(CSV_COLUMNS));
     }
-    for row in rows {
-        chunk.push_str(&csv_record(row, now));
+    for lead in leads {
+        chunk.push_str(&csv_record(lead, now));
     }
     web::Bytes::from(chunk)
 }

@@ -13,7 +13,7 @@ use chrono::Utc;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::db::{self, lead_admin::Position};
+use crate::db;
 use crate::domain::api_key::Caller;
 use crate::domain::change::Change;
 use crate::domain::cursor::Cursor;
@@ -29,8 +29,9 @@ use crate::routes::extract::Json;
 use crate::routes::state::AppState;
 use crate::services::audit::Actor;
 use crate::services::erasure;
-use crate::services::lead_management::{self as service, ExportCursor, ExportPage, LeadQuery};
-use crate::services::lead_preconditions;
+use crate::services::lead_management::{
+    self as service, ExportCursor, ExportPage, LeadQuery, LeadView, Position,
+};
 use crate::services::opt_out;
 
 use export::*;
@@ -245,7 +246,7 @@ pub async fn list_leads(
         items: page
             .items
             .into_iter()
-            .map(|row| LeadSummary::new(row, now))
+            .map(|lead| LeadSummary::new(lead, now))
             .collect(),
         next_cursor,
     }))
@@ -281,7 +282,7 @@ pub async fn get_lead(
     let actor = Actor::from(&caller);
     let now = Utc::now();
     let detail = db::run(&state.pool, move |conn| service::get(conn, id, &actor, now)).await?;
-    let tag = lead_preconditions::version_tag(&detail.lead);
+    let tag = detail.lead.version_tag();
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, quoted(&tag)))
         .json(Lead::new(detail, now)))
@@ -344,7 +345,7 @@ pub async fn update_lead(
     let actor = Actor::from(&caller);
     let now = Utc::now();
     let task_state = state.clone();
-    let row = db::run(&state.pool, move |conn| {
+    let lead = db::run(&state.pool, move |conn| {
         service::update(
             conn,
             &task_state.settings.leads,
@@ -356,15 +357,14 @@ pub async fn update_lead(
         )
     })
     .await?;
-    Ok(lead_state(&row))
+    Ok(lead_state(&lead))
 }
 
 /// A write's answer: where the lead stands, with its `ETag`.
-fn lead_state(row: &db::lead_admin::LeadRow) -> HttpResponse {
-    let tag = lead_preconditions::version_tag(row);
+fn lead_state(lead: &LeadView) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((header::ETAG, quoted(&tag)))
-        .json(LeadState::new(row))
+        .insert_header((header::ETAG, quoted(&lead.version_tag())))
+        .json(LeadState::new(lead))
 }
 
 fn patch_of(body: UpdateLead) -> Result<Patch, Error> {
@@ -460,7 +460,7 @@ pub async fn reinstate_lead(
     let id = path.into_inner();
     let actor = Actor::from(&caller);
     let task_state = state.clone();
-    let row = db::run(&state.pool, move |conn| {
+    let lead = db::run(&state.pool, move |conn| {
         opt_out::reinstate(
             conn,
             &task_state.settings.leads,
@@ -472,7 +472,7 @@ pub async fn reinstate_lead(
         )
     })
     .await?;
-    Ok(lead_state(&row))
+    Ok(lead_state(&lead))
 }
 
 /// Erase a lead
@@ -508,20 +508,11 @@ pub async fn erase_lead(
     let id = path.into_inner();
     let actor = Actor::from(&caller);
     let task_state = state.clone();
-    let row = db::run(&state.pool, move |conn| {
+    let tombstone = db::run(&state.pool, move |conn| {
         erasure::erase(conn, &task_state.settings.leads, id, &actor, Utc::now())
     })
     .await?;
-    let zone = state.settings.leads.calendar.time_zone();
-    Ok(HttpResponse::Ok().json(Tombstone {
-        id: row.id,
-        status: row.status,
-        created_day: row.created_at.with_timezone(&zone).date_naive(),
-        interest_count: row.interest_count.unwrap_or(0),
-        source: row.source,
-        erased_at: row.erased_at.unwrap_or_default(),
-        erased_by: row.erased_by.unwrap_or_default(),
-    }))
+    Ok(HttpResponse::Ok().json(Tombstone::from(tombstone)))
 }
 
 /// Export leads as CSV
@@ -583,7 +574,7 @@ pub async fn export_leads(
                     }
                 }
             };
-            let chunk = csv_chunk(&page.rows, now, header);
+            let chunk = csv_chunk(&page.leads, now, header);
             Some((Ok::<_, Error>(chunk), page.next.map(Step::Fetch)))
         }
     });

@@ -5,9 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::lead_admin::LeadRow;
-use crate::domain::pipeline::LeadStatus;
-use crate::services::lead_management::LeadDetail;
+use crate::services::erasure::TombstoneView;
+use crate::services::lead_management::{LeadDetail, LeadView, SubmissionView};
 
 /// A lead in the queue, with the contact details and consent of its first enquiry (a repeat
 /// never changes them; see `other_contact_details`).
@@ -72,34 +71,30 @@ pub struct LeadSummary {
 }
 
 impl LeadSummary {
-    pub(super) fn new(row: LeadRow, now: DateTime<Utc>) -> Self {
+    pub(super) fn new(lead: LeadView, now: DateTime<Utc>) -> Self {
         LeadSummary {
-            interests: row.interest_codes(),
-            overdue: is_overdue(&row, now),
-            id: row.id,
-            status: row.status,
-            priority: row.priority,
-            name: row.name,
-            phone: row.phone,
-            phone_e164: row.phone_e164,
-            email: row.email,
-            assignee: row.assignee,
-            source: row.source,
-            contact_by: row.contact_by,
-            submission_count: row.submission_count,
-            marketing_consent: row.marketing_consent,
-            first_received_at: row.first_received_at,
-            last_received_at: row.last_received_at,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            version: row.version,
-            opted_out_at: row.opted_out_at,
+            overdue: lead.is_overdue(now),
+            id: lead.id,
+            status: lead.status.as_str().to_owned(),
+            priority: lead.priority.map(|p| p.as_str().to_owned()),
+            name: lead.name,
+            phone: lead.phone,
+            phone_e164: lead.phone_e164,
+            email: lead.email,
+            interests: lead.interests,
+            assignee: lead.assignee,
+            source: lead.source,
+            contact_by: lead.contact_by,
+            submission_count: lead.submission_count,
+            marketing_consent: lead.marketing_consent,
+            first_received_at: lead.first_received_at,
+            last_received_at: lead.last_received_at,
+            created_at: lead.created_at,
+            updated_at: lead.updated_at,
+            version: lead.version,
+            opted_out_at: lead.opted_out_at,
         }
     }
-}
-
-pub(super) fn is_overdue(row: &LeadRow, now: DateTime<Utc>) -> bool {
-    row.status == LeadStatus::New.as_str() && row.contact_by < now
 }
 
 #[derive(Serialize, ToSchema)]
@@ -245,18 +240,18 @@ pub struct Lead {
     pub(super) activity: Vec<Activity>,
 }
 
-pub(super) fn attribution(row: &crate::db::lead_admin::SubmissionRow) -> Attribution {
+pub(super) fn attribution(submission: &SubmissionView) -> Attribution {
     Attribution {
-        utm_source: row.utm_source.clone(),
-        utm_medium: row.utm_medium.clone(),
-        utm_campaign: row.utm_campaign.clone(),
-        utm_term: row.utm_term.clone(),
-        utm_content: row.utm_content.clone(),
-        gclid: row.gclid.clone(),
-        fbclid: row.fbclid.clone(),
-        referrer: row.referrer.clone(),
-        landing_page: row.landing_page.clone(),
-        article_slug: row.article_slug.clone(),
+        utm_source: submission.utm_source.clone(),
+        utm_medium: submission.utm_medium.clone(),
+        utm_campaign: submission.utm_campaign.clone(),
+        utm_term: submission.utm_term.clone(),
+        utm_content: submission.utm_content.clone(),
+        gclid: submission.gclid.clone(),
+        fbclid: submission.fbclid.clone(),
+        referrer: submission.referrer.clone(),
+        landing_page: submission.landing_page.clone(),
+        article_slug: submission.article_slug.clone(),
     }
 }
 
@@ -279,49 +274,49 @@ impl Lead {
             submissions: detail
                 .submissions
                 .into_iter()
-                .map(|row| Submission {
-                    attribution: attribution(&row),
-                    interests: row.interests.into_iter().flatten().flatten().collect(),
-                    id: row.id,
-                    received_at: row.received_at,
-                    duplicate: row.duplicate,
-                    spam_reason: row.spam_reason,
-                    name: row.name,
-                    phone: row.phone,
-                    email: row.email,
-                    message: row.message,
-                    preferred_contact_time: row.preferred_contact_time,
+                .map(|submission| Submission {
+                    attribution: attribution(&submission),
+                    interests: submission.interests,
+                    id: submission.id,
+                    received_at: submission.received_at,
+                    duplicate: submission.duplicate,
+                    spam_reason: submission.spam_reason.map(|r| r.as_str().to_owned()),
+                    name: submission.name,
+                    phone: submission.phone,
+                    email: submission.email,
+                    message: submission.message,
+                    preferred_contact_time: submission.preferred_contact_time,
                 })
                 .collect(),
             consent: detail
                 .consents
                 .into_iter()
-                .map(|row| ConsentRecord {
-                    id: row.id,
-                    kind: row.kind,
-                    submission_id: row.submission_id,
-                    agreed: row.agreed,
-                    wording: row.wording,
-                    wording_sha256: hex::encode(row.wording_sha256),
-                    form_version: row.form_version,
-                    recorded_at: row.recorded_at,
-                    ip: row.ip,
-                    user_agent: row.user_agent,
-                    page_url: row.page_url,
+                .map(|consent| ConsentRecord {
+                    id: consent.id,
+                    kind: consent.kind.as_str().to_owned(),
+                    submission_id: consent.submission_id,
+                    agreed: consent.agreed,
+                    wording: consent.wording,
+                    wording_sha256: hex::encode(consent.wording_sha256),
+                    form_version: consent.form_version,
+                    recorded_at: consent.recorded_at,
+                    ip: consent.ip,
+                    user_agent: consent.user_agent,
+                    page_url: consent.page_url,
                 })
                 .collect(),
             activity: detail
                 .activity
                 .into_iter()
-                .map(|row| Activity {
-                    id: row.id,
-                    at: row.at,
-                    actor: row.actor,
-                    action: row.action,
-                    from_status: row.from_status,
-                    to_status: row.to_status,
-                    assignee: row.assignee,
-                    note: row.note,
+                .map(|entry| Activity {
+                    id: entry.id,
+                    at: entry.at,
+                    actor: entry.actor,
+                    action: entry.action.as_str().to_owned(),
+                    from_status: entry.from_status.map(|s| s.as_str().to_owned()),
+                    to_status: entry.to_status.map(|s| s.as_str().to_owned()),
+                    assignee: entry.assignee,
+                    note: entry.note,
                 })
                 .collect(),
         }
@@ -349,23 +344,19 @@ pub struct LeadState {
 }
 
 impl LeadState {
-    pub(super) fn new(row: &LeadRow) -> Self {
-        let allowed = LeadStatus::parse(&row.status)
-            .map(|status| {
-                status
-                    .next()
-                    .iter()
-                    .map(|s| s.as_str().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
+    pub(super) fn new(lead: &LeadView) -> Self {
         LeadState {
-            id: row.id,
-            status: row.status.clone(),
-            allowed_transitions: allowed,
-            assignee: row.assignee.clone(),
-            version: row.version,
-            updated_at: row.updated_at,
+            id: lead.id,
+            status: lead.status.as_str().to_owned(),
+            allowed_transitions: lead
+                .status
+                .next()
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+            assignee: lead.assignee.clone(),
+            version: lead.version,
+            updated_at: lead.updated_at,
         }
     }
 }
@@ -389,6 +380,20 @@ pub struct Tombstone {
     /// The name of the key that erased it, or `retention`.
     #[schema(example = "Privacy officer")]
     pub(super) erased_by: String,
+}
+
+impl From<TombstoneView> for Tombstone {
+    fn from(tombstone: TombstoneView) -> Self {
+        Tombstone {
+            id: tombstone.id,
+            status: tombstone.status.as_str().to_owned(),
+            created_day: tombstone.created_day,
+            interest_count: tombstone.interest_count,
+            source: tombstone.source,
+            erased_at: tombstone.erased_at,
+            erased_by: tombstone.erased_by,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
