@@ -13,6 +13,7 @@ use diesel::sql_types::{Nullable, SingleValue, Text};
 
 use crate::domain::article::Status;
 use crate::domain::audit::Action;
+use crate::domain::event::EventType;
 use crate::domain::lead::{ConsentKind, Priority, SpamReason};
 use crate::domain::lead_change::ActivityAction;
 use crate::domain::pipeline::LeadStatus;
@@ -122,6 +123,7 @@ text_enum! {
     ActivityAction => "lead_activity.action",
     Action => "access_audit.action",
     Status => "articles.status",
+    EventType => "events.type",
 }
 
 #[cfg(test)]
@@ -147,6 +149,7 @@ mod tests {
         round_trips(&ConsentKind::ALL);
         round_trips(&ActivityAction::ALL);
         round_trips(&Action::ALL);
+        round_trips(&EventType::ALL);
         round_trips(&[
             Status::Draft,
             Status::Scheduled,

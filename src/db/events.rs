@@ -8,7 +8,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
+use super::enums::literal;
 use super::schema::events;
+use crate::domain::article::Status;
+use crate::domain::event::EventType;
+use crate::domain::pipeline::LeadStatus;
 
 /// The channel every new event is announced on (`pg_notify`, delivered at commit).
 pub const CHANNEL: &str = "beacon_events";
@@ -22,7 +26,7 @@ const SETTLED: &str = "events.txid < pg_snapshot_xmin(pg_current_snapshot())::te
 pub struct NewEventRow<'a> {
     pub id: Uuid,
     #[diesel(column_name = type_)]
-    pub kind: &'a str,
+    pub kind: EventType,
     pub occurred_at: DateTime<Utc>,
     pub subject_id: Uuid,
     pub payload: serde_json::Value,
@@ -36,7 +40,7 @@ pub struct NewEventRow<'a> {
 pub struct FeedRow {
     pub id: Uuid,
     #[diesel(column_name = type_)]
-    pub kind: String,
+    pub kind: EventType,
     pub occurred_at: DateTime<Utc>,
     pub subject_id: Uuid,
     pub payload: serde_json::Value,
@@ -129,15 +133,17 @@ pub fn due_scheduled_articles(
     now: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<DueArticle>> {
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "SELECT a.id, a.slug, a.title, a.published_at, a.version FROM articles a \
-         WHERE a.status = 'scheduled' AND a.published_at <= $1 \
+         WHERE a.status = {scheduled} AND a.published_at <= $1 \
            AND NOT EXISTS (SELECT 1 FROM events e WHERE e.dedupe_key = \
-               'article.published:' || a.id::text || ':' \
+               '{published}:' || a.id::text || ':' \
                || (extract(epoch FROM a.published_at) * 1000000)::bigint::text) \
          ORDER BY a.published_at, a.id LIMIT $2 \
          FOR NO KEY UPDATE OF a SKIP LOCKED",
-    )
+        scheduled = literal(Status::Scheduled),
+        published = EventType::ArticlePublished.as_str(),
+    ))
     .bind::<Timestamptz, _>(now)
     .bind::<BigInt, _>(limit)
     .load(conn)
@@ -166,15 +172,17 @@ pub fn overdue_leads(
     now: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<OverdueLead>> {
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "SELECT l.id, l.contact_by, l.assignee, l.opted_out_at, l.source FROM leads l \
-         WHERE l.status = 'new' AND l.erased_at IS NULL AND l.contact_by < $1 \
+         WHERE l.status = {new} AND l.erased_at IS NULL AND l.contact_by < $1 \
            AND NOT EXISTS (SELECT 1 FROM events e WHERE e.dedupe_key = \
-               'lead.sla_breached:' || l.id::text || ':' \
+               '{breached}:' || l.id::text || ':' \
                || (extract(epoch FROM l.contact_by) * 1000000)::bigint::text) \
          ORDER BY l.contact_by, l.id LIMIT $2 \
          FOR NO KEY UPDATE OF l SKIP LOCKED",
-    )
+        new = literal(LeadStatus::New),
+        breached = EventType::LeadSlaBreached.as_str(),
+    ))
     .bind::<Timestamptz, _>(now)
     .bind::<BigInt, _>(limit)
     .load(conn)

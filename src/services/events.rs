@@ -43,7 +43,7 @@ const SCAN_BATCH: i64 = 100;
 pub fn record(conn: &mut PgConnection, event: &NewEvent) -> Result<bool, Error> {
     let row = NewEventRow {
         id: Uuid::now_v7(),
-        kind: event.kind().as_str(),
+        kind: event.kind(),
         occurred_at: event.occurred_at(),
         subject_id: event.subject_id(),
         payload: event.payload().map_err(Error::internal)?,
@@ -338,18 +338,15 @@ pub struct FeedEvent {
     pub payload: serde_json::Value,
 }
 
-impl TryFrom<FeedRow> for FeedEvent {
-    type Error = Error;
-
-    fn try_from(row: FeedRow) -> Result<Self, Error> {
-        Ok(FeedEvent {
+impl From<FeedRow> for FeedEvent {
+    fn from(row: FeedRow) -> Self {
+        FeedEvent {
             id: row.id,
-            kind: EventType::parse(&row.kind)
-                .ok_or_else(|| Error::internal("an event has an unknown type"))?,
+            kind: row.kind,
             occurred_at: row.occurred_at,
             subject_id: row.subject_id,
             payload: row.payload,
-        })
+        }
     }
 }
 
@@ -374,10 +371,10 @@ pub fn feed(conn: &mut PgConnection, after: Option<Uuid>, limit: i64) -> Result<
             Some((txid, id))
         }
     };
-    let items = queries::feed(conn, position, limit)?
+    let items: Vec<FeedEvent> = queries::feed(conn, position, limit)?
         .into_iter()
-        .map(FeedEvent::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(FeedEvent::from)
+        .collect();
     let next_after = items.last().map(|event| event.id).or(after);
     Ok(FeedPage { items, next_after })
 }
