@@ -1,6 +1,7 @@
-//! Wake-ups through PostgreSQL's `LISTEN`/`NOTIFY`, built once for every kind of waiter: the
-//! webhook and e-mail deliveries wait on [`crate::db::events::CHANNEL`], the response cache on
-//! its invalidation channel.
+//! Wake-ups through PostgreSQL's `LISTEN`/`NOTIFY`, built once for every kind of waiter and
+//! generic over channel names: deliveries of the outbox wait on [`crate::db::events::CHANNEL`],
+//! a cache would wait on its own invalidation channel. (Start-up does not start a listener yet:
+//! nothing in the server waits on one so far.)
 //!
 //! One [`Listener`] per process holds a dedicated connection (never one of the pool's, which
 //! would be lost to requests and would drop its `LISTEN`s when recycled) on a thread of its own:
