@@ -29,6 +29,7 @@ use crate::domain::email::Email;
 use crate::domain::lead::{self, ConsentKind, Priority, SpamReason};
 use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
+use crate::domain::suppression::SuppressionKey;
 use crate::error::{Error, FieldError};
 use crate::services::opt_out;
 use crate::services::rate_limits::{self, PHONE_BUCKET};
@@ -59,6 +60,8 @@ pub struct NewLead {
     /// The form's own clock when it was shown, for the minimum fill time.
     pub rendered_at: Option<DateTime<Utc>>,
     pub honeypot_filled: bool,
+    /// Who sent it: counted for rate limits, kept as evidence with the consent record.
+    pub client: Client,
 }
 
 impl std::fmt::Debug for NewLead {
@@ -143,8 +146,8 @@ pub enum Submitted {
 pub fn submit(
     conn: &mut PgConnection,
     settings: &LeadSettings,
+    suppression_key: &SuppressionKey,
     lead: NewLead,
-    client: Client,
     idempotency: Option<IdempotencyKey>,
     received: DateTime<Utc>,
     render: impl FnOnce(&Receipt) -> Result<StoredResponse, Error>,
@@ -167,15 +170,22 @@ pub fn submit(
         let spam = count_request(
             conn,
             settings,
-            &client,
+            &lead.client,
             &lead.phone,
             spam,
             reports_crisis,
             received,
         )?;
         check_interests(conn, &lead.interests)?;
-        let (receipt, recorded) =
-            record(conn, settings, lead, &interests, spam, &client, received)?;
+        let (receipt, recorded) = record(
+            conn,
+            settings,
+            suppression_key,
+            lead,
+            &interests,
+            spam,
+            received,
+        )?;
         let response = render(&receipt)?;
         if let Some(key) = &idempotency {
             store_key(conn, key, &response, received)?;
@@ -324,10 +334,10 @@ fn check_interests(conn: &mut PgConnection, codes: &[String]) -> Result<(), Erro
 fn record(
     conn: &mut PgConnection,
     settings: &LeadSettings,
+    suppression_key: &SuppressionKey,
     lead: NewLead,
     interests: &[String],
     spam: Option<SpamReason>,
-    client: &Client,
     received: DateTime<Utc>,
 ) -> Result<(Receipt, Recorded), Error> {
     let existing = match spam {
@@ -349,7 +359,13 @@ fn record(
         },
     };
     if spam.is_none() {
-        opt_out::on_intake(conn, settings, &lead.phone, recorded.lead_id, received)?;
+        opt_out::on_intake(
+            conn,
+            suppression_key,
+            &lead.phone,
+            recorded.lead_id,
+            received,
+        )?;
     }
     let submission_id = insert_submission(conn, &recorded, &lead, interests, spam, received)?;
     if let Some(consent) = &lead.consent {
@@ -359,7 +375,6 @@ fn record(
             submission_id,
             consent,
             &lead,
-            client,
             received,
         )?;
     }
@@ -484,9 +499,9 @@ fn insert_consent(
     submission_id: Uuid,
     consent: &Consent,
     lead: &NewLead,
-    client: &Client,
     received: DateTime<Utc>,
 ) -> Result<(), Error> {
+    let client = &lead.client;
     let page_url = consent
         .page_url
         .as_deref()
