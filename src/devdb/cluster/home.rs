@@ -24,14 +24,22 @@ pub(in crate::devdb) struct OsUser {
     pub(super) gid: u32,
 }
 
-/// `/proc/self` belongs to the effective uid; no libc call (and no `unsafe`) needed.
-fn effective_uid() -> io::Result<u32> {
-    Ok(fs::metadata("/proc/self")?.uid())
+/// `/proc/self` belongs to the effective uid; no libc call (and no `unsafe`) needed. Unix
+/// systems without `/proc` (macOS, most BSDs) end here, before anything else needs it.
+fn effective_uid() -> Result<u32, ClusterError> {
+    let proc_self = Path::new("/proc/self");
+    match fs::metadata(proc_self) {
+        Ok(meta) => Ok(meta.uid()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Err(ClusterError::Setup(
+            "the private cluster needs /proc, as on Linux, and this system has none".to_owned(),
+        )),
+        Err(error) => Err(io_error("could not read", proc_self)(error)),
+    }
 }
 
 /// initdb and postgres refuse to run as root, so root runs them as `postgres`.
 pub(in crate::devdb) fn cluster_os_user() -> Result<Option<OsUser>, ClusterError> {
-    let euid = effective_uid().map_err(io_error("could not read", Path::new("/proc/self")))?;
+    let euid = effective_uid()?;
     if euid != 0 {
         return Ok(None);
     }
@@ -143,7 +151,7 @@ fn ensure_own_dir(dir: &Path) -> Result<(), ClusterError> {
         Err(error) => return Err(io_error("could not create", dir)(error)),
     }
     let meta = fs::symlink_metadata(dir).map_err(io_error("could not inspect", dir))?;
-    let euid = effective_uid().map_err(io_error("could not read", Path::new("/proc/self")))?;
+    let euid = effective_uid()?;
     if !meta.is_dir() || meta.uid() != euid {
         return Err(ClusterError::Setup(format!(
             "{} exists but is not a folder owned by this user; remove it",
