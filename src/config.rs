@@ -6,7 +6,6 @@
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::domain::preview::PreviewKey;
@@ -23,7 +22,6 @@ use crate::domain::origin::Origin;
 use crate::domain::phone;
 use crate::domain::rate_limit::FixedWindow;
 use crate::domain::suppression::SuppressionKey;
-use crate::error::Error;
 
 /// Everything Beacon can be configured with.
 #[derive(Clone)]
@@ -63,53 +61,11 @@ pub struct ContentSettings {
     pub site: SiteUrls,
     /// `BEACON_PUBLIC_CACHE_CONTROL`: `Cache-Control` of public article and tag reads.
     pub public_cache_control: String,
-    /// `BEACON_PREVIEW_SECRET`: signs preview tokens. When unset, a random key is created once
-    /// in the database and shared by every replica (loaded once the database answers).
-    pub preview_key: SharedKey<PreviewKey>,
+    /// `BEACON_PREVIEW_SECRET`: signs preview tokens. When unset, start-up uses a random key
+    /// created once in the database and shared by every replica.
+    pub preview_secret: Option<PreviewKey>,
     /// `BEACON_PREVIEW_TTL_SECS`: how long a preview token works unless the request says less.
     pub preview_ttl: Duration,
-}
-
-/// A signing key from its variable or, when that is unset, loaded from the database once it
-/// answers. Set at most once; clones share it.
-#[derive(Clone)]
-pub struct SharedKey<K>(Arc<OnceLock<K>>);
-
-impl<K> SharedKey<K> {
-    fn new(configured: Option<K>) -> Self {
-        let cell = OnceLock::new();
-        if let Some(key) = configured {
-            let _ = cell.set(key);
-        }
-        Self(Arc::new(cell))
-    }
-
-    /// The key, or 503 while it waits for the database (which such a request needs anyway).
-    pub fn get(&self) -> Result<&K, Error> {
-        self.0
-            .get()
-            .ok_or_else(|| Error::Unavailable("the stored key is not loaded yet".to_owned()))
-    }
-
-    pub fn is_known(&self) -> bool {
-        self.0.get().is_some()
-    }
-
-    /// Keeps the first key it is given.
-    pub fn load(&self, key: K) {
-        let _ = self.0.set(key);
-    }
-}
-
-impl<K> std::fmt::Debug for SharedKey<K> {
-    // Never the key itself.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.is_known() {
-            "<set>"
-        } else {
-            "<not loaded>"
-        })
-    }
 }
 
 /// Limits on slow clients and on shutdown.
@@ -205,7 +161,7 @@ impl Settings {
             content: ContentSettings {
                 site: env.site()?,
                 public_cache_control: env.cache_control("BEACON_PUBLIC_CACHE_CONTROL")?,
-                preview_key: SharedKey::new(env.secret("BEACON_PREVIEW_SECRET", PreviewKey::new)?),
+                preview_secret: env.secret("BEACON_PREVIEW_SECRET", PreviewKey::new)?,
                 preview_ttl: Duration::from_secs(env.bounded(
                     "BEACON_PREVIEW_TTL_SECS",
                     86_400,
@@ -418,10 +374,9 @@ pub struct LeadSettings {
     pub trusted_proxies: TrustedProxies,
     /// `BEACON_CRISIS_RESOURCES`: JSON shown to people who report suicidal thoughts.
     pub crisis_resources: CrisisResources,
-    /// `BEACON_SUPPRESSION_SECRET`: keys the HMAC of opted-out numbers. When unset, a random
-    /// key is created once in the database and shared by every replica (loaded once the
-    /// database answers).
-    pub suppression_key: SharedKey<SuppressionKey>,
+    /// `BEACON_SUPPRESSION_SECRET`: keys the HMAC of opted-out numbers. When unset, start-up
+    /// uses a random key created once in the database and shared by every replica.
+    pub suppression_secret: Option<SuppressionKey>,
     /// `BEACON_OPT_OUT_RATE_PER_IP`: opt-out requests per client network per minute.
     pub opt_out_rate_per_ip: FixedWindow,
     /// `BEACON_LEAD_RETENTION_DAYS`: when set, a background task erases leads whose latest
@@ -451,9 +406,7 @@ impl LeadSettings {
             )?),
             trusted_proxies: env.trusted_proxies("BEACON_TRUSTED_PROXIES")?,
             crisis_resources: env.crisis_resources("BEACON_CRISIS_RESOURCES")?,
-            suppression_key: SharedKey::new(
-                env.secret("BEACON_SUPPRESSION_SECRET", SuppressionKey::new)?,
-            ),
+            suppression_secret: env.secret("BEACON_SUPPRESSION_SECRET", SuppressionKey::new)?,
             opt_out_rate_per_ip: FixedWindow::per_minute(env.bounded(
                 "BEACON_OPT_OUT_RATE_PER_IP",
                 5,
@@ -619,8 +572,8 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_database_url() {
-        let settings = settings(&[("DATABASE_URL", "postgres://u:secret@db/beacon")]).unwrap();
-        assert!(!format!("{settings:?}").contains("secret"));
+        let settings = settings(&[("DATABASE_URL", "postgres://u:pa55word@db/beacon")]).unwrap();
+        assert!(!format!("{settings:?}").contains("pa55word"));
     }
 
     #[test]
@@ -634,7 +587,7 @@ mod tests {
             content.public_cache_control,
             "public, max-age=60, stale-while-revalidate=300"
         );
-        assert!(!content.preview_key.is_known());
+        assert!(content.preview_secret.is_none());
         assert_eq!(content.preview_ttl, Duration::from_secs(86_400));
     }
 
@@ -675,7 +628,7 @@ mod tests {
     fn a_preview_secret_must_be_long_and_is_never_shown() {
         let secret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t";
         let settings_ = settings(&[("BEACON_PREVIEW_SECRET", secret)]).unwrap();
-        assert!(settings_.content.preview_key.is_known());
+        assert!(settings_.content.preview_secret.is_some());
         assert!(!format!("{settings_:?}").contains("s3cr3t"));
 
         let error = settings(&[("BEACON_PREVIEW_SECRET", "short-secret")]).unwrap_err();
@@ -712,7 +665,7 @@ mod tests {
     #[test]
     fn privacy_settings_default_to_a_stored_key_no_retention_and_a_limited_opt_out() {
         let leads = settings(&[]).unwrap().leads;
-        assert!(!leads.suppression_key.is_known());
+        assert!(leads.suppression_secret.is_none());
         assert!(leads.retention.is_none());
         assert_eq!(leads.opt_out_rate_per_ip, FixedWindow::per_minute(5));
         assert_eq!(leads.retention_interval, Duration::from_secs(3_600));
@@ -735,7 +688,7 @@ mod tests {
     fn a_suppression_secret_must_be_long_and_is_never_shown() {
         let secret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t";
         let settings_ = settings(&[("BEACON_SUPPRESSION_SECRET", secret)]).unwrap();
-        assert!(settings_.leads.suppression_key.is_known());
+        assert!(settings_.leads.suppression_secret.is_some());
         assert!(!format!("{settings_:?}").contains("s3cr3t"));
         let error = settings(&[("BEACON_SUPPRESSION_SECRET", "short-secret")]).unwrap_err();
         assert_eq!(error.variable, "BEACON_SUPPRESSION_SECRET");

@@ -16,7 +16,7 @@ use crate::db::{self, Pool};
 use crate::devdb;
 use crate::error::Error;
 use crate::routes::operations::{Operations, SecurityError};
-use crate::routes::state::{AppState, Readiness};
+use crate::routes::state::{AppState, Keys, Readiness};
 use crate::routes::{self, extract, middleware, openapi};
 
 /// The first retry waits this long, each later one twice as long, up to the maximum.
@@ -218,19 +218,20 @@ impl Preparation {
     async fn attempt(&self) -> Result<(), Error> {
         let applied = db::run(&self.pool, db::migrate).await?;
         tracing::info!(applied, "database migrated");
-        let content = &self.settings.content;
-        if !content.preview_key.is_known() {
-            // Every replica must verify every other's tokens, so the key lives in the database.
-            let key = db::run(&self.pool, crate::services::articles::stored_preview_key).await?;
-            content.preview_key.load(key);
-        }
-        let leads = &self.settings.leads;
-        if !leads.suppression_key.is_known() {
-            // Every replica must hash numbers alike, so the key lives in the database too.
-            let key = db::run(&self.pool, crate::services::suppression::stored_key).await?;
-            leads.suppression_key.load(key);
-        }
-        self.readiness.set_ready();
+        // Every replica must verify every other's tokens and hash numbers alike, so an unset
+        // key lives in the database.
+        let preview = match &self.settings.content.preview_secret {
+            Some(key) => key.clone(),
+            None => db::run(&self.pool, crate::services::articles::stored_preview_key).await?,
+        };
+        let suppression = match &self.settings.leads.suppression_secret {
+            Some(key) => key.clone(),
+            None => db::run(&self.pool, crate::services::suppression::stored_key).await?,
+        };
+        self.readiness.set_ready(Keys {
+            preview,
+            suppression,
+        });
         tracing::info!("the database is ready");
         Ok(())
     }
@@ -256,7 +257,7 @@ impl Preparation {
 
 /// A key kept in the database is in every dump and backup of it: say so at every start.
 fn warn_about_stored_secrets(settings: &Settings) {
-    if !settings.content.preview_key.is_known() {
+    if settings.content.preview_secret.is_none() {
         tracing::warn!(
             "BEACON_PREVIEW_SECRET is not set, so the preview-token key is stored in the \
              database: anyone with a dump or backup of it can forge preview tokens and read \
@@ -264,7 +265,7 @@ fn warn_about_stored_secrets(settings: &Settings) {
              least 32 random characters, e.g. from `openssl rand -base64 48`."
         );
     }
-    if !settings.leads.suppression_key.is_known() {
+    if settings.leads.suppression_secret.is_none() {
         tracing::warn!(
             "BEACON_SUPPRESSION_SECRET is not set, so the opt-out key is stored in the database: \
              anyone with a dump or backup of it can test phone numbers against the opt-out list \

@@ -52,6 +52,17 @@ impl E164Phone {
         to_e164(&number).map(Self)
     }
 
+    /// A number Beacon stored in its E.164 form; anything else is refused.
+    pub fn from_stored(e164: &str) -> Result<Self, PhoneError> {
+        let number = phonenumber::parse(None, e164).map_err(|_| PhoneError::Invalid)?;
+        let phone = to_e164(&number).map(Self)?;
+        if phone.0 == e164 {
+            Ok(phone)
+        } else {
+            Err(PhoneError::Invalid)
+        }
+    }
+
     /// The E.164 form, e.g. "+14155552671".
     pub fn as_str(&self) -> &str {
         &self.0
@@ -127,6 +138,20 @@ mod tests {
 
     fn us(input: &str) -> Result<E164Phone, PhoneError> {
         E164Phone::parse(input, country::US)
+    }
+
+    #[test]
+    fn only_the_e164_form_is_read_back_as_stored() {
+        assert_eq!(
+            E164Phone::from_stored("+14155552671").unwrap().as_str(),
+            "+14155552671"
+        );
+        for not_stored in ["4155552671", "+1 415 555 2671", "(415) 555-2671", "", "+1"] {
+            assert!(
+                E164Phone::from_stored(not_stored).is_err(),
+                "{not_stored:?}"
+            );
+        }
     }
 
     #[test]
@@ -354,7 +379,8 @@ mod properties {
             if let Ok(phone) = E164Phone::parse(&input, region) {
                 prop_assert!(phone.as_str().starts_with('+'));
                 prop_assert!(phone.as_str().bytes().skip(1).all(|b| b.is_ascii_digit()));
-                prop_assert_eq!(E164Phone::parse(phone.as_str(), other), Ok(phone));
+                prop_assert_eq!(E164Phone::parse(phone.as_str(), other), Ok(phone.clone()));
+                prop_assert_eq!(E164Phone::from_stored(phone.as_str()), Ok(phone));
             }
         }
     }

@@ -12,6 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::db;
+use crate::domain::client::Client;
 use crate::domain::crisis;
 use crate::domain::email::Email;
 use crate::domain::idempotency::IdempotencyKey as HeaderKey;
@@ -239,24 +240,27 @@ pub async fn create_lead(
     let request = ParsedBody::parse(&body.0)?;
     let settings = &state.settings.leads;
     let honeypot_filled = request.has_filled(&settings.honeypot_field);
-    let new_lead = request
-        .lead
-        .validate(settings.default_region, honeypot_filled)?;
+    let new_lead = NewLead {
+        client: client(&req, &settings.trusted_proxies),
+        ..request
+            .lead
+            .validate(settings.default_region, honeypot_filled)?
+    };
     let idempotency = key.map(|key| IdempotencyKey {
         key,
         request_sha256: request.sha256,
     });
-    let client = client(&req, &state.settings.leads.trusted_proxies);
     let received = Utc::now();
 
+    let keys = state.keys()?.clone();
     let task_state = state.clone();
     let submitted = db::run(&state.pool, move |conn| {
         let crisis = &task_state.settings.leads.crisis_resources;
         leads::submit(
             conn,
             &task_state.settings.leads,
+            &keys.suppression,
             new_lead,
-            client,
             idempotency,
             received,
             |receipt| render(receipt, crisis),
@@ -430,6 +434,8 @@ impl LeadRequest {
                 attribution,
                 rendered_at: self.form_rendered_at,
                 honeypot_filled,
+                // The route fills in who sent it.
+                client: Client::default(),
             }),
             _ => Err(Error::Validation(fields.0)),
         }

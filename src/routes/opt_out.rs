@@ -75,11 +75,13 @@ pub async fn opt_out_of_contact(
     let phone = E164Phone::parse(&body.0.phone, settings.default_region)
         .map_err(|e| Error::invalid("/phone", e))?;
     let client = client(&req, &settings.trusted_proxies);
+    let keys = state.keys()?.clone();
     let task_state = state.clone();
     db::run(&state.pool, move |conn| {
         opt_out::opt_out(
             conn,
             &task_state.settings.leads,
+            &keys.suppression,
             &phone,
             &client,
             Utc::now(),

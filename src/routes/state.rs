@@ -1,10 +1,12 @@
 //! What every handler can reach.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::config::Settings;
 use crate::db::Pool;
+use crate::domain::preview::PreviewKey;
+use crate::domain::suppression::SuppressionKey;
+use crate::error::Error;
 
 pub struct AppState {
     pub pool: Pool,
@@ -12,17 +14,37 @@ pub struct AppState {
     pub readiness: Readiness,
 }
 
+impl AppState {
+    /// The signing keys, or 503 while start-up still waits for the database (which every
+    /// request that signs or checks something needs anyway).
+    pub fn keys(&self) -> Result<&Keys, Error> {
+        self.readiness
+            .0
+            .get()
+            .ok_or_else(|| Error::Unavailable("the database is not ready yet".to_owned()))
+    }
+}
+
+/// The keys start-up resolves once: each from its setting or, when that is unset, from the
+/// database, where every replica finds the same one.
+#[derive(Clone)]
+pub struct Keys {
+    pub preview: PreviewKey,
+    pub suppression: SuppressionKey,
+}
+
 /// Whether start-up's database work (migrations, stored keys) is done. Until it is, requests
 /// that need the database answer 503 and a background task keeps trying.
 #[derive(Clone, Default)]
-pub struct Readiness(Arc<AtomicBool>);
+pub struct Readiness(Arc<OnceLock<Keys>>);
 
 impl Readiness {
     pub fn is_ready(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+        self.0.get().is_some()
     }
 
-    pub fn set_ready(&self) {
-        self.0.store(true, Ordering::Release);
+    /// Keeps the first keys it is given: every attempt resolves the same ones.
+    pub fn set_ready(&self, keys: Keys) {
+        let _ = self.0.set(keys);
     }
 }

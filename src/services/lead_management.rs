@@ -18,6 +18,7 @@ use crate::domain::lead::{ConsentKind, Priority, SpamReason};
 use crate::domain::lead_change::{self, ActivityAction, Current, Event, Patch, PlanError};
 use crate::domain::lead_query::{SearchTerm, day_range};
 use crate::domain::pipeline::LeadStatus;
+use crate::domain::suppression::SuppressionKey;
 use crate::error::Error;
 use crate::services::audit::{self, Actor, Subject};
 use crate::services::events;
@@ -438,7 +439,7 @@ pub fn get(
 /// Nothing personal is returned, so a `leads:write` key learns no more than it writes.
 pub fn update(
     conn: &mut PgConnection,
-    settings: &LeadSettings,
+    suppression_key: &SuppressionKey,
     id: Uuid,
     patch: Patch,
     precondition: Option<&Precondition>,
@@ -452,7 +453,7 @@ pub fn update(
         let status = lead.status;
         let suppressed = match patch.status {
             Some(to) if to != status => {
-                suppression::is_suppressed(conn, settings, lead.phone_e164.as_deref())?
+                suppression::is_suppressed(conn, suppression_key, lead.phone_e164.as_deref())?
             }
             _ => false,
         };

@@ -30,6 +30,7 @@ use crate::domain::event::EnquiryAttribution;
 use crate::domain::lead::{self, ConsentKind, Priority, SpamReason};
 use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
+use crate::domain::suppression::SuppressionKey;
 use crate::error::{Error, FieldError};
 use crate::services::rate_limits::{self, PHONE_BUCKET};
 use crate::services::{events, opt_out};
@@ -60,6 +61,8 @@ pub struct NewLead {
     /// The form's own clock when it was shown, for the minimum fill time.
     pub rendered_at: Option<DateTime<Utc>>,
     pub honeypot_filled: bool,
+    /// Who sent it: counted for rate limits, kept as evidence with the consent record.
+    pub client: Client,
 }
 
 impl std::fmt::Debug for NewLead {
@@ -144,8 +147,8 @@ pub enum Submitted {
 pub fn submit(
     conn: &mut PgConnection,
     settings: &LeadSettings,
+    suppression_key: &SuppressionKey,
     lead: NewLead,
-    client: Client,
     idempotency: Option<IdempotencyKey>,
     received: DateTime<Utc>,
     render: impl FnOnce(&Receipt) -> Result<StoredResponse, Error>,
@@ -168,15 +171,22 @@ pub fn submit(
         let spam = count_request(
             conn,
             settings,
-            &client,
+            &lead.client,
             &lead.phone,
             spam,
             reports_crisis,
             received,
         )?;
         check_interests(conn, &lead.interests)?;
-        let (receipt, recorded) =
-            record(conn, settings, lead, &interests, spam, &client, received)?;
+        let (receipt, recorded) = record(
+            conn,
+            settings,
+            suppression_key,
+            lead,
+            &interests,
+            spam,
+            received,
+        )?;
         let response = render(&receipt)?;
         if let Some(key) = &idempotency {
             store_key(conn, key, &response, received)?;
@@ -325,10 +335,10 @@ fn check_interests(conn: &mut PgConnection, codes: &[String]) -> Result<(), Erro
 fn record(
     conn: &mut PgConnection,
     settings: &LeadSettings,
+    suppression_key: &SuppressionKey,
     lead: NewLead,
     interests: &[String],
     spam: Option<SpamReason>,
-    client: &Client,
     received: DateTime<Utc>,
 ) -> Result<(Receipt, Recorded), Error> {
     let existing = match spam {
@@ -350,7 +360,13 @@ fn record(
         },
     };
     let reopened_from = match spam {
-        None => opt_out::on_intake(conn, settings, &lead.phone, recorded.lead_id, received)?,
+        None => opt_out::on_intake(
+            conn,
+            suppression_key,
+            &lead.phone,
+            recorded.lead_id,
+            received,
+        )?,
         Some(_) => None,
     };
     let submission_id = insert_submission(conn, &recorded, &lead, interests, spam, received)?;
@@ -364,7 +380,6 @@ fn record(
             submission_id,
             consent,
             &lead,
-            client,
             received,
         )?;
     }
@@ -520,9 +535,9 @@ fn insert_consent(
     submission_id: Uuid,
     consent: &Consent,
     lead: &NewLead,
-    client: &Client,
     received: DateTime<Utc>,
 ) -> Result<(), Error> {
+    let client = &lead.client;
     let page_url = consent
         .page_url
         .as_deref()

@@ -21,14 +21,14 @@ use crate::domain::lead::{ConsentKind, wording_sha256};
 use crate::domain::lead_change::ActivityAction;
 use crate::domain::phone::E164Phone;
 use crate::domain::pipeline::LeadStatus;
-use crate::domain::suppression::ReinstateReason;
+use crate::domain::suppression::{ReinstateReason, SuppressionKey};
 use crate::error::Error;
 use crate::services::audit::{self, Actor, Subject};
 use crate::services::events;
 use crate::services::lead_management::LeadView;
 use crate::services::lead_preconditions::{check_version, refuse_erased};
 use crate::services::rate_limits;
-use crate::services::suppression::key;
+use crate::services::suppression::stored_phone;
 
 /// Recorded as the consent wording of every opt-out.
 pub const OPT_OUT_WORDING: &str =
@@ -45,11 +45,11 @@ const OPT_OUT_BUCKET: &str = "opt_out_ip";
 pub fn opt_out(
     conn: &mut PgConnection,
     settings: &LeadSettings,
+    key: &SuppressionKey,
     phone: &E164Phone,
     client: &Client,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let key = key(settings)?;
     let opted_out = conn.transaction(|conn| -> Result<usize, Error> {
         if let Some(ip) = client.ip {
             rate_limits::hit(
@@ -130,12 +130,11 @@ pub fn opt_out(
 /// status the lead was reopened from, if it was.
 pub fn on_intake(
     conn: &mut PgConnection,
-    settings: &LeadSettings,
+    key: &SuppressionKey,
     phone: &E164Phone,
     lead_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<LeadStatus>, Error> {
-    let key = key(settings)?;
     leads::lock_phone(conn, phone.as_str())?;
     let Some(opted_out_at) = suppression::opted_out_at(conn, &key.tag(phone))? else {
         return Ok(None);
@@ -178,22 +177,21 @@ pub fn on_intake(
 /// conflict: there is nothing to lift.
 pub fn reinstate(
     conn: &mut PgConnection,
-    settings: &LeadSettings,
+    key: &SuppressionKey,
     id: Uuid,
     reason: &ReinstateReason,
     precondition: Option<&Precondition>,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<LeadView, Error> {
-    let key = key(settings)?;
     conn.transaction(|conn| {
         let lead = queries::find(conn, id)?.ok_or(Error::NotFound)?;
         refuse_erased(&lead)?;
         let phone = lead
             .phone_e164
             .as_deref()
-            .and_then(|e164| E164Phone::parse(e164, settings.default_region).ok())
-            .ok_or_else(|| Error::internal("a live lead has no valid number"))?;
+            .ok_or_else(|| Error::internal("a live lead has no number"))
+            .and_then(stored_phone)?;
         // The number before its leads, the order intake and opt-outs lock in.
         leads::lock_phone(conn, phone.as_str())?;
         let lead = queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;

@@ -3,7 +3,6 @@
 
 use diesel::PgConnection;
 
-use crate::config::LeadSettings;
 use crate::db::{self, suppression};
 use crate::domain::phone::E164Phone;
 use crate::domain::suppression::SuppressionKey;
@@ -14,19 +13,19 @@ const KEY_NAME: &str = "suppression_key";
 /// Whether the number stored on a lead opted out.
 pub fn is_suppressed(
     conn: &mut PgConnection,
-    settings: &LeadSettings,
+    key: &SuppressionKey,
     phone_e164: Option<&str>,
 ) -> Result<bool, Error> {
-    let Some(phone) =
-        phone_e164.and_then(|e164| E164Phone::parse(e164, settings.default_region).ok())
-    else {
+    let Some(phone) = phone_e164.map(stored_phone).transpose()? else {
         return Ok(false);
     };
-    Ok(suppression::opted_out_at(conn, &key(settings)?.tag(&phone))?.is_some())
+    Ok(suppression::opted_out_at(conn, &key.tag(&phone))?.is_some())
 }
 
-pub fn key(settings: &LeadSettings) -> Result<&SuppressionKey, Error> {
-    settings.suppression_key.get()
+/// A number as Beacon stored it: anything but E.164 is a fault, never "not opted out".
+pub fn stored_phone(e164: &str) -> Result<E164Phone, Error> {
+    E164Phone::from_stored(e164)
+        .map_err(|e| Error::internal(format!("a lead's stored number is not E.164: {e}")))
 }
 
 /// The installation's key, created once in the database and shared by every replica.

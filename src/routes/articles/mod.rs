@@ -46,7 +46,7 @@ pub fn configure(config: &mut ServiceConfig) {
 fn reader(
     caller: &MaybeCaller,
     preview_token: Option<&str>,
-    content: &ContentSettings,
+    state: &AppState,
     now: DateTime<Utc>,
 ) -> Result<Reader, Error> {
     // A sent key has passed the operation's documented scope check.
@@ -56,8 +56,9 @@ fn reader(
     let Some(token) = preview_token else {
         return Ok(Reader::Public);
     };
-    let key = content.preview_key.get()?;
-    let grant = key
+    let grant = state
+        .keys()?
+        .preview
         .verify(token, now)
         .map_err(|_| Error::Unauthorized("The preview token is not valid or has expired."))?;
     Ok(Reader::Preview {
@@ -241,7 +242,7 @@ pub async fn get_article(
 ) -> Result<HttpResponse, Error> {
     let now = Utc::now();
     let content = &state.settings.content;
-    let reader = reader(&caller, params.preview_token.as_deref(), content, now)?;
+    let reader = reader(&caller, params.preview_token.as_deref(), &state, now)?;
     let key = path.into_inner();
     let found = db::run(&state.pool, move |conn| {
         service::find(conn, &key, reader, now)
@@ -317,7 +318,7 @@ pub async fn related_articles(
 ) -> Result<HttpResponse, Error> {
     let now = Utc::now();
     let content = &state.settings.content;
-    let reader = reader(&caller, None, content, now)?;
+    let reader = reader(&caller, None, &state, now)?;
     let limit = params.limit.unwrap_or(service::RELATED_DEFAULT);
     if !(1..=service::RELATED_MAX).contains(&limit) {
         return Err(Error::BadRequest(format!(
@@ -711,7 +712,7 @@ pub async fn create_preview_token(
         }
     };
     let ttl = Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
-    let key = content.preview_key.get()?.clone();
+    let key = state.keys()?.preview.clone();
     let id = path.into_inner();
     let issued = db::run(&state.pool, move |conn| {
         service::preview_token(conn, id, &key, ttl, now)

@@ -344,11 +344,11 @@ pub async fn update_lead(
     let id = path.into_inner();
     let actor = Actor::from(&caller);
     let now = Utc::now();
-    let task_state = state.clone();
+    let keys = state.keys()?.clone();
     let lead = db::run(&state.pool, move |conn| {
         service::update(
             conn,
-            &task_state.settings.leads,
+            &keys.suppression,
             id,
             patch,
             precondition.as_ref(),
@@ -459,11 +459,11 @@ pub async fn reinstate_lead(
         ReinstateReason::parse(&body.0.reason).map_err(|e| Error::invalid("/reason", e))?;
     let id = path.into_inner();
     let actor = Actor::from(&caller);
-    let task_state = state.clone();
+    let keys = state.keys()?.clone();
     let lead = db::run(&state.pool, move |conn| {
         opt_out::reinstate(
             conn,
-            &task_state.settings.leads,
+            &keys.suppression,
             id,
             &reason,
             precondition.as_ref(),
