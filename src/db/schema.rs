@@ -248,6 +248,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Uuid,
+        url -> Text,
+        events -> Array<Nullable<Text>>,
+        enabled -> Bool,
+        include_personal_data -> Bool,
+        description -> Nullable<Text>,
+        format -> Text,
+        secret -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(article_slug_history -> articles (article_id));
 diesel::joinable!(article_tags -> articles (article_id));
 diesel::joinable!(article_tags -> tags (tag_id));
@@ -273,4 +288,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limit_windows,
     suppressed_numbers,
     tags,
+    webhooks,
 );

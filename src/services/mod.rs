@@ -18,3 +18,4 @@ pub mod rate_limits;
 pub mod seed;
 pub mod suppression;
 pub mod tags;
+pub mod webhooks;
