@@ -17,7 +17,7 @@ use crate::domain::event::EventType;
 use crate::domain::lead::{ConsentKind, Priority, SpamReason};
 use crate::domain::lead_change::ActivityAction;
 use crate::domain::pipeline::LeadStatus;
-use crate::domain::webhook::Format;
+use crate::domain::webhook::{DeliveryState, Format};
 
 /// An enum stored by name in a `text` column.
 pub trait TextEnum: Copy + Sized + 'static {
@@ -126,6 +126,7 @@ text_enum! {
     Status => "articles.status",
     EventType => "events.type",
     Format => "webhooks.format",
+    DeliveryState => "webhook_deliveries.state",
 }
 
 #[cfg(test)]
@@ -152,6 +153,7 @@ mod tests {
         round_trips(&ActivityAction::ALL);
         round_trips(&Action::ALL);
         round_trips(&Format::ALL);
+        round_trips(&DeliveryState::ALL);
         round_trips(&EventType::ALL);
         round_trips(&[
             Status::Draft,

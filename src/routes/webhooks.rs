@@ -17,6 +17,7 @@ use crate::routes::extract::Json;
 use crate::routes::lead_admin::{decode_cursor, encode_cursor};
 use crate::routes::state::AppState;
 use crate::services::audit::Actor;
+use crate::services::webhook_delivery::{self as delivery, DeliveryView, TargetError};
 use crate::services::webhooks::{
     self as service, NewWebhook, WebhookChanges, WebhookInput, WebhookView,
 };
@@ -27,7 +28,8 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(list_webhooks)
         .service(get_webhook)
         .service(update_webhook)
-        .service(delete_webhook);
+        .service(delete_webhook)
+        .service(list_deliveries);
 }
 
 /// A subscription: never its secret.
@@ -166,12 +168,28 @@ fn created_example() -> serde_json::Value {
     created
 }
 
+/// A URL whose host resolves to a private address is refused now (and again at every
+/// delivery) unless `BEACON_WEBHOOK_ALLOW_PRIVATE_TARGETS` allows it. One that does not resolve
+/// yet is accepted: its deliveries fail until it does.
+async fn refuse_private_target(state: &AppState, url: &str) -> Result<(), Error> {
+    if state.settings.events.allow_private_targets {
+        return Ok(());
+    }
+    let url = url.to_owned();
+    match web::block(move || delivery::check_target(&url)).await {
+        Ok(Err(error @ TargetError::Private)) => Err(Error::invalid("/url", error)),
+        Ok(Ok(()) | Err(TargetError::Unresolved)) => Ok(()),
+        Err(error) => Err(Error::internal(error)),
+    }
+}
+
 /// Create a webhook subscription
 ///
 /// Beacon POSTs each matching event to `url`, signed per Standard Webhooks (`webhook-id`,
 /// `webhook-timestamp`, `webhook-signature`). The answer carries the signing `secret` once.
 /// Lead events carry no personal data unless `include_personal_data` is true (recorded in the
-/// access audit as `webhook.personal_data_enabled`).
+/// access audit as `webhook.personal_data_enabled`). A `url` whose host resolves to a
+/// private, loopback, link-local, unique-local or metadata address is refused (422).
 #[utoipa::path(
     tag = "webhooks",
     request_body(content = CreateWebhook, example = json!({
@@ -202,6 +220,7 @@ pub async fn create_webhook(
         description: body.description.map_or(Change::Keep, Change::Set),
         format: body.format,
     })?;
+    refuse_private_target(&state, new.url()).await?;
     let actor = Actor::from(&caller);
     let created = db::run(&state.pool, move |conn| {
         service::create(conn, new, &actor, Utc::now())
@@ -316,6 +335,9 @@ pub async fn update_webhook(
         description: body.description,
         format: body.format,
     })?;
+    if let Some(url) = changes.url() {
+        refuse_private_target(&state, url).await?;
+    }
     let id = id.into_inner();
     let actor = Actor::from(&caller);
     let updated = db::run(&state.pool, move |conn| {
@@ -346,4 +368,139 @@ pub async fn delete_webhook(
     let id = id.into_inner();
     db::run(&state.pool, move |conn| service::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// One attempt to deliver.
+#[derive(Serialize, ToSchema)]
+pub struct Attempt {
+    /// 1 for the first attempt.
+    #[schema(example = 1)]
+    number: i32,
+    #[schema(example = "2026-03-10T15:20:01Z")]
+    attempted_at: DateTime<Utc>,
+    /// The receiver's status; null when no answer came.
+    #[schema(example = 503)]
+    status_code: Option<i32>,
+    #[schema(example = 182)]
+    latency_ms: i32,
+    /// Why it failed (`HTTP 503`, `timed out`, `could not connect`, …); null on success.
+    #[schema(example = "HTTP 503")]
+    error: Option<String>,
+    /// When the next attempt was due after this one; null when none followed.
+    #[schema(example = "2026-03-10T15:20:06Z")]
+    next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// One event's delivery to the subscription.
+#[derive(Serialize, ToSchema)]
+pub struct Delivery {
+    id: Uuid,
+    /// The event, also sent as `webhook-id`.
+    event_id: Uuid,
+    #[schema(example = "lead.created")]
+    event_type: String,
+    /// `pending`, `delivered` or `failed` (dead-lettered after the whole schedule).
+    #[schema(example = "pending")]
+    state: String,
+    /// When the next attempt is due, while `pending`.
+    #[schema(example = "2026-03-10T15:20:06Z")]
+    next_attempt_at: Option<DateTime<Utc>>,
+    #[schema(example = "2026-03-10T15:20:00Z")]
+    created_at: DateTime<Utc>,
+    /// Oldest first.
+    attempts: Vec<Attempt>,
+}
+
+impl From<DeliveryView> for Delivery {
+    fn from(view: DeliveryView) -> Self {
+        Delivery {
+            id: view.id,
+            event_id: view.event_id,
+            event_type: view.event_type.as_str().to_owned(),
+            state: view.state.as_str().to_owned(),
+            next_attempt_at: view.next_attempt_at,
+            created_at: view.created_at,
+            attempts: view
+                .attempts
+                .into_iter()
+                .map(|attempt| Attempt {
+                    number: attempt.number,
+                    attempted_at: attempt.attempted_at,
+                    status_code: attempt.status_code,
+                    latency_ms: attempt.latency_ms,
+                    error: attempt.error,
+                    next_attempt_at: attempt.next_attempt_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryList {
+    /// Newest first.
+    items: Vec<Delivery>,
+    /// Pass it as `cursor` for the next page; null on the last page.
+    #[schema(example = json!(null))]
+    next_cursor: Option<String>,
+}
+
+/// List a subscription's deliveries
+///
+/// Each event sent (or being sent) to the subscription, newest first, with every attempt: the
+/// receiver's status code, latency, error and when the next attempt is due. Keyset-paginated
+/// like the other lists; a bad `cursor` or `limit` (1–100) is a 400.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "The subscription's id"), WebhookParams),
+    responses(
+        (status = 200, description = "A page of deliveries", body = DeliveryList,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page")),
+            example = json!({"items": [{
+                "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a99",
+                "event_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a90",
+                "event_type": "lead.created", "state": "pending",
+                "next_attempt_at": "2026-03-10T15:20:06Z", "created_at": "2026-03-10T15:20:00Z",
+                "attempts": [{"number": 1, "attempted_at": "2026-03-10T15:20:01Z",
+                              "status_code": 503, "latency_ms": 182, "error": "HTTP 503",
+                              "next_attempt_at": "2026-03-10T15:20:06Z"}]
+            }], "next_cursor": null})),
+        (status = 404, description = "No subscription has this id"),
+    ),
+    security(("api_key" = ["admin"])),
+)]
+#[get("/webhooks/{id}/deliveries")]
+pub async fn list_deliveries(
+    req: HttpRequest,
+    _caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    params: web::Query<WebhookParams>,
+) -> Result<HttpResponse, Error> {
+    let params = params.into_inner();
+    let limit = params.limit.unwrap_or(delivery::LIST_LIMIT_DEFAULT);
+    if !(1..=delivery::LIST_LIMIT_MAX).contains(&limit) {
+        return Err(Error::BadRequest(format!(
+            "`limit` must be between 1 and {}.",
+            delivery::LIST_LIMIT_MAX
+        )));
+    }
+    let after = decode_cursor(params.cursor.as_deref())?;
+    let id = id.into_inner();
+    let page = db::run(&state.pool, move |conn| {
+        delivery::list(conn, id, after, limit)
+    })
+    .await?;
+    let next_cursor = page.next.map(encode_cursor);
+    let mut response = HttpResponse::Ok();
+    if let Some(link) = next_cursor
+        .as_deref()
+        .and_then(|cursor| caching::next_link(&req, cursor))
+    {
+        response.insert_header((header::LINK, link));
+    }
+    Ok(response.json(DeliveryList {
+        items: page.items.into_iter().map(Delivery::from).collect(),
+        next_cursor,
+    }))
 }
