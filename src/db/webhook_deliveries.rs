@@ -191,3 +191,26 @@ pub fn attempts_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Att
         .select(AttemptRow::as_select())
         .load(conn)
 }
+
+/// Makes a finished delivery of the subscription due now for one more attempt; `false` when
+/// there is no such delivery or it is still pending.
+pub fn retry(conn: &mut PgConnection, webhook_id: Uuid, delivery_id: Uuid) -> QueryResult<bool> {
+    diesel::sql_query(format!(
+        "UPDATE webhook_deliveries SET state = {pending}, next_attempt_at = now(), \
+           updated_at = now() \
+         WHERE id = $1 AND webhook_id = $2 AND state <> {pending}",
+        pending = literal(DeliveryState::Pending),
+    ))
+    .bind::<SqlUuid, _>(delivery_id)
+    .bind::<SqlUuid, _>(webhook_id)
+    .execute(conn)
+    .map(|moved| moved == 1)
+}
+
+pub fn exists(conn: &mut PgConnection, webhook_id: Uuid, delivery_id: Uuid) -> QueryResult<bool> {
+    use super::schema::webhook_deliveries as d;
+    diesel::select(diesel::dsl::exists(
+        d::table.filter(d::id.eq(delivery_id).and(d::webhook_id.eq(webhook_id))),
+    ))
+    .get_result(conn)
+}

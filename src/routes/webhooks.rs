@@ -29,7 +29,8 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(get_webhook)
         .service(update_webhook)
         .service(delete_webhook)
-        .service(list_deliveries);
+        .service(list_deliveries)
+        .service(retry_delivery);
 }
 
 /// A subscription: never its secret.
@@ -503,4 +504,36 @@ pub async fn list_deliveries(
         items: page.items.into_iter().map(Delivery::from).collect(),
         next_cursor,
     }))
+}
+
+/// Retry a delivery
+///
+/// Sends a `failed` (dead-lettered) or `delivered` delivery once more, now, with the same
+/// `webhook-id` and the event as it is now (an erased lead's personal data is gone). It gets
+/// one attempt: if that fails too it is `failed` again. A `pending` delivery is a 409.
+#[utoipa::path(
+    tag = "webhooks",
+    params(
+        ("id" = Uuid, Path, description = "The subscription's id"),
+        ("delivery_id" = Uuid, Path, description = "The delivery's id"),
+    ),
+    responses(
+        (status = 202, description = "Due now"),
+        (status = 404, description = "The subscription has no such delivery"),
+        (status = 409, description = "The delivery is pending already"),
+    ),
+    security(("api_key" = ["admin"])),
+)]
+#[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]
+pub async fn retry_delivery(
+    _caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, Error> {
+    let (id, delivery_id) = path.into_inner();
+    db::run(&state.pool, move |conn| {
+        delivery::retry(conn, id, delivery_id)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().finish())
 }

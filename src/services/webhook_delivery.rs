@@ -7,7 +7,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use diesel::PgConnection;
+use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::db::webhook_deliveries::{self as queries, NewAttempt};
@@ -224,6 +224,23 @@ pub fn list(
         })
         .collect();
     Ok(DeliveryPage { items, next })
+}
+
+/// Sends a `failed` (or `delivered`) delivery once more, now: one attempt, past the schedule,
+/// so a failure dead-letters it again. A pending one is a 409: it is retried already.
+pub fn retry(conn: &mut PgConnection, webhook_id: Uuid, delivery_id: Uuid) -> Result<(), Error> {
+    conn.transaction(|conn| {
+        if queries::retry(conn, webhook_id, delivery_id)? {
+            tracing::info!(delivery_id = %delivery_id, "webhook delivery retried by hand");
+            return Ok(());
+        }
+        if queries::exists(conn, webhook_id, delivery_id)? {
+            return Err(Error::Conflict(
+                "The delivery is pending: it is attempted on its schedule already.".to_owned(),
+            ));
+        }
+        Err(Error::NotFound)
+    })
 }
 
 /// Why a target was refused; the text is safe to record and show.

@@ -698,3 +698,41 @@ async fn the_deliveries_list_shows_each_attempt_with_its_status_and_error() {
     let unknown = format!("/v1/webhooks/{}/deliveries", uuid::Uuid::now_v7());
     problem(app.get_with(&admin, &unknown).await, 404).await;
 }
+
+#[actix_web::test]
+async fn a_dead_lettered_delivery_retried_by_hand_is_sent_once_more() {
+    let app = delivering_app("0s").await;
+    let admin = app.key(&["admin"]);
+    let receiver = receiver(&[(500, None)]).await;
+    let created: Value = create(&app, &admin, json!({"url": receiver.url, "events": ["*"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let webhook = created["id"].as_str().unwrap().to_owned();
+    enquire(&app, person("Ada Lovelace", "(415) 555-0101")).await;
+    wait_for_state(&app, "failed").await;
+    let page: Value = app
+        .get_with(&admin, &format!("/v1/webhooks/{webhook}/deliveries"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let delivery = page["items"][0]["id"].as_str().unwrap().to_owned();
+    let retry = format!("/v1/webhooks/{webhook}/deliveries/{delivery}/retry");
+
+    let response = app.post_json(&admin, &retry, &json!({})).await;
+
+    assert_eq!(response.status(), 202);
+    let received = receiver.wait_for(2).await;
+    assert_eq!(received[0].id, received[1].id);
+    assert_eq!(
+        wait_for_state(&app, "delivered").await,
+        [("delivered".to_owned(), 2)]
+    );
+    let unknown = format!(
+        "/v1/webhooks/{webhook}/deliveries/{}/retry",
+        uuid::Uuid::now_v7()
+    );
+    problem(app.post_json(&admin, &unknown, &json!({})).await, 404).await;
+}
