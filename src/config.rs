@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::domain::preview::PreviewKey;
 use crate::domain::share::SiteUrls;
 use crate::domain::text;
+use crate::domain::webhook::RetrySchedule;
 use chrono::TimeDelta;
 use phonenumber::country;
 
@@ -51,6 +52,13 @@ pub struct EventSettings {
     /// `BEACON_EVENT_SCAN_SECS`: how often time-based events (a scheduled article going live, a
     /// lead past its deadline) are looked for; `None` (`0`) turns the scan off in this process.
     pub scan_interval: Option<Duration>,
+    /// `BEACON_WEBHOOK_WORKERS`: webhook delivery loops in this process; 0 turns delivery off.
+    pub webhook_workers: usize,
+    /// `BEACON_WEBHOOK_RETRY_SCHEDULE`: the wait before each attempt of a delivery.
+    pub retry_schedule: RetrySchedule,
+    /// `BEACON_WEBHOOK_ALLOW_PRIVATE_TARGETS`: deliver to private, loopback and link-local
+    /// addresses too (local receivers in development and tests).
+    pub allow_private_targets: bool,
 }
 
 /// How articles are served and linked.
@@ -172,6 +180,13 @@ impl Settings {
             events: EventSettings {
                 scan_interval: Some(env.seconds("BEACON_EVENT_SCAN_SECS", 15, 0..=86_400)?)
                     .filter(|every| !every.is_zero()),
+                webhook_workers: env.bounded("BEACON_WEBHOOK_WORKERS", 2, 0..=64)?,
+                retry_schedule: env.retry_schedule("BEACON_WEBHOOK_RETRY_SCHEDULE")?,
+                allow_private_targets: env.parse(
+                    "BEACON_WEBHOOK_ALLOW_PRIVATE_TARGETS",
+                    "false",
+                    "true or false",
+                )?,
             },
         })
     }
@@ -255,6 +270,13 @@ impl Env<'_> {
         range: std::ops::RangeInclusive<u64>,
     ) -> Result<Duration, ConfigError> {
         self.bounded(name, default, range).map(Duration::from_secs)
+    }
+
+    fn retry_schedule(&self, name: &'static str) -> Result<RetrySchedule, ConfigError> {
+        let Some(value) = self.get(name) else {
+            return Ok(RetrySchedule::default());
+        };
+        RetrySchedule::parse(&value).map_err(|e| self.error(name, &value, e.to_string()))
     }
 
     fn origins(&self, name: &'static str) -> Result<Vec<String>, ConfigError> {

@@ -103,6 +103,7 @@ pub struct Application {
 struct Workers {
     pool: Pool,
     settings: Settings,
+    database_url: String,
 }
 
 impl Workers {
@@ -114,6 +115,7 @@ impl Workers {
                 every,
             )));
         }
+        tasks.extend(self.start_webhooks());
         if let Some(older_than) = self.settings.leads.retention {
             tasks.push(actix_web::rt::spawn(crate::workers::retention::run(
                 self.pool,
@@ -122,6 +124,47 @@ impl Workers {
             )));
         }
         tasks
+    }
+
+    /// `BEACON_WEBHOOK_WORKERS` delivery loops, woken by one listener on `beacon_events`.
+    fn start_webhooks(&self) -> Vec<actix_web::rt::task::JoinHandle<()>> {
+        use crate::workers::webhooks::{self, Delivery};
+        let count = self.settings.events.webhook_workers;
+        if count == 0 {
+            return Vec::new();
+        }
+        let client = match webhooks::client() {
+            Ok(client) => client,
+            Err(error) => {
+                tracing::error!(%error, "webhook delivery is off: no HTTP client");
+                return Vec::new();
+            }
+        };
+        // Without the listener the workers still poll; they only wake later.
+        let listener =
+            crate::db::notify::Listener::start(&self.database_url, &[crate::db::events::CHANNEL])
+                .map_err(|error| tracing::warn!(%error, "webhook workers will poll only"))
+                .ok()
+                .map(std::sync::Arc::new);
+        (0..count)
+            .map(|_| {
+                let waiter = listener
+                    .as_ref()
+                    .and_then(|listener| listener.waiter(crate::db::events::CHANNEL).ok());
+                let keep = listener.clone();
+                let delivery = Delivery {
+                    pool: self.pool.clone(),
+                    client: client.clone(),
+                    schedule: self.settings.events.retry_schedule.clone(),
+                    allow_private_targets: self.settings.events.allow_private_targets,
+                };
+                actix_web::rt::spawn(async move {
+                    // The listener lives as long as a worker waits on it.
+                    let _listener = keep;
+                    webhooks::run(delivery, waiter).await;
+                })
+            })
+            .collect()
     }
 }
 
@@ -170,6 +213,7 @@ impl Application {
         let workers = Workers {
             pool: pool.clone(),
             settings: settings.clone(),
+            database_url: database.url.clone(),
         };
         let state = AppState {
             pool,

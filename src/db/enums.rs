@@ -17,6 +17,7 @@ use crate::domain::event::EventType;
 use crate::domain::lead::{ConsentKind, Priority, SpamReason};
 use crate::domain::lead_change::ActivityAction;
 use crate::domain::pipeline::LeadStatus;
+use crate::domain::webhook::{DeliveryState, Format};
 
 /// An enum stored by name in a `text` column.
 pub trait TextEnum: Copy + Sized + 'static {
@@ -124,6 +125,8 @@ text_enum! {
     Action => "access_audit.action",
     Status => "articles.status",
     EventType => "events.type",
+    Format => "webhooks.format",
+    DeliveryState => "webhook_deliveries.state",
 }
 
 #[cfg(test)]
@@ -149,6 +152,8 @@ mod tests {
         round_trips(&ConsentKind::ALL);
         round_trips(&ActivityAction::ALL);
         round_trips(&Action::ALL);
+        round_trips(&Format::ALL);
+        round_trips(&DeliveryState::ALL);
         round_trips(&EventType::ALL);
         round_trips(&[
             Status::Draft,

@@ -15,6 +15,8 @@ pub mod schema;
 pub mod secrets;
 pub mod suppression;
 pub mod tags;
+pub mod webhook_deliveries;
+pub mod webhooks;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

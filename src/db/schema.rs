@@ -248,6 +248,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Uuid,
+        delivery_id -> Uuid,
+        number -> Int4,
+        attempted_at -> Timestamptz,
+        status_code -> Nullable<Int4>,
+        latency_ms -> Int4,
+        error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        webhook_id -> Uuid,
+        event_id -> Uuid,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Uuid,
+        url -> Text,
+        events -> Array<Nullable<Text>>,
+        enabled -> Bool,
+        include_personal_data -> Bool,
+        description -> Nullable<Text>,
+        format -> Text,
+        secret -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(article_slug_history -> articles (article_id));
 diesel::joinable!(article_tags -> articles (article_id));
 diesel::joinable!(article_tags -> tags (tag_id));
@@ -255,6 +296,9 @@ diesel::joinable!(consent_records -> lead_submissions (submission_id));
 diesel::joinable!(consent_records -> leads (lead_id));
 diesel::joinable!(lead_activity -> leads (lead_id));
 diesel::joinable!(lead_submissions -> leads (lead_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(webhook_deliveries -> events (event_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     access_audit,
@@ -273,4 +317,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limit_windows,
     suppressed_numbers,
     tags,
+    webhook_attempts,
+    webhook_deliveries,
+    webhooks,
 );

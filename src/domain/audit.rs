@@ -14,10 +14,12 @@ pub enum Action {
     Reinstate,
     KeyCreated,
     KeyRevoked,
+    /// A webhook subscription was set to receive personal data.
+    WebhookPersonalDataEnabled,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::Read,
         Action::List,
         Action::Export,
@@ -25,6 +27,7 @@ impl Action {
         Action::Reinstate,
         Action::KeyCreated,
         Action::KeyRevoked,
+        Action::WebhookPersonalDataEnabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl Action {
             Action::Reinstate => "lead.reinstate",
             Action::KeyCreated => "key.created",
             Action::KeyRevoked => "key.revoked",
+            Action::WebhookPersonalDataEnabled => "webhook.personal_data_enabled",
         }
     }
 
@@ -76,8 +80,8 @@ mod tests {
     fn the_names_list_every_action_once() {
         assert_eq!(
             Action::names(),
-            "lead.read, lead.list, lead.export, lead.erase, lead.reinstate, key.created or \
-             key.revoked"
+            "lead.read, lead.list, lead.export, lead.erase, lead.reinstate, key.created, \
+             key.revoked or webhook.personal_data_enabled"
         );
     }
 }

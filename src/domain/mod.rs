@@ -29,3 +29,4 @@ pub mod share;
 pub mod slug;
 pub mod suppression;
 pub mod text;
+pub mod webhook;

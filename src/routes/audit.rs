@@ -34,8 +34,8 @@ pub struct AuditEntry {
     /// `beacon keys revoke`.
     #[schema(example = "Front desk CRM")]
     key_name: String,
-    /// `lead.read`, `lead.list`, `lead.export`, `lead.erase`, `lead.reinstate`, `key.created` or
-    /// `key.revoked`.
+    /// `lead.read`, `lead.list`, `lead.export`, `lead.erase`, `lead.reinstate`, `key.created`,
+    /// `key.revoked` or `webhook.personal_data_enabled`.
     #[schema(example = "lead.read")]
     action: String,
     /// The lead read, erased or reinstated.
@@ -43,7 +43,8 @@ pub struct AuditEntry {
     /// The leads a list page showed.
     #[schema(example = json!(null))]
     lead_ids: Option<Vec<Uuid>>,
-    /// The filters of a list or export; a search term shows as `[redacted]`.
+    /// The filters of a list or export (a search term shows as `[redacted]`); for
+    /// `webhook.personal_data_enabled`, the subscription's `webhook_id`.
     #[schema(value_type = Option<Object>, example = json!(null))]
     filter: Option<serde_json::Value>,
     /// For `key.created` and `key.revoked`: the key's `id`, `prefix`, `name` and `scopes`
@@ -84,8 +85,8 @@ pub struct AuditList {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
-    /// `lead.read`, `lead.list`, `lead.export`, `lead.erase`, `lead.reinstate`, `key.created` or
-    /// `key.revoked`.
+    /// `lead.read`, `lead.list`, `lead.export`, `lead.erase`, `lead.reinstate`, `key.created`,
+    /// `key.revoked` or `webhook.personal_data_enabled`.
     #[param(example = "lead.export")]
     action: Option<String>,
     /// Entries about this lead: reads, erasure, and list pages that showed it.

@@ -21,6 +21,7 @@ pub mod operations;
 pub mod opt_out;
 pub mod state;
 pub mod tags;
+pub mod webhooks;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
@@ -39,6 +40,7 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(opt_out::configure)
                 .configure(lead_admin::configure)
                 .configure(audit::configure)
-                .configure(events::configure),
+                .configure(events::configure)
+                .configure(webhooks::configure),
         );
 }

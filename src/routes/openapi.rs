@@ -42,6 +42,8 @@ use crate::routes::events::payloads::{ArticleEventPayload, LeadEventPayload};
             `admin`)"),
         (name = "events", description = "What changed, in commit-safe order: the outbox the \
             clinic's tools catch up from (scope `admin`)"),
+        (name = "webhooks", description = "Subscriptions that receive events as signed HTTP \
+            POSTs (scope `admin`)"),
     ),
 )]
 struct BaseDocument;

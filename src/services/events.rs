@@ -24,6 +24,7 @@ use uuid::Uuid;
 use crate::db::events::{self as queries, FeedRow, NewEventRow};
 use crate::db::lead_admin::{self, LeadRow};
 use crate::db::notify;
+use crate::db::webhook_deliveries;
 use crate::domain::article::Status;
 use crate::domain::event::{
     ArticleEvent, ArticlePayload, EnquiryAttribution, EventType, LeadChange, LeadEvent,
@@ -38,7 +39,8 @@ pub const FEED_LIMIT_MAX: i64 = 200;
 const SCAN_BATCH: i64 = 100;
 
 /// Records `event` in the caller's transaction (call it only inside one) and announces it on
-/// [`queries::CHANNEL`] at commit. Returns `false` when an event with its dedupe key exists
+/// [`queries::CHANNEL`] at commit, with one webhook delivery per enabled subscription that
+/// wants it. Returns `false` when an event with its dedupe key exists
 /// already: then nothing was written.
 pub fn record(conn: &mut PgConnection, event: &NewEvent) -> Result<bool, Error> {
     let row = NewEventRow {
@@ -52,6 +54,8 @@ pub fn record(conn: &mut PgConnection, event: &NewEvent) -> Result<bool, Error> 
     };
     let inserted = queries::insert(conn, &row)?;
     if inserted {
+        // Same transaction: every subscription wanting it gets exactly one delivery.
+        webhook_deliveries::fan_out(conn, row.id, row.kind)?;
         notify::notify(conn, queries::CHANNEL)?;
     }
     Ok(inserted)

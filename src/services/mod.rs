@@ -18,3 +18,5 @@ pub mod rate_limits;
 pub mod seed;
 pub mod suppression;
 pub mod tags;
+pub mod webhook_delivery;
+pub mod webhooks;

@@ -24,3 +24,4 @@ mod process;
 mod scopes;
 mod seed;
 mod tags;
+mod webhooks;
