@@ -202,7 +202,7 @@ async fn refuse_private_target(state: &AppState, url: &str) -> Result<(), Error>
         (status = 201, description = "The new subscription, with its secret", body = CreatedWebhook,
             headers(("Location" = String, description = "The subscription's address")),
             example = json!(created_example())),
-        (status = 422, description = "A field is invalid", body = crate::error::Problem),
+        (status = 422, description = "A field is invalid"),
     ),
     security(("api_key" = ["admin"])),
 )]
@@ -316,7 +316,7 @@ pub async fn get_webhook(
         (status = 200, description = "The updated subscription", body = Webhook,
             example = json!(example())),
         (status = 404, description = "No subscription has this id"),
-        (status = 422, description = "A field is invalid", body = crate::error::Problem),
+        (status = 422, description = "A field is invalid"),
     ),
     security(("api_key" = ["admin"])),
 )]
