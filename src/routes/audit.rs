@@ -1,7 +1,6 @@
 //! `GET /v1/audit` (scope `admin`): who read personal data, exported or erased it, and who
 //! created or revoked an API key.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -184,15 +183,10 @@ pub async fn list_audit(
     })
     .await?;
     let next_cursor = page.next.map(encode_cursor);
-    let mut response = HttpResponse::Ok();
-    if let Some(link) = next_cursor
-        .as_deref()
-        .and_then(|cursor| caching::next_link(&req, cursor))
-    {
-        response.insert_header((header::LINK, link));
-    }
-    Ok(response.json(AuditList {
-        items: page.items.into_iter().map(AuditEntry::from).collect(),
-        next_cursor,
-    }))
+    Ok(
+        caching::page_response(&req, next_cursor.as_deref()).json(AuditList {
+            items: page.items.into_iter().map(AuditEntry::from).collect(),
+            next_cursor,
+        }),
+    )
 }

@@ -179,6 +179,15 @@ fn condition<H: Header + Into<Condition>>(
     Ok(Some(condition))
 }
 
+/// A 200 for one page of a list, with a `Link` header to the next page when there is one.
+pub fn page_response(req: &HttpRequest, next_cursor: Option<&str>) -> HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    if let Some(link) = next_cursor.and_then(|cursor| next_link(req, cursor)) {
+        response.insert_header((header::LINK, link));
+    }
+    response
+}
+
 /// A `Link` header value pointing at the next page: this request's query with `cursor` replaced.
 pub fn next_link(req: &HttpRequest, cursor: &str) -> Option<HeaderValue> {
     let mut query = url::form_urlencoded::Serializer::new(String::new());

@@ -268,17 +268,12 @@ pub async fn list_webhooks(
     let after = decode_cursor(params.cursor.as_deref())?;
     let page = db::run(&state.pool, move |conn| service::list(conn, after, limit)).await?;
     let next_cursor = page.next.map(encode_cursor);
-    let mut response = HttpResponse::Ok();
-    if let Some(link) = next_cursor
-        .as_deref()
-        .and_then(|cursor| caching::next_link(&req, cursor))
-    {
-        response.insert_header((header::LINK, link));
-    }
-    Ok(response.json(WebhookList {
-        items: page.items.into_iter().map(Webhook::from).collect(),
-        next_cursor,
-    }))
+    Ok(
+        caching::page_response(&req, next_cursor.as_deref()).json(WebhookList {
+            items: page.items.into_iter().map(Webhook::from).collect(),
+            next_cursor,
+        }),
+    )
 }
 
 /// Get a webhook subscription
@@ -493,17 +488,12 @@ pub async fn list_deliveries(
     })
     .await?;
     let next_cursor = page.next.map(encode_cursor);
-    let mut response = HttpResponse::Ok();
-    if let Some(link) = next_cursor
-        .as_deref()
-        .and_then(|cursor| caching::next_link(&req, cursor))
-    {
-        response.insert_header((header::LINK, link));
-    }
-    Ok(response.json(DeliveryList {
-        items: page.items.into_iter().map(Delivery::from).collect(),
-        next_cursor,
-    }))
+    Ok(
+        caching::page_response(&req, next_cursor.as_deref()).json(DeliveryList {
+            items: page.items.into_iter().map(Delivery::from).collect(),
+            next_cursor,
+        }),
+    )
 }
 
 /// Retry a delivery

@@ -219,3 +219,19 @@ async fn unknown_fields_in_an_interest_change_are_refused() {
     let body = problem(response, 422).await;
     assert_eq!(body["errors"][0]["pointer"], "/code");
 }
+
+#[actix_web::test]
+async fn the_public_checklist_is_the_same_whatever_key_is_sent() {
+    let app = spawn_app().await;
+    let anonymous = app.get("/v1/interests").await;
+    assert_eq!(anonymous.status(), 200);
+    let expected: Value = anonymous.json().await.unwrap();
+
+    let content_key = app.key(&["content:write"]);
+    for key in [content_key.as_str(), "bcn_000000000000_not-a-real-key"] {
+        let response = app.get_with(key, "/v1/interests").await;
+        assert_eq!(response.status(), 200, "with key {key:?}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body, expected);
+    }
+}

@@ -235,21 +235,16 @@ pub async fn list_leads(
     })
     .await?;
     let next_cursor = page.next.map(encode_cursor);
-    let mut response = HttpResponse::Ok();
-    if let Some(link) = next_cursor
-        .as_deref()
-        .and_then(|cursor| caching::next_link(&req, cursor))
-    {
-        response.insert_header((header::LINK, link));
-    }
-    Ok(response.json(LeadList {
-        items: page
-            .items
-            .into_iter()
-            .map(|lead| LeadSummary::new(lead, now))
-            .collect(),
-        next_cursor,
-    }))
+    Ok(
+        caching::page_response(&req, next_cursor.as_deref()).json(LeadList {
+            items: page
+                .items
+                .into_iter()
+                .map(|lead| LeadSummary::new(lead, now))
+                .collect(),
+            next_cursor,
+        }),
+    )
 }
 
 /// Get a lead
