@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""Soak load for a running Beacon: a steady, open-loop mix of public reads, lead posts and staff
+work, sampled every 10 seconds. Standard library only. Driven by scripts/soak.sh, which starts the
+service and reconciles the leads this script saw acknowledged against the database.
+
+Writes to OUT_DIR: samples.csv (one row per interval), receipts.txt (one acknowledged submission id
+per line) and summary.json.
+"""
+
+import argparse
+import csv
+import http.client
+import json
+import os
+import random
+import statistics
+import threading
+import time
+import urllib.parse
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+SAMPLE_SECONDS = 10
+
+# Share of each request kind in the mix (sums to 100).
+MIX = [
+    ("article", 38),
+    ("list", 14),
+    ("search", 10),
+    ("lead", 15),
+    ("lead_retry", 3),
+    ("staff_list", 10),
+    ("staff_patch", 7),
+    ("export", 3),
+]
+
+
+class Client:
+    """One keep-alive connection per worker thread."""
+
+    def __init__(self, base):
+        self.parsed = urllib.parse.urlsplit(base)
+        self.local = threading.local()
+
+    def request(self, method, path, body=None, headers=None):
+        headers = dict(headers or {})
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        for attempt in range(2):
+            connection = getattr(self.local, "connection", None)
+            if connection is None:
+                connection = http.client.HTTPConnection(self.parsed.hostname, self.parsed.port, timeout=30)
+                self.local.connection = connection
+            try:
+                connection.request(method, path, body=payload, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                return response.status, response.getheader("ETag"), data
+            except (http.client.HTTPException, OSError):
+                connection.close()
+                self.local.connection = None
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+class Soak:
+    def __init__(self, args):
+        self.args = args
+        self.client = Client(args.base)
+        self.slugs = args.slugs
+        self.interests = args.interests
+        self.staff = {"Authorization": f"Bearer {args.leads_key}"}
+        self.lock = threading.Lock()
+        self.latencies = []  # seconds, this interval
+        self.errors = []  # (kind, status or exception), whole run
+        self.counts = {kind: 0 for kind, _ in MIX}
+        self.receipts = {}  # idempotency key -> submission id
+        self.bodies = {}  # idempotency key -> the body sent with it
+        self.lead_ids = []
+
+    # --- the request kinds -------------------------------------------------------------------
+
+    def article(self):
+        return self.expect(200, "GET", f"/v1/articles/{random.choice(self.slugs)}")
+
+    def list(self):
+        tag = random.choice(["", "", "&tag=ptsd", "&tag=depression"])
+        return self.expect(200, "GET", f"/v1/articles?limit=20{tag}")
+
+    def search(self):
+        term = random.choice(["ketamine", "ptsd treatment", "depression", "anxiety relief"])
+        return self.expect(200, "GET", "/v1/articles?q=" + urllib.parse.quote(term))
+
+    def lead(self, key=None, body=None):
+        key = key or str(uuid.uuid4())
+        body = body or {
+            "name": "Soak Visitor",
+            "phone": f"+1415{random.randint(2, 9)}{random.randint(0, 999999):06d}",
+            "interests": random.sample(self.interests, k=min(2, len(self.interests))),
+            "consent": {"agreed": True, "text": "I agree that the clinic may call and text me.", "version": "soak"},
+            "utm_source": "soak",
+        }
+        status, _, data = self.expect(201, "POST", "/v1/leads", body, {"Idempotency-Key": key})
+        if status == 201:
+            receipt = json.loads(data)["id"]
+            with self.lock:
+                self.bodies[key] = body
+                earlier = self.receipts.setdefault(key, receipt)
+            if earlier != receipt:
+                self.fail("lead", f"idempotency key answered {receipt}, earlier {earlier}")
+        return status
+
+    def lead_retry(self):
+        """The same submission sent again with its key, as a browser retrying after a timeout."""
+        with self.lock:
+            keys = list(self.bodies)[-50:]
+        key = random.choice(keys) if keys else None
+        return self.lead(key, self.bodies.get(key))
+
+    def staff_list(self):
+        status, _, data = self.expect(200, "GET", "/v1/leads?limit=20", headers=self.staff)
+        if status == 200:
+            with self.lock:
+                self.lead_ids = [item["id"] for item in json.loads(data)["items"]] or self.lead_ids
+
+    def staff_patch(self):
+        with self.lock:
+            ids = list(self.lead_ids)
+        if not ids:
+            return self.staff_list()
+        lead = random.choice(ids)
+        status, etag, _ = self.expect(200, "GET", f"/v1/leads/{lead}", headers=self.staff)
+        if status != 200:
+            return
+        change = {"assignee": random.choice(["Maria", "Sam", "Lee"]), "note": "Soak: called, left a voicemail"}
+        # Another worker may change the lead in between: 412 is the API doing its job.
+        self.expect((200, 412), "PATCH", f"/v1/leads/{lead}", change, {**self.staff, "If-Match": etag})
+
+    def export(self):
+        since = (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat(timespec="seconds")
+        path = "/v1/leads/export?created_after=" + urllib.parse.quote(since)
+        return self.expect(200, "GET", path, headers=self.staff)
+
+    # --- bookkeeping ---------------------------------------------------------------------------
+
+    def expect(self, wanted, method, path, body=None, headers=None):
+        wanted = wanted if isinstance(wanted, tuple) else (wanted,)
+        started = time.perf_counter()
+        try:
+            status, etag, data = self.client.request(method, path, body, headers)
+        except Exception as error:  # noqa: BLE001 - every failure is counted, none stops the run
+            self.fail(f"{method} {path.split('?')[0]}", repr(error))
+            return None, None, b""
+        elapsed = time.perf_counter() - started
+        with self.lock:
+            self.latencies.append(elapsed)
+        if status not in wanted:
+            self.fail(f"{method} {path.split('?')[0]}", f"status {status}: {data[:200]!r}")
+        return status, etag, data
+
+    def fail(self, what, detail):
+        with self.lock:
+            self.errors.append((time.time(), what, detail))
+
+    def run_one(self, kind):
+        with self.lock:
+            self.counts[kind] += 1
+        getattr(self, kind)()
+
+    def take_latencies(self):
+        with self.lock:
+            taken, self.latencies = self.latencies, []
+        return taken
+
+
+def process_sample(pid):
+    with open(f"/proc/{pid}/status") as status:
+        rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return rss_kb / 1024, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def pool_sample(client, admin_key):
+    """Pool gauges from /metrics (names starting with beacon_db_pool_), when the service has them."""
+    try:
+        status, _, data = client.request("GET", "/metrics", headers={"Authorization": f"Bearer {admin_key}"})
+    except Exception:  # noqa: BLE001
+        return {}
+    if status != 200:
+        return {}
+    values = {}
+    for line in data.decode().splitlines():
+        if line.startswith("beacon_db_pool_"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
+def percentile(values, fraction):
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--pid", type=int, required=True)
+    parser.add_argument("--seconds", type=int, required=True)
+    parser.add_argument("--rate", type=float, required=True, help="requests per second, all kinds")
+    parser.add_argument("--leads-key", required=True)
+    parser.add_argument("--admin-key", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+
+    metrics_client = Client(args.base)
+    status, _, data = Client(args.base).request("GET", "/v1/articles?limit=100")
+    args.slugs = [item["slug"] for item in json.loads(data)["items"]]
+    status, _, data = Client(args.base).request("GET", "/v1/interests")
+    args.interests = [item["code"] for item in json.loads(data)["items"]]
+    soak = Soak(args)
+
+    kinds = [kind for kind, weight in MIX for _ in range(weight)]
+    pool = ThreadPoolExecutor(max_workers=32)
+    samples = []
+    started = time.monotonic()
+    next_sample = started + SAMPLE_SECONDS
+    interval = 1.0 / args.rate
+    due = started
+    while (now := time.monotonic()) < started + args.seconds:
+        # Open loop: requests leave on schedule whether or not earlier ones have answered.
+        while due <= now:
+            pool.submit(soak.run_one, random.choice(kinds))
+            due += interval
+        if now >= next_sample:
+            rss, fds = process_sample(args.pid)
+            taken = soak.take_latencies()
+            sample = {
+                "seconds": round(now - started),
+                "rss_mb": round(rss, 1),
+                "fds": fds,
+                "requests": len(taken),
+                "p50_ms": round(percentile(taken, 0.50) * 1000, 2),
+                "p99_ms": round(percentile(taken, 0.99) * 1000, 2),
+                "errors": len(soak.errors),
+                **pool_sample(metrics_client, args.admin_key),
+            }
+            samples.append(sample)
+            print(json.dumps(sample), flush=True)
+            next_sample += SAMPLE_SECONDS
+        time.sleep(min(interval, 0.01))
+    pool.shutdown(wait=True)
+
+    os.makedirs(args.out, exist_ok=True)
+    fields = sorted({key for sample in samples for key in sample}, key=lambda k: (k != "seconds", k))
+    with open(os.path.join(args.out, "samples.csv"), "w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(samples)
+    with open(os.path.join(args.out, "receipts.txt"), "w") as out:
+        out.writelines(f"{receipt}\n" for receipt in sorted(set(soak.receipts.values())))
+    summary = {
+        "seconds": args.seconds,
+        "rate": args.rate,
+        "requests": soak.counts,
+        "acknowledged_leads": len(set(soak.receipts.values())),
+        "idempotency_keys": len(soak.receipts),
+        "errors": len(soak.errors),
+        "first_errors": [f"{what}: {detail}" for _, what, detail in soak.errors[:10]],
+        "p99_ms_median": statistics.median([s["p99_ms"] for s in samples]) if samples else 0,
+    }
+    with open(os.path.join(args.out, "summary.json"), "w") as out:
+        json.dump(summary, out, indent=2)
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
