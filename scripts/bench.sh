@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Benchmark: Beacon (release build, default settings, rate limits off) against pgbench running the
+# SQL Beacon itself sends for the same request, on the same database, in alternating rounds.
+# Not a test and not run in CI. Needs wrk and pgbench (apt-get install wrk postgresql-client).
+#   scripts/bench.sh                    BENCH_ARTICLES=2000 BENCH_SECONDS=8 BENCH_ROUNDS=3
+#   scripts/bench.sh --no-write         print the table, leave docs/PERFORMANCE.md alone
+#
+# How "the same SQL" is found: the capture instance runs with `log_statement = all` on the scratch
+# database; for one request of each workload the statements it logged (with their parameters)
+# become the pgbench script, one transaction per request. For the lead workload the baseline is
+# a single-row insert of a lead-sized row, as the issue's targets are stated against it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+server=${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}
+articles=${BENCH_ARTICLES:-2000}
+seconds=${BENCH_SECONDS:-8}
+rounds=${BENCH_ROUNDS:-3}
+write=true
+[ "${1:-}" = "--no-write" ] && write=false
+database="beacon_bench_$$"
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log=${BENCH_PG_LOG:-$(ls -t /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -n1)}
+
+for tool in wrk pgbench; do
+  command -v $tool >/dev/null || { echo "$tool is missing: apt-get install wrk postgresql-client" >&2; exit 1; }
+done
+[ -r "$log" ] || { echo "cannot read PostgreSQL's log (set BENCH_PG_LOG)" >&2; exit 1; }
+
+# BENCH_PROFILE=dev smoke-tests the script itself; its numbers mean nothing.
+profile=${BENCH_PROFILE:-release}
+cargo build --profile "$profile" --locked --bin beacon >&2
+beacon=target/$([ "$profile" = dev ] && echo debug || echo "$profile")/beacon
+psql "$server/postgres" -qc "CREATE DATABASE $database" >/dev/null
+export DATABASE_URL="$server/$database"
+pid=
+stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
+trap 'stop; psql "$server/postgres" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null; rm -rf "$work"' EXIT
+serve() {
+  BEACON_PREVIEW_SECRET=$secret BEACON_SUPPRESSION_SECRET=$secret \
+  BEACON_ADDR="127.0.0.1:$port" BEACON_LEAD_RATE_PER_IP=0 BEACON_LEAD_RATE_PER_PHONE=0 \
+    BEACON_MIN_FILL_SECONDS=0 RUST_LOG=warn "$@" $beacon serve &
+  pid=$!
+  for _ in $(seq 1 100); do curl -fs "$base/readyz" >/dev/null 2>&1 && return; sleep 0.2; done
+  echo "beacon did not become ready" >&2; exit 1
+}
+base="http://127.0.0.1:$port"
+secret=$(head -c 36 /dev/urandom | base64)
+
+$beacon migrate >/dev/null
+WRITER=$($beacon keys create --name bench-writer --scopes content:write | tail -n1)
+serve
+echo "seeding $articles articles of about 6 KB through the API" >&2
+python3 - "$base" "$WRITER" "$articles" <<'EOF'
+import json, sys, urllib.request
+from concurrent.futures import ThreadPoolExecutor
+base, key, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+topics = ["PTSD", "treatment-resistant depression", "anxiety", "chronic pain", "OCD", "bipolar depression"]
+def create(n):
+    topic = topics[n % len(topics)]
+    sections = "\n\n".join(
+        f"## {i}. {topic}: what the research says, part {i}\n\n"
+        + f"Ketamine-assisted therapy for {topic} has been studied in clinics and trials. " * 5
+        + f"\n\n1. **Relief within days** for many patients with {topic}.\n2. **Neuroplasticity.** New connections form.\n"
+        for i in range(1, 8))
+    body = {"title": f"Ketamine and {topic}: a guide for patients, number {n}", "slug": f"bench-article-{n}",
+            "body_markdown": sections + "\n\n## Conclusion\n\nTalk to us about whether it is right for you.",
+            "tags": [topic.split()[0].lower(), "ketamine-therapy"],
+            "author": {"name": "Dr. Sam Okafor", "credentials": "MD, psychiatrist"}, "status": "published"}
+    request = urllib.request.Request(f"{base}/v1/articles", data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    urllib.request.urlopen(request).read()
+with ThreadPoolExecutor(8) as pool:
+    list(pool.map(create, range(1, count + 1)))
+EOF
+stop
+psql "$DATABASE_URL" -qc "VACUUM ANALYZE" >/dev/null
+psql "$DATABASE_URL" -qc "CREATE TABLE bench_insert (id uuid PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now(), name text, phone text, payload jsonb)" >/dev/null
+
+# Capture the SQL of one request per read workload (background work off, so only the request logs).
+psql "$server/postgres" -qc "ALTER DATABASE $database SET log_statement = 'all'" >/dev/null
+serve env BEACON_EVENT_SCAN_SECS=0 BEACON_WEBHOOK_WORKERS=0
+capture() {  # name, path
+  local before
+  curl -fs "$base$2" >/dev/null  # warm the pool's prepared statements
+  sleep 0.3; before=$(stat -c %s "$log")
+  curl -fs "$base$2" >/dev/null
+  sleep 0.3; tail -c +"$((before + 1))" "$log" >"$work/$1.log"
+}
+capture slug /v1/articles/bench-article-1
+capture list "/v1/articles?limit=20"
+stop
+psql "$server/postgres" -qc "ALTER DATABASE $database RESET log_statement" >/dev/null
+
+python3 - "$work" "$database" <<'EOF'
+import re, sys
+work, database = sys.argv[1], sys.argv[2]
+entry = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \w+ \[\d+\] \S*@(\S+) (\w+):  (.*)$")
+def statements(name):
+    entries, current = [], None
+    for line in open(f"{work}/{name}.log", encoding="utf-8", errors="replace"):
+        match = entry.match(line.rstrip("\n"))
+        if match:
+            current = [match.group(1), match.group(2), match.group(3)]
+            entries.append(current)
+        elif current is not None:
+            current[2] += "\n" + line.rstrip("\n").lstrip("\t")
+    out, last = [], None
+    for db, kind, text in entries:
+        if db != database:
+            continue
+        if kind == "LOG" and (m := re.match(r"(?:execute [^:]*|statement): (.*)", text, re.S)):
+            last = [m.group(1), {}]
+            out.append(last)
+        elif kind == "DETAIL" and last is not None and text.startswith("parameters: "):
+            for number, value in re.findall(r"\$(\d+) = ('(?:[^']|'')*'|NULL)", text):
+                last[1][number] = value
+    script = []
+    for sql, params in out:
+        sql = re.sub(r"\$(\d+)", lambda m: params.get(m.group(1), m.group(0)), sql)
+        # One random article per transaction, like wrk's random slug.
+        sql = sql.replace("'bench-article-1'", "('bench-article-' || :n)")
+        script.append(sql.strip().rstrip(";") + ";")
+    if not script:
+        sys.exit(f"no statements captured for {name}: is log_statement honoured and the log readable?")
+    with open(f"{work}/{name}.sql", "w") as f:
+        f.write("\\set n random(1, %s)\n" % 2000 if name == "slug" else "")
+        f.write("\n".join(s.replace("\n", " ") for s in script) + "\n")
+    print(f"{name}: {len(script)} statements per request", file=sys.stderr)
+statements("slug")
+statements("list")
+EOF
+sed -i "s/random(1, 2000)/random(1, $articles)/" "$work/slug.sql"
+cat >"$work/insert.sql" <<'EOF'
+INSERT INTO bench_insert (id, name, phone, payload) VALUES (gen_random_uuid(), 'Jane Doe', '+14155552671', '{"interests": ["ptsd"], "consent": {"agreed": true}}');
+EOF
+cat >"$work/slug.lua" <<EOF
+request = function() return wrk.format("GET", "/v1/articles/bench-article-" .. math.random(1, $articles)) end
+EOF
+cat >"$work/lead.lua" <<'EOF'
+local counter = 0
+local thread_id = 0
+setup = function(thread) thread_id = thread_id + 1; thread:set("id", thread_id) end
+request = function()
+  counter = counter + 1
+  local phone = string.format("+1415%d%06d", 2 + id, counter % 1000000)
+  local body = '{"name":"Bench Visitor","phone":"' .. phone .. '","interests":["ptsd"],' ..
+    '"consent":{"agreed":true,"text":"I agree that the clinic may call and text me.","version":"bench"}}'
+  return wrk.format("POST", "/v1/leads", {["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = "bench-" .. id .. "-" .. counter .. "-" .. math.random(1, 1e9)}, body)
+end
+EOF
+
+serve
+wrk_round() {  # workload, wrk args...; prints "rps p50_ms p99_ms errors"
+  local name=$1; shift
+  wrk -t2 -c32 -d"${seconds}s" --latency "$@" 2>&1 | tee "$work/$name.wrk" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ms(label):
+    m = re.search(r"^\s*" + label + r"\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)] if m else float("nan")
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", text))
+errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
+p50, p99 = ms("50%"), ms("99%")
+print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errors}")'
+}
+pgbench_round() {  # script; prints "tps p50_ms p99_ms errors"
+  (cd "$work" && rm -f pgbench_log.* && pgbench -n -M prepared -c 8 -j 2 -T "$seconds" -l -f "$1" "$DATABASE_URL" 2>&1) |
+    tee "$work/$1.pgbench" | python3 -c '
+import glob, re, sys
+text = sys.stdin.read()
+tps = float(re.search(r"tps = ([\d.]+)", text).group(1))
+failed = re.search(r"number of failed transactions: (\d+)", text)
+latencies = sorted(int(line.split()[2]) / 1000 for path in glob.glob(sys.argv[1] + "/pgbench_log.*") for line in open(path))
+pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+print(f"{tps:.0f} {pick(0.5):.2f} {pick(0.99):.2f} {failed.group(1) if failed else 0}")' "$work"
+}
+
+results="$work/results"
+: >"$results"
+for round in $(seq 1 "$rounds"); do
+  echo "round $round of $rounds" >&2
+  echo "slug beacon $(wrk_round slug -s "$work/slug.lua" "$base")" >>"$results"
+  echo "slug pgbench $(pgbench_round slug.sql)" >>"$results"
+  echo "list beacon $(wrk_round list "$base/v1/articles?limit=20")" >>"$results"
+  echo "list pgbench $(pgbench_round list.sql)" >>"$results"
+  echo "lead beacon $(wrk_round lead -s "$work/lead.lua" "$base")" >>"$results"
+  echo "lead pgbench $(pgbench_round insert.sql)" >>"$results"
+done
+peak_rss=$(awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$pid/status")
+stop
+
+python3 - "$results" "$peak_rss" "$articles" "$seconds" "$rounds" "$write" "$work" <<'EOF'
+import collections, datetime, os, platform, statistics, subprocess, sys
+path, peak_rss, articles, seconds, rounds, write, work = sys.argv[1:8]
+runs = collections.defaultdict(list)
+for line in open(path):
+    workload, side, *numbers = line.split()
+    runs[(workload, side)].append([float(n) for n in numbers])
+def median(workload, side, column):
+    return statistics.median(r[column] for r in runs[(workload, side)])
+names = {"slug": "one article by random slug", "list": "first list page (20)",
+         "lead": "`POST /v1/leads`, unique numbers"}
+baseline = {"slug": "same SQL", "list": "same SQL", "lead": "single-row insert"}
+rows = ["| workload | Beacon req/s | p50 / p99 ms | errors | pgbench tps | pgbench p50 / p99 ms | pgbench runs | ratio |",
+        "|---|---|---|---|---|---|---|---|"]
+for w in ("slug", "list", "lead"):
+    b, p = median(w, "beacon", 0), median(w, "pgbench", 0)
+    rows.append(f"| {names[w]} | {b:.0f} | {median(w, 'beacon', 1):.1f} / {median(w, 'beacon', 2):.1f} | "
+                f"{sum(r[3] for r in runs[(w, 'beacon')]):.0f} | {p:.0f} | {median(w, 'pgbench', 1):.1f} / "
+                f"{median(w, 'pgbench', 2):.1f} | {baseline[w]} | {b / p:.2f} |")
+commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+cpu = next((l.split(":")[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+header = (f"Run on {datetime.date.today()}, commit `{commit}`, {os.cpu_count()} cores ({cpu}), {platform.system()}; "
+          f"{articles} published articles of about 6 KB; wrk 2 threads × 32 connections, pgbench 8 clients "
+          f"(prepared), {seconds} s rounds, median of {rounds}; peak RSS {peak_rss} MB.")
+scripts = ["<details><summary>The pgbench scripts (the SQL Beacon sent for one request)</summary>", ""]
+for name in ("slug.sql", "list.sql", "insert.sql"):
+    scripts += [f"`{name}`:", "", "```sql", open(f"{work}/{name}").read().strip(), "```", ""]
+scripts.append("</details>")
+table = "\n".join([header, "", *rows, "", *scripts])
+print(table)
+if write == "true":
+    with open("docs/PERFORMANCE.md") as f:
+        text = f.read()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    before, _, rest = text.partition(start)
+    _, _, after = rest.partition(end)
+    with open("docs/PERFORMANCE.md", "w") as f:
+        f.write(f"{before}{start}\n{table}\n{end}{after}")
+EOF
