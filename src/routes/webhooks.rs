@@ -552,7 +552,9 @@ pub struct RotatedSecret {
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "The subscription's id")),
     responses(
-        (status = 200, description = "The new secret", body = RotatedSecret),
+        (status = 200, description = "The new secret", body = RotatedSecret,
+            example = json!({"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                             "previous_secret_expires_at": "2026-03-11T15:20:00Z"})),
         (status = 404, description = "No subscription has this id"),
     ),
     security(("api_key" = ["admin"])),
@@ -594,7 +596,8 @@ pub struct TestDelivery {
     params(("id" = Uuid, Path, description = "The subscription's id")),
     responses(
         (status = 202, description = "Queued", body = TestDelivery,
-            headers(("Location" = String, description = "The subscription's deliveries"))),
+            headers(("Location" = String, description = "The subscription's deliveries")),
+            example = json!({"delivery_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a99"})),
         (status = 404, description = "No subscription has this id"),
         (status = 409, description = "The subscription is disabled"),
     ),
