@@ -436,14 +436,16 @@ pub fn body(format: Format, event: &Outgoing<'_>) -> serde_json::Value {
         Format::Slack => {
             let name = event.kind.as_str();
             let subject = name.split('.').next().unwrap_or(name);
+            // Webhook events have no status.
             let status = event
                 .payload
                 .get("status")
                 .and_then(serde_json::Value::as_str)
-                .unwrap_or("unknown");
+                .map(|status| format!(", status {status}"))
+                .unwrap_or_default();
             serde_json::json!({
                 "text": format!(
-                    "Beacon: {} ({subject} {}, status {status})",
+                    "Beacon: {} ({subject} {}{status})",
                     event.kind.as_str(),
                     event.subject_id
                 )
@@ -482,6 +484,43 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || (first & 0xffc0) == 0xfe80
                 || (first == 0x64 && v6.segments()[1] == 0xff9b))
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod body_tests {
+    use super::*;
+
+    fn slack_text(kind: EventType, payload: serde_json::Value) -> String {
+        let id = uuid::Uuid::nil();
+        let event = Outgoing {
+            event_id: id,
+            kind,
+            occurred_at: chrono::DateTime::UNIX_EPOCH,
+            subject_id: id,
+            payload: &payload,
+            personal: None,
+        };
+        body(Format::Slack, &event)["text"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_chat_message_names_the_subject_and_its_status_when_it_has_one() {
+        assert_eq!(
+            slack_text(EventType::LeadCreated, serde_json::json!({"status": "new"})),
+            format!(
+                "Beacon: lead.created (lead {}, status new)",
+                uuid::Uuid::nil()
+            )
+        );
+        assert_eq!(
+            slack_text(EventType::WebhookDisabled, serde_json::json!({})),
+            format!("Beacon: webhook.disabled (webhook {})", uuid::Uuid::nil())
+        );
     }
 }
 
