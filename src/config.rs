@@ -59,6 +59,14 @@ pub struct EventSettings {
     /// `BEACON_WEBHOOK_ALLOW_PRIVATE_TARGETS`: deliver to private, loopback and link-local
     /// addresses too (local receivers in development and tests).
     pub allow_private_targets: bool,
+    /// `BEACON_WEBHOOK_SECRET_OVERLAP`: how long a rotated-out secret still signs.
+    pub secret_overlap: Duration,
+    /// `BEACON_WEBHOOK_DISABLE_AFTER`: a subscription whose attempts have all failed this long
+    /// is disabled.
+    pub disable_after: Duration,
+    /// Extra roots (DER) trusted for https deliveries besides the system's. Not read from the
+    /// environment: only tests set it, for a local receiver's self-signed certificate.
+    pub extra_tls_roots: Vec<Vec<u8>>,
 }
 
 /// How articles are served and linked.
@@ -187,6 +195,9 @@ impl Settings {
                     "false",
                     "true or false",
                 )?,
+                secret_overlap: env.wait("BEACON_WEBHOOK_SECRET_OVERLAP", "24h")?,
+                disable_after: env.wait("BEACON_WEBHOOK_DISABLE_AFTER", "5d")?,
+                extra_tls_roots: Vec::new(),
             },
         })
     }
@@ -277,6 +288,18 @@ impl Env<'_> {
             return Ok(RetrySchedule::default());
         };
         RetrySchedule::parse(&value).map_err(|e| self.error(name, &value, e.to_string()))
+    }
+
+    /// A duration written like a retry schedule's entries (`30s`, `24h`, `5d`; at most 7 days).
+    fn wait(&self, name: &'static str, default: &str) -> Result<Duration, ConfigError> {
+        let value = self.get(name).unwrap_or_else(|| default.to_owned());
+        crate::domain::webhook::parse_duration(value.trim()).ok_or_else(|| {
+            self.error(
+                name,
+                &value,
+                "must be a duration such as 30s, 24h or 5d (at most 7d)".to_owned(),
+            )
+        })
     }
 
     fn origins(&self, name: &'static str) -> Result<Vec<String>, ConfigError> {
@@ -533,6 +556,28 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn webhook_overlap_and_disable_after_default_to_a_day_and_five_days() {
+        let defaults = settings(&[]).unwrap().events;
+        assert_eq!(defaults.secret_overlap, Duration::from_secs(86_400));
+        assert_eq!(defaults.disable_after, Duration::from_secs(5 * 86_400));
+        let set = settings(&[
+            ("BEACON_WEBHOOK_SECRET_OVERLAP", "90s"),
+            ("BEACON_WEBHOOK_DISABLE_AFTER", "2h"),
+        ])
+        .unwrap()
+        .events;
+        assert_eq!(set.secret_overlap, Duration::from_secs(90));
+        assert_eq!(set.disable_after, Duration::from_secs(7_200));
+        for bad in ["1.5h", "8d", "soon"] {
+            let error = settings(&[("BEACON_WEBHOOK_DISABLE_AFTER", bad)]).unwrap_err();
+            assert!(
+                error.to_string().contains("BEACON_WEBHOOK_DISABLE_AFTER"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -133,7 +133,8 @@ impl Workers {
         if count == 0 {
             return Vec::new();
         }
-        let client = match webhooks::client() {
+        let events = &self.settings.events;
+        let client = match webhooks::client(events.allow_private_targets, &events.extra_tls_roots) {
             Ok(client) => client,
             Err(error) => {
                 tracing::error!(%error, "webhook delivery is off: no HTTP client");
@@ -157,6 +158,7 @@ impl Workers {
                     client: client.clone(),
                     schedule: self.settings.events.retry_schedule.clone(),
                     allow_private_targets: self.settings.events.allow_private_targets,
+                    disable_after: self.settings.events.disable_after,
                 };
                 actix_web::rt::spawn(async move {
                     // The listener lives as long as a worker waits on it.

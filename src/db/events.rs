@@ -73,7 +73,11 @@ pub fn feed(
     after: Option<(i64, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<FeedRow>> {
-    let mut query = events::table.filter(sql::<Bool>(SETTLED)).into_boxed();
+    // A test delivery's event concerns one subscription, not the clinic's data.
+    let mut query = events::table
+        .filter(sql::<Bool>(SETTLED))
+        .filter(events::type_.ne(EventType::WebhookTest))
+        .into_boxed();
     if let Some((txid, id)) = after {
         // A row comparison the (txid, id) index answers directly.
         query = query.filter(

@@ -286,6 +286,9 @@ diesel::table! {
         secret -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamptz>,
+        failing_since -> Nullable<Timestamptz>,
     }
 }
 

@@ -25,6 +25,19 @@ pub fn fan_out(conn: &mut PgConnection, event_id: Uuid, kind: EventType) -> Quer
     .execute(conn)
 }
 
+/// One delivery of the event to this subscription only (a test delivery); returns its id.
+pub fn insert_one(conn: &mut PgConnection, webhook_id: Uuid, event_id: Uuid) -> QueryResult<Uuid> {
+    use super::schema::webhook_deliveries as d;
+    diesel::insert_into(d::table)
+        .values((
+            d::id.eq(Uuid::now_v7()),
+            d::webhook_id.eq(webhook_id),
+            d::event_id.eq(event_id),
+        ))
+        .returning(d::id)
+        .get_result(conn)
+}
+
 /// A claimed delivery with what it takes to send it.
 #[derive(Debug, QueryableByName)]
 pub struct Claimed {
@@ -37,8 +50,13 @@ pub struct Claimed {
     pub url: String,
     #[diesel(sql_type = Text)]
     pub format: String,
+    #[diesel(sql_type = SqlUuid)]
+    pub webhook_id: Uuid,
     #[diesel(sql_type = Text)]
     pub secret: String,
+    /// A rotated-out secret still within its overlap.
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub previous_secret: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub include_personal_data: bool,
     #[diesel(sql_type = SqlUuid)]
@@ -78,7 +96,9 @@ pub fn claim(
              updated_at = now() \
            FROM due WHERE d.id = due.id \
            RETURNING d.id, d.attempts, d.webhook_id, d.event_id) \
-         SELECT c.id, c.attempts AS attempt, w.url, w.format, w.secret, \
+         SELECT c.id, c.attempts AS attempt, w.url, w.format, c.webhook_id, w.secret, \
+           CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END \
+             AS previous_secret, \
            w.include_personal_data, e.id AS event_id, e.type AS event_type, e.occurred_at, \
            e.subject_id, e.payload, e.personal \
          FROM claimed c JOIN webhooks w ON w.id = c.webhook_id JOIN events e ON e.id = c.event_id",

@@ -21,6 +21,9 @@ pub struct WebhookRow {
     pub secret: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub failing_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Insertable)]
@@ -94,6 +97,8 @@ pub struct WebhookUpdate<'a> {
     /// `Some(None)` clears the description.
     pub description: Option<Option<&'a str>>,
     pub format: Option<Format>,
+    /// `Some(None)` ends a run of failures (re-enabling starts afresh).
+    pub failing_since: Option<Option<DateTime<Utc>>>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -110,4 +115,58 @@ pub fn update(
 
 pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
     diesel::delete(webhooks::table.find(id)).execute(conn)
+}
+
+/// A new secret signs from now on; the old one signs beside it until `previous_expires_at`.
+/// A rotation during an overlap ends the older overlap. `None` when there is no such row.
+pub fn rotate_secret(
+    conn: &mut PgConnection,
+    id: Uuid,
+    secret: &str,
+    previous_expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<WebhookRow>> {
+    diesel::update(webhooks::table.find(id))
+        .set((
+            webhooks::previous_secret.eq(webhooks::secret.nullable()),
+            webhooks::previous_secret_expires_at.eq(Some(previous_expires_at)),
+            webhooks::secret.eq(secret),
+            webhooks::updated_at.eq(now),
+        ))
+        .returning(WebhookRow::as_returning())
+        .get_result(conn)
+        .optional()
+}
+
+/// A delivered attempt ends the subscription's run of failures.
+pub fn note_success(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        webhooks::table
+            .find(id)
+            .filter(webhooks::failing_since.is_not_null()),
+    )
+    .set(webhooks::failing_since.eq(None::<DateTime<Utc>>))
+    .execute(conn)
+}
+
+/// A failed attempt starts a run of failures at `at`, unless one is running.
+pub fn note_failure(conn: &mut PgConnection, id: Uuid, at: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(
+        webhooks::table
+            .find(id)
+            .filter(webhooks::failing_since.is_null()),
+    )
+    .set(webhooks::failing_since.eq(Some(at)))
+    .execute(conn)
+}
+
+/// Turns the subscription off and ends its run of failures.
+pub fn disable(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(webhooks::table.find(id))
+        .set((
+            webhooks::enabled.eq(false),
+            webhooks::failing_since.eq(None::<DateTime<Utc>>),
+            webhooks::updated_at.eq(now),
+        ))
+        .execute(conn)
 }

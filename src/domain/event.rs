@@ -28,10 +28,12 @@ pub enum EventType {
     ArticleUpdated,
     ArticleUnpublished,
     ArticleDeleted,
+    WebhookDisabled,
+    WebhookTest,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 11] = [
         EventType::LeadCreated,
         EventType::LeadUpdated,
         EventType::LeadErased,
@@ -41,6 +43,8 @@ impl EventType {
         EventType::ArticleUpdated,
         EventType::ArticleUnpublished,
         EventType::ArticleDeleted,
+        EventType::WebhookDisabled,
+        EventType::WebhookTest,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -54,6 +58,8 @@ impl EventType {
             EventType::ArticleUpdated => "article.updated",
             EventType::ArticleUnpublished => "article.unpublished",
             EventType::ArticleDeleted => "article.deleted",
+            EventType::WebhookDisabled => "webhook.disabled",
+            EventType::WebhookTest => "webhook.test",
         }
     }
 
@@ -270,6 +276,15 @@ fn status_name<S: Serializer>(status: &Status, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_str(status.as_str())
 }
 
+/// A webhook event's payload: which subscription, and since when its deliveries failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WebhookPayload {
+    pub webhook_id: Uuid,
+    pub url: String,
+    /// `webhook.disabled`: when its run of failed attempts began; null for `webhook.test`.
+    pub failing_since: Option<DateTime<Utc>>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 enum Body {
     Lead {
@@ -277,6 +292,7 @@ enum Body {
         personal: Option<Box<LeadPersonal>>,
     },
     Article(ArticlePayload),
+    Webhook(WebhookPayload),
 }
 
 /// An event about to be recorded. Built only through its constructors, so a lead event always
@@ -343,6 +359,43 @@ impl NewEvent {
         }
     }
 
+    /// A subscription failing since `failing_since` was disabled: once per run of failures.
+    pub fn webhook_disabled(
+        webhook_id: Uuid,
+        url: String,
+        failing_since: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        NewEvent {
+            kind: EventType::WebhookDisabled,
+            occurred_at: at,
+            dedupe_key: Some(format!(
+                "{}:{webhook_id}:{}",
+                EventType::WebhookDisabled,
+                failing_since.timestamp_micros()
+            )),
+            body: Body::Webhook(WebhookPayload {
+                webhook_id,
+                url,
+                failing_since: Some(failing_since),
+            }),
+        }
+    }
+
+    /// An admin asked for a test delivery to one subscription.
+    pub fn webhook_test(webhook_id: Uuid, url: String, at: DateTime<Utc>) -> Self {
+        NewEvent {
+            kind: EventType::WebhookTest,
+            occurred_at: at,
+            dedupe_key: None,
+            body: Body::Webhook(WebhookPayload {
+                webhook_id,
+                url,
+                failing_since: None,
+            }),
+        }
+    }
+
     pub fn kind(&self) -> EventType {
         self.kind
     }
@@ -356,6 +409,7 @@ impl NewEvent {
         match &self.body {
             Body::Lead { payload, .. } => payload.lead_id,
             Body::Article(payload) => payload.article_id,
+            Body::Webhook(payload) => payload.webhook_id,
         }
     }
 
@@ -367,6 +421,7 @@ impl NewEvent {
         match &self.body {
             Body::Lead { payload, .. } => serde_json::to_value(payload),
             Body::Article(payload) => serde_json::to_value(payload),
+            Body::Webhook(payload) => serde_json::to_value(payload),
         }
     }
 
@@ -559,5 +614,31 @@ mod tests {
             scheduled_publication_key(id, at(60))
         );
         assert!(scheduled_publication_key(id, at(0)).starts_with("article.published:"));
+    }
+
+    #[test]
+    fn a_webhook_is_disabled_once_per_run_of_failures_and_its_events_carry_no_lead() {
+        let id = Uuid::now_v7();
+        let url = "https://crm.example.com/h".to_owned();
+        let disabled = NewEvent::webhook_disabled(id, url.clone(), at(0), at(60));
+        assert_eq!(disabled.kind(), EventType::WebhookDisabled);
+        assert_eq!(disabled.subject_id(), id);
+        assert_eq!(
+            disabled.dedupe_key(),
+            NewEvent::webhook_disabled(id, url.clone(), at(0), at(90)).dedupe_key()
+        );
+        assert_ne!(
+            disabled.dedupe_key(),
+            NewEvent::webhook_disabled(id, url.clone(), at(1), at(60)).dedupe_key()
+        );
+        assert_eq!(disabled.personal().unwrap(), None);
+        assert_eq!(disabled.payload().unwrap()["webhook_id"], id.to_string());
+        let test = NewEvent::webhook_test(id, url, at(0));
+        assert_eq!(test.kind(), EventType::WebhookTest);
+        assert_eq!(test.dedupe_key(), None);
+        assert_eq!(
+            test.payload().unwrap()["failing_since"],
+            serde_json::Value::Null
+        );
     }
 }

@@ -53,8 +53,17 @@ pub enum EventsError {
     Unknown(String),
 }
 
+/// `webhook.test` goes only to the subscription it was asked for, so none subscribes to it.
+fn subscribable(kind: &EventType) -> bool {
+    *kind != EventType::WebhookTest
+}
+
 fn event_names() -> String {
-    let names: Vec<&str> = EventType::ALL.into_iter().map(EventType::as_str).collect();
+    let names: Vec<&str> = EventType::ALL
+        .into_iter()
+        .filter(subscribable)
+        .map(EventType::as_str)
+        .collect();
     names.join(", ")
 }
 
@@ -82,8 +91,9 @@ impl EventSelection {
         }
         let mut kinds = Vec::new();
         for name in names {
-            let kind =
-                EventType::parse(name).ok_or_else(|| EventsError::Unknown(name.to_owned()))?;
+            let kind = EventType::parse(name)
+                .filter(subscribable)
+                .ok_or_else(|| EventsError::Unknown(name.to_owned()))?;
             if !kinds.contains(&kind) {
                 kinds.push(kind);
             }
@@ -183,6 +193,11 @@ mod tests {
             EventSelection::parse(&["lead.deleted"]),
             Err(EventsError::Unknown("lead.deleted".to_owned()))
         );
+        assert_eq!(
+            EventSelection::parse(&["webhook.test"]),
+            Err(EventsError::Unknown("webhook.test".to_owned()))
+        );
+        assert!(EventSelection::parse(&["webhook.disabled"]).is_ok());
     }
 
     #[test]
@@ -258,7 +273,7 @@ impl Default for RetrySchedule {
 }
 
 /// `<whole number><unit>` with unit `ms`, `s`, `m`, `h` or `d`; at most 7 days.
-fn parse_duration(text: &str) -> Option<std::time::Duration> {
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
     let split = text.find(|c: char| !c.is_ascii_digit())?;
     let (number, unit) = text.split_at(split);
     let number: u64 = number.parse().ok()?;
@@ -419,19 +434,18 @@ pub fn body(format: Format, event: &Outgoing<'_>) -> serde_json::Value {
             })
         }
         Format::Slack => {
-            let subject = if event.kind.as_str().starts_with("lead.") {
-                "lead"
-            } else {
-                "article"
-            };
+            let name = event.kind.as_str();
+            let subject = name.split('.').next().unwrap_or(name);
+            // Webhook events have no status.
             let status = event
                 .payload
                 .get("status")
                 .and_then(serde_json::Value::as_str)
-                .unwrap_or("unknown");
+                .map(|status| format!(", status {status}"))
+                .unwrap_or_default();
             serde_json::json!({
                 "text": format!(
-                    "Beacon: {} ({subject} {}, status {status})",
+                    "Beacon: {} ({subject} {}{status})",
                     event.kind.as_str(),
                     event.subject_id
                 )
@@ -470,6 +484,43 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || (first & 0xffc0) == 0xfe80
                 || (first == 0x64 && v6.segments()[1] == 0xff9b))
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod body_tests {
+    use super::*;
+
+    fn slack_text(kind: EventType, payload: serde_json::Value) -> String {
+        let id = uuid::Uuid::nil();
+        let event = Outgoing {
+            event_id: id,
+            kind,
+            occurred_at: chrono::DateTime::UNIX_EPOCH,
+            subject_id: id,
+            payload: &payload,
+            personal: None,
+        };
+        body(Format::Slack, &event)["text"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_chat_message_names_the_subject_and_its_status_when_it_has_one() {
+        assert_eq!(
+            slack_text(EventType::LeadCreated, serde_json::json!({"status": "new"})),
+            format!(
+                "Beacon: lead.created (lead {}, status new)",
+                uuid::Uuid::nil()
+            )
+        );
+        assert_eq!(
+            slack_text(EventType::WebhookDisabled, serde_json::json!({})),
+            format!("Beacon: webhook.disabled (webhook {})", uuid::Uuid::nil())
+        );
     }
 }
 

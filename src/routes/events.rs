@@ -27,7 +27,8 @@ pub struct Event {
     #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a90")]
     id: Uuid,
     /// `lead.created`, `lead.updated`, `lead.erased`, `lead.opted_out`, `lead.sla_breached`,
-    /// `article.published`, `article.updated`, `article.unpublished` or `article.deleted`.
+    /// `article.published`, `article.updated`, `article.unpublished`, `article.deleted` or
+    /// `webhook.disabled`.
     #[serde(rename = "type")]
     #[schema(example = "lead.created")]
     kind: String,
@@ -35,10 +36,12 @@ pub struct Event {
     /// for a scheduled `article.published` its publication time.
     #[schema(example = "2026-03-10T15:20:00Z")]
     occurred_at: DateTime<Utc>,
-    /// The lead or article it is about (`lead_id` or `article_id` of the payload).
+    /// The lead, article or webhook subscription it is about (`lead_id`, `article_id` or
+    /// `webhook_id` of the payload).
     #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81")]
     subject_id: Uuid,
-    /// `LeadEventPayload` for `lead.*` events, `ArticleEventPayload` for `article.*` events.
+    /// `LeadEventPayload` for `lead.*` events, `ArticleEventPayload` for `article.*` events,
+    /// `WebhookEventPayload` for `webhook.disabled`.
     #[schema(schema_with = payload_schema)]
     payload: serde_json::Value,
 }
@@ -60,9 +63,10 @@ fn payload_schema() -> Schema {
         OneOfBuilder::new()
             .item(RefOr::Ref(Ref::from_schema_name("LeadEventPayload")))
             .item(RefOr::Ref(Ref::from_schema_name("ArticleEventPayload")))
+            .item(RefOr::Ref(Ref::from_schema_name("WebhookEventPayload")))
             .description(Some(
                 "`LeadEventPayload` for `lead.*` events, `ArticleEventPayload` for `article.*` \
-                 events",
+                 events, `WebhookEventPayload` for `webhook.disabled`",
             ))
             .build(),
     )
@@ -98,7 +102,8 @@ pub struct FeedParams {
 /// `lead.opted_out`, `lead.sla_breached` (a `new` lead passed its `contact_by`),
 /// `article.published` (including a scheduled article reaching its time), `article.updated`,
 /// `article.unpublished` and `article.deleted` (article events concern what readers see: edits
-/// to drafts emit nothing). Quarantined spam emits nothing.
+/// to drafts emit nothing), and `webhook.disabled` (a subscription failing for
+/// `BEACON_WEBHOOK_DISABLE_AFTER` was turned off). Quarantined spam emits nothing.
 ///
 /// **Order.** Events come in commit-safe order and never change once listed: page forward with
 /// `after=<next_after>` and you will never miss one, even one whose transaction commits late.
@@ -248,6 +253,18 @@ pub mod payloads {
         #[schema(example = 3)]
         version: i32,
     }
+
+    /// The payload of `webhook.disabled` (and of the `webhook.test` a subscription is sent on
+    /// request).
+    #[derive(ToSchema)]
+    pub struct WebhookEventPayload {
+        webhook_id: Uuid,
+        #[schema(example = "https://crm.example.com/hooks/beacon")]
+        url: String,
+        /// When its run of failed attempts began; null for `webhook.test`.
+        #[schema(example = "2026-03-05T15:20:00Z")]
+        failing_since: Option<DateTime<Utc>>,
+    }
 }
 
 #[cfg(test)]
@@ -257,10 +274,12 @@ mod tests {
     use chrono::TimeZone;
     use utoipa::PartialSchema;
 
-    use super::payloads::{ArticleEventPayload, LeadEventEnquiry, LeadEventPayload};
+    use super::payloads::{
+        ArticleEventPayload, LeadEventEnquiry, LeadEventPayload, WebhookEventPayload,
+    };
     use super::*;
     use crate::domain::article::Status;
-    use crate::domain::event::{ArticlePayload, EnquiryAttribution, LeadPayload};
+    use crate::domain::event::{ArticlePayload, EnquiryAttribution, LeadPayload, WebhookPayload};
     use crate::domain::pipeline::LeadStatus;
 
     fn documented<T: PartialSchema>() -> BTreeSet<String> {
@@ -313,5 +332,11 @@ mod tests {
         assert_eq!(documented::<LeadEventPayload>(), stored(lead));
         assert_eq!(documented::<LeadEventEnquiry>(), stored(enquiry));
         assert_eq!(documented::<ArticleEventPayload>(), stored(article));
+        let webhook = WebhookPayload {
+            webhook_id: Uuid::nil(),
+            url: "https://example.com/h".to_owned(),
+            failing_since: Some(at),
+        };
+        assert_eq!(documented::<WebhookEventPayload>(), stored(webhook));
     }
 }

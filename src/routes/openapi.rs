@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
-use crate::routes::events::payloads::{ArticleEventPayload, LeadEventPayload};
+use crate::routes::events::payloads::{ArticleEventPayload, LeadEventPayload, WebhookEventPayload};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,7 +23,13 @@ use crate::routes::events::payloads::{ArticleEventPayload, LeadEventPayload};
         license(name = "MIT", identifier = "MIT"),
     ),
     servers((url = "/", description = "This server")),
-    components(schemas(Problem, FieldError, LeadEventPayload, ArticleEventPayload)),
+    components(schemas(
+        Problem,
+        FieldError,
+        LeadEventPayload,
+        ArticleEventPayload,
+        WebhookEventPayload
+    )),
     modifiers(&BearerScheme),
     tags(
         (name = "health", description = "Liveness and readiness probes"),

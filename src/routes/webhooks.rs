@@ -29,6 +29,8 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(get_webhook)
         .service(update_webhook)
         .service(delete_webhook)
+        .service(rotate_secret)
+        .service(test_webhook)
         .service(list_deliveries)
         .service(retry_delivery);
 }
@@ -526,4 +528,93 @@ pub async fn retry_delivery(
     })
     .await?;
     Ok(HttpResponse::Accepted().finish())
+}
+
+/// A subscription's new secret.
+#[derive(Serialize, ToSchema)]
+pub struct RotatedSecret {
+    /// The new signing secret: store it now, it is never shown again.
+    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+    secret: String,
+    /// Until then deliveries carry a signature by the old secret too.
+    #[schema(example = "2026-03-11T15:20:00Z")]
+    previous_secret_expires_at: DateTime<Utc>,
+}
+
+/// Rotate a webhook's signing secret
+///
+/// Answers a new `whsec_` secret, shown only here. For `BEACON_WEBHOOK_SECRET_OVERLAP` (default
+/// 24 hours) every delivery is signed with both secrets (two space-separated `v1,` signatures
+/// in `webhook-signature`), so a receiver still holding the old one keeps verifying while it
+/// switches; afterwards only the new one signs. Rotating again within the overlap drops the
+/// oldest secret at once.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "The subscription's id")),
+    responses(
+        (status = 200, description = "The new secret", body = RotatedSecret,
+            example = json!({"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                             "previous_secret_expires_at": "2026-03-11T15:20:00Z"})),
+        (status = 404, description = "No subscription has this id"),
+    ),
+    security(("api_key" = ["admin"])),
+)]
+#[post("/webhooks/{id}/rotate-secret")]
+pub async fn rotate_secret(
+    _caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let overlap = state.settings.events.secret_overlap;
+    let rotated = db::run(&state.pool, move |conn| {
+        service::rotate_secret(conn, id, overlap, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(RotatedSecret {
+            secret: rotated.secret.expose().to_owned(),
+            previous_secret_expires_at: rotated.previous_secret_expires_at,
+        }))
+}
+
+/// The queued test delivery.
+#[derive(Serialize, ToSchema)]
+pub struct TestDelivery {
+    /// Follow it in `GET /v1/webhooks/{id}/deliveries`.
+    delivery_id: Uuid,
+}
+
+/// Send a test event to a webhook
+///
+/// Queues a `webhook.test` event (`data`: `webhook_id`, `url`) for this subscription only,
+/// through the ordinary deliveries: signed, retried on the schedule and listed with its
+/// attempts. The catch-up feed does not list it. A disabled subscription is a 409.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "The subscription's id")),
+    responses(
+        (status = 202, description = "Queued", body = TestDelivery,
+            headers(("Location" = String, description = "The subscription's deliveries")),
+            example = json!({"delivery_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a99"})),
+        (status = 404, description = "No subscription has this id"),
+        (status = 409, description = "The subscription is disabled"),
+    ),
+    security(("api_key" = ["admin"])),
+)]
+#[post("/webhooks/{id}/test")]
+pub async fn test_webhook(
+    _caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let delivery_id = db::run(&state.pool, move |conn| {
+        service::send_test(conn, id, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/v1/webhooks/{id}/deliveries")))
+        .json(TestDelivery { delivery_id }))
 }

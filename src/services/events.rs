@@ -43,15 +43,7 @@ const SCAN_BATCH: i64 = 100;
 /// wants it. Returns `false` when an event with its dedupe key exists
 /// already: then nothing was written.
 pub fn record(conn: &mut PgConnection, event: &NewEvent) -> Result<bool, Error> {
-    let row = NewEventRow {
-        id: Uuid::now_v7(),
-        kind: event.kind(),
-        occurred_at: event.occurred_at(),
-        subject_id: event.subject_id(),
-        payload: event.payload().map_err(Error::internal)?,
-        personal: event.personal().map_err(Error::internal)?,
-        dedupe_key: event.dedupe_key(),
-    };
+    let row = event_row(event)?;
     let inserted = queries::insert(conn, &row)?;
     if inserted {
         // Same transaction: every subscription wanting it gets exactly one delivery.
@@ -59,6 +51,37 @@ pub fn record(conn: &mut PgConnection, event: &NewEvent) -> Result<bool, Error> 
         notify::notify(conn, queries::CHANNEL)?;
     }
     Ok(inserted)
+}
+
+fn event_row(event: &NewEvent) -> Result<NewEventRow<'_>, Error> {
+    Ok(NewEventRow {
+        id: Uuid::now_v7(),
+        kind: event.kind(),
+        occurred_at: event.occurred_at(),
+        subject_id: event.subject_id(),
+        payload: event.payload().map_err(Error::internal)?,
+        personal: event.personal().map_err(Error::internal)?,
+        dedupe_key: event.dedupe_key(),
+    })
+}
+
+/// Records `event` (one without a dedupe key) in the caller's transaction with a delivery to
+/// `webhook_id` alone, whatever the subscriptions want: a test delivery. Returns the
+/// delivery's id. The feed does not list such events.
+pub fn record_for_one(
+    conn: &mut PgConnection,
+    event: &NewEvent,
+    webhook_id: Uuid,
+) -> Result<Uuid, Error> {
+    let row = event_row(event)?;
+    if !queries::insert(conn, &row)? {
+        return Err(Error::internal(
+            "a targeted event collided on its dedupe key",
+        ));
+    }
+    let delivery = webhook_deliveries::insert_one(conn, webhook_id, row.id)?;
+    notify::notify(conn, queries::CHANNEL)?;
+    Ok(delivery)
 }
 
 // ---------------------------------------------------------------------------------------------

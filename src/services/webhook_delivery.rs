@@ -11,11 +11,13 @@ use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::db::webhook_deliveries::{self as queries, NewAttempt};
-use crate::domain::event::EventType;
+use crate::db::webhooks;
+use crate::domain::event::{EventType, NewEvent};
 use crate::domain::webhook::{
     self, DeliveryState, Format, Outgoing, RetrySchedule, Secret, SigningKey,
 };
 use crate::error::Error;
+use crate::services::events;
 
 /// What the delivery loops wait on between rounds of work.
 pub use crate::db::notify::Waiter;
@@ -29,39 +31,64 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// A claimed delivery, ready to send.
 pub struct Job {
     pub delivery_id: Uuid,
+    pub webhook_id: Uuid,
     pub attempt: i32,
     pub webhook_url: String,
     /// `webhook-id`: the event's id, the same for every attempt.
     pub event_id: Uuid,
     pub body: Vec<u8>,
-    key: SigningKey,
+    /// The current secret's key, then a rotated-out one still in its overlap.
+    keys: Vec<SigningKey>,
 }
 
 impl Job {
-    /// The Standard Webhooks headers for a send at `timestamp` (unix seconds).
+    /// The `webhook-signature` value for a send at `timestamp` (unix seconds): one `v1,`
+    /// signature per valid secret, space-separated, so a receiver holding either verifies.
     pub fn signature(&self, timestamp: i64) -> String {
-        self.key
-            .sign(&self.event_id.to_string(), timestamp, &self.body)
+        let id = self.event_id.to_string();
+        let signatures: Vec<String> = self
+            .keys
+            .iter()
+            .map(|key| key.sign(&id, timestamp, &self.body))
+            .collect();
+        signatures.join(" ")
     }
+}
+
+/// What decides an attempt's aftermath.
+pub struct Policy<'a> {
+    pub schedule: &'a RetrySchedule,
+    /// A subscription whose attempts have all failed this long is disabled.
+    pub disable_after: Duration,
 }
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Claims one due delivery, or `None` when nothing is due.
-pub fn claim(conn: &mut PgConnection, schedule: &RetrySchedule) -> Result<Option<Job>, Error> {
+/// Claims one due delivery for `lease` (workers pass [`LEASE`]), or `None` when nothing is due.
+pub fn claim(
+    conn: &mut PgConnection,
+    schedule: &RetrySchedule,
+    lease: Duration,
+) -> Result<Option<Job>, Error> {
     let first_wait = schedule.wait_before(1).unwrap_or_default();
-    let Some(claimed) = queries::claim(conn, millis(first_wait), millis(LEASE))? else {
+    let Some(claimed) = queries::claim(conn, millis(first_wait), millis(lease))? else {
         return Ok(None);
     };
     let bad = |what: &str| Error::internal(format!("delivery {}: bad stored {what}", claimed.id));
     let format = Format::parse(&claimed.format).ok_or_else(|| bad("format"))?;
     let kind = EventType::parse(&claimed.event_type).ok_or_else(|| bad("event type"))?;
-    let key = Secret::from_stored(&claimed.secret)
-        .as_ref()
-        .and_then(SigningKey::new)
-        .ok_or_else(|| bad("secret"))?;
+    let key = |stored: &str| {
+        Secret::from_stored(stored)
+            .as_ref()
+            .and_then(SigningKey::new)
+            .ok_or_else(|| bad("secret"))
+    };
+    let mut keys = vec![key(&claimed.secret)?];
+    if let Some(previous) = &claimed.previous_secret {
+        keys.push(key(previous)?);
+    }
     let personal = claimed
         .personal
         .as_ref()
@@ -79,11 +106,12 @@ pub fn claim(conn: &mut PgConnection, schedule: &RetrySchedule) -> Result<Option
     );
     Ok(Some(Job {
         delivery_id: claimed.id,
+        webhook_id: claimed.webhook_id,
         attempt: claimed.attempt,
         webhook_url: claimed.url,
         event_id: claimed.event_id,
         body: serde_json::to_vec(&body).map_err(Error::internal)?,
-        key,
+        keys,
     }))
 }
 
@@ -107,15 +135,20 @@ impl Outcome {
 }
 
 /// Records the attempt; a failure is due again after the schedule's next wait (or the
-/// receiver's `Retry-After`), or dead-lettered after the last attempt. Returns the state.
+/// receiver's `Retry-After`), or dead-lettered after the last attempt. A success ends the
+/// subscription's run of failures; a failure that makes the run `disable_after` long disables
+/// the subscription and records `webhook.disabled` (for the other subscriptions), in the same
+/// transaction and under the subscription's row lock, so once however many processes fail it.
+/// Returns the state.
 pub fn record(
     conn: &mut PgConnection,
     job: &Job,
     outcome: &Outcome,
-    schedule: &RetrySchedule,
+    policy: &Policy<'_>,
     attempted_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<DeliveryState, Error> {
+    let schedule = policy.schedule;
     let (state, next) = if outcome.succeeded() {
         (DeliveryState::Delivered, None)
     } else {
@@ -131,21 +164,56 @@ pub fn record(
             }
         }
     };
-    queries::finish(
+    let attempt = NewAttempt {
+        id: Uuid::now_v7(),
+        delivery_id: job.delivery_id,
+        number: job.attempt,
+        attempted_at,
+        status_code: outcome.status.map(i32::from),
+        latency_ms: i32::try_from(outcome.latency.as_millis()).unwrap_or(i32::MAX),
+        error: outcome.error.as_deref(),
+        next_attempt_at: next,
+    };
+    conn.transaction(|conn| {
+        // A late result of an expired claim moves nothing, and says nothing of the endpoint.
+        if !queries::finish(conn, &attempt, state)? {
+            return Ok(state);
+        }
+        if outcome.succeeded() {
+            webhooks::note_success(conn, job.webhook_id)?;
+        } else {
+            webhooks::note_failure(conn, job.webhook_id, attempted_at)?;
+            let disable_after =
+                chrono::Duration::from_std(policy.disable_after).map_err(Error::internal)?;
+            disable_if_failing(conn, job.webhook_id, now - disable_after, now)?;
+        }
+        Ok(state)
+    })
+}
+
+/// Disables the subscription when its run of failures began at or before `cutoff`.
+fn disable_if_failing(
+    conn: &mut PgConnection,
+    webhook_id: Uuid,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let Some(row) = webhooks::find_for_update(conn, webhook_id)? else {
+        return Ok(());
+    };
+    let Some(failing_since) = row.failing_since.filter(|since| *since <= cutoff) else {
+        return Ok(());
+    };
+    if !row.enabled {
+        return Ok(());
+    }
+    webhooks::disable(conn, webhook_id, now)?;
+    events::record(
         conn,
-        &NewAttempt {
-            id: Uuid::now_v7(),
-            delivery_id: job.delivery_id,
-            number: job.attempt,
-            attempted_at,
-            status_code: outcome.status.map(i32::from),
-            latency_ms: i32::try_from(outcome.latency.as_millis()).unwrap_or(i32::MAX),
-            error: outcome.error.as_deref(),
-            next_attempt_at: next,
-        },
-        state,
+        &NewEvent::webhook_disabled(webhook_id, row.url, failing_since, now),
     )?;
-    Ok(state)
+    tracing::warn!(webhook_id = %webhook_id, "webhook disabled after failing too long");
+    Ok(())
 }
 
 pub const LIST_LIMIT_DEFAULT: i64 = 20;
@@ -253,7 +321,8 @@ pub enum TargetError {
 }
 
 /// Resolves the URL's host and refuses it when any address it has is one a public receiver
-/// never has. Blocking (DNS): call it off the async threads.
+/// never has. Blocking (DNS): call it off the async threads. Deliveries do not call it: their
+/// client checks the addresses it connects to (`workers::webhooks::PublicResolver`).
 pub fn check_target(url: &str) -> Result<(), TargetError> {
     let parsed = url::Url::parse(url).map_err(|_| TargetError::Unresolved)?;
     let port = parsed.port_or_known_default().unwrap_or(80);
@@ -266,13 +335,35 @@ pub fn check_target(url: &str) -> Result<(), TargetError> {
         .to_socket_addrs()
         .map_err(|_| TargetError::Unresolved)?
         .collect();
+    public_only(addrs).map(drop)
+}
+
+/// The addresses, when there are some and every one is public.
+pub fn public_only(addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, TargetError> {
     if addrs.is_empty() {
         return Err(TargetError::Unresolved);
     }
     if addrs.iter().any(|addr| !webhook::is_public(addr.ip())) {
         return Err(TargetError::Private);
     }
-    Ok(())
+    Ok(addrs)
+}
+
+/// Refuses a URL that names a private address directly (no resolution happens for it); a
+/// host name passes here and is checked when it is resolved.
+pub fn check_literal_target(url: &str) -> Result<(), TargetError> {
+    let parsed = url::Url::parse(url).map_err(|_| TargetError::Unresolved)?;
+    let ip: std::net::IpAddr = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.into(),
+        Some(url::Host::Ipv6(ip)) => ip.into(),
+        Some(url::Host::Domain(_)) => return Ok(()),
+        None => return Err(TargetError::Unresolved),
+    };
+    if webhook::is_public(ip) {
+        Ok(())
+    } else {
+        Err(TargetError::Private)
+    }
 }
 
 /// `Retry-After` as seconds or an HTTP date, from now.
@@ -291,6 +382,29 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn an_address_in_the_url_is_checked_without_resolving_and_a_name_is_left_to_the_resolver() {
+        for private in [
+            "http://127.0.0.1:8080/h",
+            "http://[::1]/h",
+            "https://169.254.169.254/latest",
+            "http://10.1.2.3/h",
+        ] {
+            assert_eq!(
+                check_literal_target(private),
+                Err(TargetError::Private),
+                "{private}"
+            );
+        }
+        assert_eq!(check_literal_target("https://93.184.216.34/h"), Ok(()));
+        assert_eq!(check_literal_target("http://localhost:9/h"), Ok(()));
+        assert_eq!(
+            public_only(vec!["93.184.216.34:443".parse().unwrap()]),
+            Ok(vec!["93.184.216.34:443".parse().unwrap()])
+        );
+        assert_eq!(public_only(Vec::new()), Err(TargetError::Unresolved));
+    }
 
     #[test]
     fn retry_after_is_read_as_seconds_or_an_http_date() {

@@ -9,10 +9,12 @@ use uuid::Uuid;
 use crate::db::webhooks::{self as queries, NewWebhookRow, WebhookRow, WebhookUpdate};
 use crate::domain::audit::Action;
 use crate::domain::change::Change;
+use crate::domain::event::NewEvent;
 use crate::domain::text;
 use crate::domain::webhook::{EventSelection, Format, Secret};
 use crate::error::{Error, FieldError};
 use crate::services::audit::{self, Actor, Subject};
+use crate::services::events;
 
 pub const LIMIT_DEFAULT: i64 = 20;
 pub const LIMIT_MAX: i64 = 100;
@@ -286,6 +288,7 @@ pub fn update(
                 include_personal_data: changes.include_personal_data,
                 description,
                 format: changes.format,
+                failing_since: (changes.enabled == Some(true) && !current.enabled).then_some(None),
                 updated_at: now,
             },
         )?;
@@ -294,6 +297,49 @@ pub fn update(
         }
         tracing::info!(webhook_id = %id, "webhook updated");
         view(row)
+    })
+}
+
+/// A rotated secret: the new one, shown once, and when the old one stops signing.
+pub struct RotatedSecret {
+    pub secret: Secret,
+    pub previous_secret_expires_at: DateTime<Utc>,
+}
+
+/// Gives the subscription a new secret. Deliveries are signed with both until `overlap` has
+/// passed (Standard Webhooks: several space-separated signatures), so the receiver can switch
+/// without losing any; a rotation within the overlap drops the oldest secret at once.
+pub fn rotate_secret(
+    conn: &mut PgConnection,
+    id: Uuid,
+    overlap: std::time::Duration,
+    now: DateTime<Utc>,
+) -> Result<RotatedSecret, Error> {
+    let secret = Secret::generate().map_err(Error::internal)?;
+    let expires_at = now + chrono::Duration::from_std(overlap).map_err(Error::internal)?;
+    queries::rotate_secret(conn, id, secret.expose(), expires_at, now)?.ok_or(Error::NotFound)?;
+    tracing::info!(webhook_id = %id, "webhook secret rotated");
+    Ok(RotatedSecret {
+        secret,
+        previous_secret_expires_at: expires_at,
+    })
+}
+
+/// Queues a `webhook.test` event to this subscription alone, through the same deliveries (so
+/// signed, retried and listed); returns the delivery's id. A disabled subscription is a 409:
+/// nothing is sent to it.
+pub fn send_test(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<Uuid, Error> {
+    conn.transaction(|conn| {
+        let row = queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;
+        if !row.enabled {
+            return Err(Error::Conflict(
+                "The subscription is disabled: enable it to receive a test event.".to_owned(),
+            ));
+        }
+        let event = NewEvent::webhook_test(id, row.url, now);
+        let delivery = events::record_for_one(conn, &event, id)?;
+        tracing::info!(webhook_id = %id, delivery_id = %delivery, "webhook test queued");
+        Ok(delivery)
     })
 }
 

@@ -2,6 +2,8 @@
 //! is due wait for `beacon_events` (a new event) or the polling fallback (a retry coming due, a
 //! lost notification). Every replica may run them: claims skip each other's locked rows.
 
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -21,16 +23,71 @@ pub struct Delivery {
     pub client: reqwest::Client,
     pub schedule: RetrySchedule,
     pub allow_private_targets: bool,
+    /// How long a subscription may fail before it is disabled.
+    pub disable_after: Duration,
 }
 
-/// The client every worker shares: no redirects followed, bounded connect and total time.
-pub fn client() -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+/// The client every worker shares: no redirects followed, bounded connect and total time,
+/// https verified against the system's roots (plus `extra_roots`, DER, which only tests set).
+/// Unless private targets are allowed, host names are resolved by [`PublicResolver`].
+pub fn client(
+    allow_private_targets: bool,
+    extra_roots: &[Vec<u8>],
+) -> Result<reqwest::Client, reqwest::Error> {
+    let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(TOTAL_TIMEOUT)
-        .user_agent("Beacon-Webhooks/1")
-        .build()
+        .user_agent("Beacon-Webhooks/1");
+    if !allow_private_targets {
+        builder = builder.dns_resolver(PublicResolver::system());
+    }
+    if !extra_roots.is_empty() {
+        let roots = extra_roots
+            .iter()
+            .map(|der| reqwest::Certificate::from_der(der))
+            .collect::<Result<Vec<_>, _>>()?;
+        builder = builder.tls_certs_merge(roots);
+    }
+    builder.build()
+}
+
+type Lookup = dyn Fn(&str) -> std::io::Result<Vec<SocketAddr>> + Send + Sync;
+
+/// Resolves a receiver's host once, checks every address, and hands the connection only those
+/// checked addresses: the check and the connection cannot see different answers (DNS
+/// rebinding). A host with any private, loopback, link-local or metadata address is refused.
+#[derive(Clone)]
+pub struct PublicResolver {
+    lookup: Arc<Lookup>,
+}
+
+impl PublicResolver {
+    /// Through the system resolver (`getaddrinfo`).
+    pub fn system() -> PublicResolver {
+        PublicResolver::with_lookup(|host| Ok((host, 0).to_socket_addrs()?.collect()))
+    }
+
+    /// Through `lookup` (tests answer as a rebinding DNS server would).
+    pub fn with_lookup(
+        lookup: impl Fn(&str) -> std::io::Result<Vec<SocketAddr>> + Send + Sync + 'static,
+    ) -> PublicResolver {
+        PublicResolver {
+            lookup: Arc::new(lookup),
+        }
+    }
+}
+
+impl reqwest::dns::Resolve for PublicResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let lookup = self.lookup.clone();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found = actix_web::rt::task::spawn_blocking(move || lookup(&host)).await??;
+            let checked = service::public_only(found)?;
+            Ok(Box::new(checked.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 pub async fn run(delivery: Delivery, mut waiter: Option<Waiter>) {
@@ -38,7 +95,11 @@ pub async fn run(delivery: Delivery, mut waiter: Option<Waiter>) {
         // Work until nothing is due, then wait.
         loop {
             let schedule = delivery.schedule.clone();
-            match db::run(&delivery.pool, move |conn| service::claim(conn, &schedule)).await {
+            match db::run(&delivery.pool, move |conn| {
+                service::claim(conn, &schedule, service::LEASE)
+            })
+            .await
+            {
                 Ok(Some(job)) => delivery.attempt(job).await,
                 Ok(None) => break,
                 Err(error) => {
@@ -62,8 +123,19 @@ impl Delivery {
         let outcome = self.send(&job).await;
         let delivery_id = job.delivery_id;
         let schedule = self.schedule.clone();
+        let disable_after = self.disable_after;
         let recorded = db::run(&self.pool, move |conn| {
-            service::record(conn, &job, &outcome, &schedule, attempted_at, Utc::now())
+            service::record(
+                conn,
+                &job,
+                &outcome,
+                &service::Policy {
+                    schedule: &schedule,
+                    disable_after,
+                },
+                attempted_at,
+                Utc::now(),
+            )
         })
         .await;
         match recorded {
@@ -79,8 +151,10 @@ impl Delivery {
 
     async fn send(&self, job: &Job) -> Outcome {
         let started = Instant::now();
+        // A host name is checked by the client's resolver as it connects; an address written
+        // in the URL is never resolved, so it is checked here.
         if !self.allow_private_targets
-            && let Err(error) = check_target(job.webhook_url.clone()).await
+            && let Err(error) = service::check_literal_target(&job.webhook_url)
         {
             return Outcome {
                 status: None,
@@ -129,6 +203,13 @@ impl Delivery {
 
 /// What went wrong, without the URL (or anything sent).
 fn describe(error: &reqwest::Error) -> String {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<TargetError>() {
+            return refused.to_string();
+        }
+        source = cause.source();
+    }
     if error.is_timeout() {
         "timed out".to_owned()
     } else if error.is_connect() {
@@ -140,8 +221,60 @@ fn describe(error: &reqwest::Error) -> String {
     }
 }
 
-async fn check_target(url: String) -> Result<(), TargetError> {
-    actix_web::rt::task::spawn_blocking(move || service::check_target(&url))
-        .await
-        .unwrap_or(Err(TargetError::Unresolved))
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use reqwest::dns::Resolve;
+
+    use super::*;
+
+    fn name(host: &str) -> reqwest::dns::Name {
+        host.parse().unwrap()
+    }
+
+    #[actix_web::test]
+    async fn the_connection_gets_exactly_the_addresses_the_check_passed() {
+        // A rebinding server: public for the first question, loopback for every later one.
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counter = asked.clone();
+        let resolver = PublicResolver::with_lookup(move |_| {
+            let ip = if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                "93.184.216.34"
+            } else {
+                "127.0.0.1"
+            };
+            Ok(vec![SocketAddr::new(ip.parse().unwrap(), 0)])
+        });
+
+        let first: Vec<SocketAddr> = resolver
+            .resolve(name("rebind.example"))
+            .await
+            .unwrap()
+            .collect();
+        let second = resolver.resolve(name("rebind.example")).await;
+
+        assert_eq!(first, vec!["93.184.216.34:0".parse().unwrap()]);
+        let error = second.err().unwrap();
+        assert_eq!(error.to_string(), TargetError::Private.to_string());
+        assert_eq!(asked.load(Ordering::SeqCst), 2, "one lookup per connection");
+    }
+
+    #[actix_web::test]
+    async fn a_name_with_any_private_address_or_none_is_refused() {
+        let mixed = PublicResolver::with_lookup(|_| {
+            Ok(vec![
+                "93.184.216.34:0".parse().unwrap(),
+                "[fd00:ec2::254]:0".parse().unwrap(),
+            ])
+        });
+        let empty = PublicResolver::with_lookup(|_| Ok(Vec::new()));
+
+        let mixed = mixed.resolve(name("mixed.example")).await.err().unwrap();
+        let empty = empty.resolve(name("empty.example")).await.err().unwrap();
+
+        assert_eq!(mixed.to_string(), TargetError::Private.to_string());
+        assert_eq!(empty.to_string(), TargetError::Unresolved.to_string());
+    }
 }

@@ -17,6 +17,8 @@ use diesel::prelude::*;
 use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 
+use futures_util::StreamExt;
+
 use crate::helpers::{TestApp, error_pointers, problem, spawn_app, spawn_app_with};
 use crate::lead_admin::{enquire, person};
 
@@ -334,6 +336,31 @@ async fn receive(
 }
 
 async fn receiver(answers: &[(u16, Option<&'static str>)]) -> Receiver {
+    serve(answers, None).await
+}
+
+/// A receiver over https with a self-signed certificate for `localhost`; returns it with the
+/// certificate (DER) a client must trust to reach it.
+async fn tls_receiver() -> (Receiver, Vec<u8>) {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let root = certified.cert.der().to_vec();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+    (serve(&[], Some(config)).await, root)
+}
+
+async fn serve(
+    answers: &[(u16, Option<&'static str>)],
+    tls: Option<rustls::ServerConfig>,
+) -> Receiver {
     let state = web::Data::new(ReceiverState::default());
     state
         .answers
@@ -348,15 +375,18 @@ async fn receiver(answers: &[(u16, Option<&'static str>)]) -> Receiver {
             .app_data(shared.clone())
             .default_service(web::to(receive))
     })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .run();
-    actix_web::rt::spawn(server);
-    Receiver {
-        url: format!("http://127.0.0.1:{port}/hook"),
-        state,
-    }
+    .workers(1);
+    let url = match tls {
+        Some(config) => {
+            actix_web::rt::spawn(server.listen_rustls_0_23(listener, config).unwrap().run());
+            format!("https://localhost:{port}/hook")
+        }
+        None => {
+            actix_web::rt::spawn(server.listen(listener).unwrap().run());
+            format!("http://127.0.0.1:{port}/hook")
+        }
+    };
+    Receiver { url, state }
 }
 
 impl Receiver {
@@ -425,6 +455,22 @@ fn verifies(secret: &str, received: &Received) -> bool {
         .any(|candidate| candidate == format!("v1,{expected}"))
 }
 
+/// The `standardwebhooks` crate (the specification's reference library) verifying it.
+fn reference_verifies(secret: &str, received: &Received) -> bool {
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (name, value) in [
+        ("webhook-id", &received.id),
+        ("webhook-timestamp", &received.timestamp),
+        ("webhook-signature", &received.signature),
+    ] {
+        headers.insert(name, value.parse().unwrap());
+    }
+    standardwebhooks::Webhook::new(secret)
+        .unwrap()
+        .verify(&received.body, &headers)
+        .is_ok()
+}
+
 fn delivery_states(app: &TestApp) -> Vec<(String, i32)> {
     use beacon::db::schema::webhook_deliveries as d;
     d::table
@@ -456,9 +502,11 @@ async fn a_delivery_is_signed_so_that_an_independent_verifier_accepts_it() {
 
     let received = receiver.wait_for(1).await.remove(0);
     assert!(verifies(&secret, &received));
+    assert!(reference_verifies(&secret, &received));
     let mut tampered = received.clone();
     tampered.body.push(b' ');
     assert!(!verifies(&secret, &tampered));
+    assert!(!reference_verifies(&secret, &tampered));
     let now = chrono::Utc::now().timestamp();
     let timestamp: i64 = received.timestamp.parse().unwrap();
     assert!((now - timestamp).abs() < 60);
@@ -630,28 +678,39 @@ async fn a_private_target_is_refused_at_create_and_at_delivery() {
     );
 }
 
-#[actix_web::test]
-async fn two_processes_on_one_database_deliver_each_event_exactly_once() {
-    let app = delivering_app("0s,0s,0s").await;
+/// Starts another Beacon process on the app's database, with its own delivery workers.
+async fn second_process(app: &TestApp, configure: impl FnOnce(&mut Settings)) {
     let mut settings = Settings::from_lookup(|_| None).unwrap();
     settings.database_url = Some(app.database_url.clone());
     settings.addr = "127.0.0.1:0".parse().unwrap();
     settings.database.pool_size = 4;
-    settings_for_delivery(&mut settings, "0s,0s,0s");
+    configure(&mut settings);
     let second = Application::build(settings).await.unwrap();
     actix_web::rt::spawn(second.run_until_stopped());
+}
+
+#[actix_web::test]
+async fn two_processes_on_one_database_deliver_each_event_exactly_once() {
+    let app = delivering_app("0s,0s,0s").await;
+    second_process(&app, |settings| settings_for_delivery(settings, "0s,0s,0s")).await;
     let admin = app.key(&["admin"]);
     let receiver = receiver(&[]).await;
     subscribe(&app, &admin, &receiver.url, false).await;
-    let leads = 60;
+    let leads = 500;
 
-    for n in 0..leads {
-        enquire(
-            &app,
-            person("Ada Lovelace", &format!("(415) 555-{:04}", 1000 + n)),
-        )
+    // Eight enquiries at a time: the workers of both processes deliver while intake goes on.
+    futures_util::stream::iter(0..leads)
+        .for_each_concurrent(8, |n| {
+            let app = &app;
+            async move {
+                enquire(
+                    app,
+                    person("Ada Lovelace", &format!("(415) 555-{:04}", 1000 + n)),
+                )
+                .await;
+            }
+        })
         .await;
-    }
 
     let received = receiver.wait_for(leads).await;
     assert_eq!(wait_for_state(&app, "delivered").await.len(), leads);
@@ -735,4 +794,322 @@ async fn a_dead_lettered_delivery_retried_by_hand_is_sent_once_more() {
         uuid::Uuid::now_v7()
     );
     problem(app.post_json(&admin, &unknown, &json!({})).await, 404).await;
+}
+
+// --- TLS, DNS pinning, rotation, test events, disabling, leases ---
+
+#[actix_web::test]
+async fn an_https_receiver_is_reached_over_tls_only_when_its_certificate_is_trusted() {
+    let (trusted, root) = tls_receiver().await;
+    let app = spawn_app_with(|settings| {
+        settings_for_delivery(settings, "0s");
+        settings.events.extra_tls_roots = vec![root];
+    })
+    .await;
+    let admin = app.key(&["admin"]);
+    let secret = subscribe(&app, &admin, &trusted.url, false).await;
+    let (untrusted, _) = tls_receiver().await;
+    subscribe(&app, &admin, &untrusted.url, false).await;
+
+    enquire(&app, person("Ada Lovelace", "(415) 555-0101")).await;
+
+    let received = trusted.wait_for(1).await.remove(0);
+    assert!(verifies(&secret, &received));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut states = delivery_states(&app);
+    while states.iter().any(|(state, _)| state == "pending") {
+        assert!(Instant::now() < deadline, "deliveries are {states:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        states = delivery_states(&app);
+    }
+    states.sort();
+    assert_eq!(
+        states,
+        [("delivered".to_owned(), 1), ("failed".to_owned(), 1)]
+    );
+    // The certificate nobody vouches for never gets the request.
+    assert!(untrusted.received().is_empty());
+}
+
+/// Creates a subscription without the create-time check, as if its host's address changed
+/// after it was created.
+fn subscribe_unchecked(app: &TestApp, url: &str, events: &[&str]) -> uuid::Uuid {
+    use beacon::services::webhooks::{NewWebhook, WebhookInput, create};
+    let input = WebhookInput {
+        url: Some(url.to_owned()),
+        events: Some(events.iter().map(|name| (*name).to_owned()).collect()),
+        ..Default::default()
+    };
+    create(
+        &mut app.connection(),
+        NewWebhook::parse(input).unwrap(),
+        &beacon::services::audit::Actor::system("test"),
+        chrono::Utc::now(),
+    )
+    .unwrap()
+    .webhook
+    .id
+}
+
+#[actix_web::test]
+async fn a_host_name_resolving_to_a_private_address_is_refused_by_the_connection_itself() {
+    let app = spawn_app_with(|settings| {
+        settings.leads.rate_per_ip = FixedWindow::per_minute(0);
+        settings.events.scan_interval = None;
+        settings.events.retry_schedule = RetrySchedule::parse("0s").unwrap();
+    })
+    .await;
+    let receiver = receiver(&[]).await;
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+    subscribe_unchecked(&app, &by_name, &["*"]);
+
+    enquire(&app, person("Ada Lovelace", "(415) 555-0101")).await;
+
+    wait_for_state(&app, "failed").await;
+    assert!(receiver.received().is_empty());
+    use beacon::db::schema::webhook_attempts as a;
+    let errors: Vec<Option<String>> = a::table
+        .select(a::error)
+        .load(&mut app.connection())
+        .unwrap();
+    assert_eq!(
+        errors,
+        [Some(
+            "the host resolves to a private, loopback, link-local or metadata address".to_owned()
+        )]
+    );
+}
+
+async fn send_test(app: &TestApp, admin: &str, webhook: &str) -> reqwest::Response {
+    app.post_json(admin, &format!("/v1/webhooks/{webhook}/test"), &json!({}))
+        .await
+}
+
+#[actix_web::test]
+async fn a_test_event_goes_signed_to_that_subscription_only_and_is_listed_in_its_deliveries() {
+    let app = delivering_app("0s").await;
+    let admin = app.key(&["admin"]);
+    let tested = receiver(&[]).await;
+    let other = receiver(&[]).await;
+    let created: Value = create(&app, &admin, json!({"url": tested.url, "events": ["*"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let webhook = created["id"].as_str().unwrap().to_owned();
+    subscribe(&app, &admin, &other.url, false).await;
+
+    let response = send_test(&app, &admin, &webhook).await;
+
+    assert_eq!(response.status(), 202);
+    let queued: Value = response.json().await.unwrap();
+    let received = tested.wait_for(1).await.remove(0);
+    assert!(verifies(created["secret"].as_str().unwrap(), &received));
+    let body: Value = serde_json::from_slice(&received.body).unwrap();
+    assert_eq!(body["type"], "webhook.test");
+    assert_eq!(body["data"]["webhook_id"], webhook.as_str());
+    assert_eq!(wait_for_state(&app, "delivered").await.len(), 1);
+    assert!(other.received().is_empty());
+    let page: Value = app
+        .get_with(&admin, &format!("/v1/webhooks/{webhook}/deliveries"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"][0]["id"], queued["delivery_id"]);
+    assert_eq!(page["items"][0]["event_type"], "webhook.test");
+    assert_eq!(page["items"][0]["state"], "delivered");
+    let feed: Value = app
+        .get_with(&admin, "/v1/events")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(feed["items"], json!([]));
+
+    let path = format!("/v1/webhooks/{webhook}");
+    app.patch_json(&admin, &path, &json!({"enabled": false}))
+        .await;
+    problem(send_test(&app, &admin, &webhook).await, 409).await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    problem(send_test(&app, &admin, &unknown).await, 404).await;
+}
+
+#[actix_web::test]
+async fn after_a_rotation_both_secrets_verify_during_the_overlap_and_only_the_new_one_after() {
+    let app = spawn_app_with(|settings| {
+        settings_for_delivery(settings, "0s");
+        settings.events.secret_overlap = Duration::from_secs(2);
+    })
+    .await;
+    let admin = app.key(&["admin"]);
+    let receiver = receiver(&[]).await;
+    let created: Value = create(&app, &admin, json!({"url": receiver.url, "events": ["*"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let webhook = created["id"].as_str().unwrap().to_owned();
+    let old = created["secret"].as_str().unwrap().to_owned();
+
+    let response = app
+        .post_json(
+            &admin,
+            &format!("/v1/webhooks/{webhook}/rotate-secret"),
+            &json!({}),
+        )
+        .await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let rotated: Value = response.json().await.unwrap();
+    let new = rotated["secret"].as_str().unwrap().to_owned();
+    assert!(new.starts_with("whsec_"));
+    assert_ne!(new, old);
+    let expires: chrono::DateTime<chrono::Utc> = rotated["previous_secret_expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    assert_eq!(send_test(&app, &admin, &webhook).await.status(), 202);
+    let during = receiver.wait_for(1).await.remove(0);
+    assert_eq!(during.signature.split(' ').count(), 2);
+    for secret in [&old, &new] {
+        assert!(verifies(secret, &during));
+        assert!(reference_verifies(secret, &during));
+    }
+
+    while chrono::Utc::now() <= expires {
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(send_test(&app, &admin, &webhook).await.status(), 202);
+    let after = receiver.wait_for(2).await.remove(1);
+    assert_eq!(after.signature.split(' ').count(), 1);
+    assert!(verifies(&new, &after));
+    assert!(reference_verifies(&new, &after));
+    assert!(!verifies(&old, &after));
+    assert!(!reference_verifies(&old, &after));
+    let unknown = format!("/v1/webhooks/{}/rotate-secret", uuid::Uuid::now_v7());
+    problem(app.post_json(&admin, &unknown, &json!({})).await, 404).await;
+}
+
+#[actix_web::test]
+async fn an_endpoint_failing_for_the_disable_after_time_is_disabled_once_and_the_others_are_told() {
+    // Thirty attempts 100 ms apart: far longer than the one second it may fail.
+    let schedule = format!("0s{}", ",100ms".repeat(29));
+    let configure = |settings: &mut Settings| {
+        settings_for_delivery(settings, &schedule);
+        settings.events.disable_after = Duration::from_secs(1);
+    };
+    let app = spawn_app_with(configure).await;
+    second_process(&app, configure).await;
+    let admin = app.key(&["admin"]);
+    let failing = receiver(&[(500, None); 200]).await;
+    let watcher = receiver(&[]).await;
+    let created: Value = create(
+        &app,
+        &admin,
+        json!({"url": failing.url, "events": ["lead.created"]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let webhook = created["id"].as_str().unwrap().to_owned();
+    let watcher_secret: Value = create(
+        &app,
+        &admin,
+        json!({"url": watcher.url, "events": ["webhook.disabled"]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+
+    for n in 0..3 {
+        enquire(
+            &app,
+            person("Ada Lovelace", &format!("(415) 555-{:04}", 1000 + n)),
+        )
+        .await;
+    }
+
+    let told = watcher.wait_for(1).await.remove(0);
+    assert!(verifies(watcher_secret["secret"].as_str().unwrap(), &told));
+    let body: Value = serde_json::from_slice(&told.body).unwrap();
+    assert_eq!(body["type"], "webhook.disabled");
+    assert_eq!(body["data"]["webhook_id"], webhook.as_str());
+    assert!(body["data"]["failing_since"].is_string());
+    let now: Value = app
+        .get_with(&admin, &format!("/v1/webhooks/{webhook}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now["enabled"], false);
+    use beacon::db::schema::events as e;
+    let disabled: i64 = e::table
+        .filter(e::type_.eq("webhook.disabled"))
+        .count()
+        .get_result(&mut app.connection())
+        .unwrap();
+    assert_eq!(disabled, 1);
+    assert!(failing.received().len() >= 2);
+}
+
+#[actix_web::test]
+async fn a_delivery_claimed_by_a_worker_that_died_is_taken_again_after_its_lease() {
+    let app = spawn_app_with(|settings| {
+        settings_for_delivery(settings, "0s,0s");
+        settings.events.webhook_workers = 0;
+    })
+    .await;
+    let admin = app.key(&["admin"]);
+    let receiver = receiver(&[]).await;
+    subscribe(&app, &admin, &receiver.url, false).await;
+    enquire(&app, person("Ada Lovelace", "(415) 555-0101")).await;
+    let schedule = RetrySchedule::parse("0s,0s").unwrap();
+    use beacon::services::webhook_delivery as delivery;
+
+    // A worker claims it for a second, then dies without a word.
+    let lease = Duration::from_secs(1);
+    let dead = delivery::claim(&mut app.connection(), &schedule, lease)
+        .unwrap()
+        .unwrap();
+    let claimed_at = Instant::now();
+    second_process(&app, |settings| settings_for_delivery(settings, "0s,0s")).await;
+
+    let received = receiver.wait_for(1).await.remove(0);
+    assert!(
+        received.at - claimed_at >= Duration::from_millis(900),
+        "taken again {:?} after the claim",
+        received.at - claimed_at
+    );
+    assert_eq!(received.id, dead.event_id.to_string());
+    assert_eq!(
+        wait_for_state(&app, "delivered").await,
+        [("delivered".to_owned(), 2)]
+    );
+    // Its late word moves nothing.
+    let now = chrono::Utc::now();
+    delivery::record(
+        &mut app.connection(),
+        &dead,
+        &delivery::Outcome {
+            status: Some(500),
+            latency: Duration::from_millis(5),
+            error: Some("HTTP 500".to_owned()),
+            retry_after: None,
+        },
+        &delivery::Policy {
+            schedule: &schedule,
+            disable_after: Duration::from_secs(1),
+        },
+        now,
+        now,
+    )
+    .unwrap();
+    assert_eq!(delivery_states(&app), [("delivered".to_owned(), 2)]);
+    assert_eq!(receiver.received().len(), 1);
 }
