@@ -403,9 +403,10 @@ fn metrics_server(
     let port = listener.local_addr().map_err(listen_error)?.port();
     let http = state.settings.http.clone();
     let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .route("/metrics", web::get().to(routes::metrics::get_metrics_unkeyed))
+        App::new().app_data(state.clone()).route(
+            "/metrics",
+            web::get().to(routes::metrics::get_metrics_unkeyed),
+        )
     })
     .workers(1)
     .client_request_timeout(http.header_read_timeout)

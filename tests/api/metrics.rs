@@ -433,3 +433,37 @@ async fn a_statement_timeout_and_a_checkout_that_found_no_connection_are_counted
         assert_eq!(value(&after, "beacon_db_pool_waiting", &[]), 0.0);
     }
 }
+
+#[test]
+fn the_sample_dashboard_queries_only_metrics_the_readme_lists() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dashboard = std::fs::read_to_string(format!("{root}/docs/grafana-beacon.json")).unwrap();
+    let dashboard: Value = serde_json::from_str(&dashboard).unwrap();
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let section = readme.split("## Metrics").nth(1).unwrap();
+    let panels = dashboard["panels"].as_array().unwrap();
+
+    let mut queried = BTreeSet::new();
+    for target in panels
+        .iter()
+        .flat_map(|p| p["targets"].as_array().into_iter().flatten())
+    {
+        let expr = target["expr"].as_str().unwrap();
+        for (start, _) in expr.match_indices("beacon_") {
+            let name: String = expr[start..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            queried.insert(name);
+        }
+    }
+
+    assert!(queried.len() >= 10, "{queried:?}");
+    for name in queried {
+        let listed = ["", "_bucket", "_count", "_sum"].iter().any(|suffix| {
+            name.strip_suffix(suffix)
+                .is_some_and(|base| section.contains(&format!("`{base}`")))
+        });
+        assert!(listed, "{name} is queried but not listed in the README");
+    }
+}
