@@ -339,6 +339,17 @@ mod tests {
     }
 
     #[test]
+    fn failed_queries_are_counted_by_kind_and_a_missing_row_is_not_one() {
+        use diesel::result::Error as E;
+        assert_eq!(query_error_kind(&E::NotFound), None);
+        assert_eq!(query_error_kind(&E::RollbackTransaction), Some("other"));
+        assert!(is_statement_timeout(
+            "canceling statement due to statement timeout"
+        ));
+        assert!(!is_statement_timeout("canceling statement due to user request"));
+    }
+
+    #[test]
     fn method_not_allowed_sends_the_allow_header() {
         let response = Error::MethodNotAllowed(vec![Method::GET, Method::POST]).to_response(None);
         assert_eq!(response.headers().get(header::ALLOW).unwrap(), "GET, POST");
