@@ -346,7 +346,9 @@ mod tests {
         assert!(is_statement_timeout(
             "canceling statement due to statement timeout"
         ));
-        assert!(!is_statement_timeout("canceling statement due to user request"));
+        assert!(!is_statement_timeout(
+            "canceling statement due to user request"
+        ));
     }
 
     #[test]
