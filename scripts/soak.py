@@ -184,7 +184,7 @@ def process_sample(pid):
 
 
 def pool_sample(client, admin_key):
-    """Pool gauges from /metrics (names starting with beacon_db_pool_), when the service has them."""
+    """The pool gauges from /metrics: open, idle, and work waiting for a connection."""
     try:
         status, _, data = client.request("GET", "/metrics", headers={"Authorization": f"Bearer {admin_key}"})
     except Exception:  # noqa: BLE001
@@ -193,7 +193,7 @@ def pool_sample(client, admin_key):
         return {}
     values = {}
     for line in data.decode().splitlines():
-        if line.startswith("beacon_db_pool_"):
+        if line.startswith(("beacon_db_pool_connections ", "beacon_db_pool_idle_connections ", "beacon_db_pool_waiting ")):
             name, _, value = line.rpartition(" ")
             values[name] = float(value)
     return values

@@ -131,3 +131,6 @@ lines += ["<details><summary>Samples (every 10 s)</summary>", "", "| " + " | ".j
 open("docs/SOAK.md", "w").write("\n".join(lines))
 print("\n".join(lines[:20]))
 EOF
+
+# A failed check fails the run, so an unattended hour ends with an honest exit status.
+grep -q '\*\*FAIL\*\*' docs/SOAK.md && exit 1 || true

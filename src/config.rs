@@ -31,6 +31,9 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// `BEACON_ADDR`: where the HTTP server listens.
     pub addr: SocketAddr,
+    /// `BEACON_METRICS_ADDR`: a second listener serving only `GET /metrics`, without a key
+    /// (bind it where only Prometheus reaches); `None` leaves metrics to the keyed main one.
+    pub metrics_addr: Option<SocketAddr>,
     pub database: DatabaseSettings,
     /// `BEACON_DATA_DIR`: where a private PostgreSQL cluster lives when one has to be started.
     pub data_dir: PathBuf,
@@ -143,6 +146,10 @@ impl Settings {
                 "127.0.0.1:8080",
                 "a socket address such as 127.0.0.1:8080 or 0.0.0.0:8080",
             )?,
+            metrics_addr: env.optional(
+                "BEACON_METRICS_ADDR",
+                "a socket address such as 127.0.0.1:9464",
+            )?,
             database: DatabaseSettings {
                 pool_size: env.bounded("BEACON_DB_POOL_SIZE", 10, 1..=200)?,
                 connect_timeout: Duration::from_secs(env.bounded(
@@ -209,6 +216,7 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
             .field("addr", &self.addr)
+            .field("metrics_addr", &self.metrics_addr)
             .field("database", &self.database)
             .field("data_dir", &self.data_dir)
             .field("cors_origins", &self.cors_origins)
@@ -254,6 +262,21 @@ impl Env<'_> {
             .trim()
             .parse()
             .map_err(|_| self.error(name, &value, expected))
+    }
+
+    fn optional<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        expected: &'static str,
+    ) -> Result<Option<T>, ConfigError> {
+        self.get(name)
+            .map(|value| {
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| self.error(name, &value, expected))
+            })
+            .transpose()
     }
 
     fn bounded<T>(
@@ -702,6 +725,19 @@ mod tests {
         assert_eq!(error.variable, "BEACON_PREVIEW_SECRET");
         assert!(!error.to_string().contains("short-secret"));
         assert!(settings(&[("BEACON_PREVIEW_TTL_SECS", "10")]).is_err());
+    }
+
+    #[test]
+    fn the_metrics_listener_is_off_unless_an_address_is_given() {
+        assert_eq!(settings(&[]).unwrap().metrics_addr, None);
+        assert_eq!(
+            settings(&[("BEACON_METRICS_ADDR", "127.0.0.1:9464")])
+                .unwrap()
+                .metrics_addr,
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        let error = settings(&[("BEACON_METRICS_ADDR", "9464")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_METRICS_ADDR");
     }
 
     #[test]

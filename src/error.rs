@@ -252,6 +252,10 @@ impl ResponseError for Error {
 impl From<diesel::result::Error> for Error {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as Kind, Error as E};
+        if let Some(kind) = query_error_kind(&error) {
+            // `telemetry::metrics::DB_QUERY_ERRORS`; this layer cannot name that module.
+            metrics::counter!("beacon_db_query_errors_total", "kind" => kind).increment(1);
+        }
         match &error {
             E::NotFound => Self::NotFound,
             E::DatabaseError(Kind::UniqueViolation, _) => {
@@ -261,12 +265,32 @@ impl From<diesel::result::Error> for Error {
                 Self::Conflict("A concurrent change won; retry the request.".to_owned())
             }
             E::DatabaseError(Kind::ClosedConnection, _) => Self::Unavailable(error.to_string()),
-            E::DatabaseError(_, info) if info.message().contains("statement timeout") => {
+            E::DatabaseError(_, info) if is_statement_timeout(info.message()) => {
                 Self::Unavailable(error.to_string())
             }
             _ => Self::Internal(error.to_string()),
         }
     }
+}
+
+/// The label a failed query is counted under; `None` for a row not found, which is an answer.
+fn query_error_kind(error: &diesel::result::Error) -> Option<&'static str> {
+    use diesel::result::{DatabaseErrorKind as Kind, Error as E};
+    Some(match error {
+        E::NotFound => return None,
+        E::DatabaseError(_, info) if is_statement_timeout(info.message()) => "statement_timeout",
+        E::DatabaseError(Kind::UniqueViolation, _) => "unique_violation",
+        E::DatabaseError(Kind::SerializationFailure, _) => "serialization_failure",
+        E::DatabaseError(Kind::ClosedConnection, _) => "closed_connection",
+        E::DatabaseError(..) => "database",
+        _ => "other",
+    })
+}
+
+/// PostgreSQL's `query_canceled` (57014) when `statement_timeout` fired; diesel keeps the
+/// message but not the code.
+fn is_statement_timeout(message: &str) -> bool {
+    message.contains("statement timeout")
 }
 
 impl From<diesel::r2d2::PoolError> for Error {
@@ -311,6 +335,19 @@ mod tests {
         assert!(matches!(
             Error::from(diesel::result::Error::NotFound),
             Error::NotFound
+        ));
+    }
+
+    #[test]
+    fn failed_queries_are_counted_by_kind_and_a_missing_row_is_not_one() {
+        use diesel::result::Error as E;
+        assert_eq!(query_error_kind(&E::NotFound), None);
+        assert_eq!(query_error_kind(&E::RollbackTransaction), Some("other"));
+        assert!(is_statement_timeout(
+            "canceling statement due to statement timeout"
+        ));
+        assert!(!is_statement_timeout(
+            "canceling statement due to user request"
         ));
     }
 

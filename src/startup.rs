@@ -1,6 +1,6 @@
 //! Building the application: the one path `main` and the integration tests both take.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -94,6 +94,8 @@ impl Database {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The keyless metrics listener of `BEACON_METRICS_ADDR`, with its port.
+    metrics: Option<(u16, Server)>,
     database: Database,
     workers: Workers,
     preparation: Preparation,
@@ -180,6 +182,7 @@ impl Application {
             .await
             .map_err(|e| StartupError::Interrupted(e.to_string()))??;
         warn_about_stored_secrets(&settings);
+        crate::telemetry::metrics::install();
         let pool = db::pool(&database.url, &settings.database);
         let preparation = Preparation {
             pool: pool.clone(),
@@ -217,15 +220,20 @@ impl Application {
             settings: settings.clone(),
             database_url: database.url.clone(),
         };
-        let state = AppState {
+        let state = web::Data::new(AppState {
             pool,
             settings,
             readiness: preparation.readiness.clone(),
+        });
+        let metrics = match state.settings.metrics_addr {
+            Some(addr) => Some(metrics_server(addr, state.clone())?),
+            None => None,
         };
         let server = server(listener, state, port)?;
         Ok(Self {
             port,
             server,
+            metrics,
             database,
             workers,
             preparation,
@@ -236,6 +244,11 @@ impl Application {
         self.port
     }
 
+    /// The port of the keyless metrics listener, when `BEACON_METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     /// Serves until SIGINT/SIGTERM, letting in-flight requests finish (at most the shutdown
     /// timeout), then releases the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -243,7 +256,15 @@ impl Application {
         if !self.preparation.readiness.is_ready() {
             background.push(actix_web::rt::spawn(self.preparation.until_ready()));
         }
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
         let result = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         for task in background {
             task.abort();
         }
@@ -322,12 +343,15 @@ fn warn_about_stored_secrets(settings: &Settings) {
     }
 }
 
-fn server(listener: TcpListener, state: AppState, port: u16) -> Result<Server, StartupError> {
+fn server(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    port: u16,
+) -> Result<Server, StartupError> {
     let spec = openapi::spec();
     let operations = web::Data::new(Operations::from_spec(&spec)?);
     let settings = state.settings.clone();
     let http = settings.http.clone();
-    let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(cors(&settings.cors_origins))
@@ -365,6 +389,36 @@ fn server(listener: TcpListener, state: AppState, port: u16) -> Result<Server, S
     })?
     .run();
     Ok(server)
+}
+
+/// `GET /metrics` alone, without a key, for Prometheus on a private address. Its scrapes are
+/// not counted as HTTP requests; anything else is a bare 404.
+fn metrics_server(
+    addr: SocketAddr,
+    state: web::Data<AppState>,
+) -> Result<(u16, Server), StartupError> {
+    let listen_error = |cause| StartupError::Listen {
+        addr: addr.to_string(),
+        cause,
+    };
+    let listener = TcpListener::bind(addr).map_err(listen_error)?;
+    let port = listener.local_addr().map_err(listen_error)?.port();
+    let http = state.settings.http.clone();
+    let server = HttpServer::new(move || {
+        App::new().app_data(state.clone()).route(
+            "/metrics",
+            web::get().to(routes::metrics::get_metrics_unkeyed),
+        )
+    })
+    .workers(1)
+    .client_request_timeout(http.header_read_timeout)
+    .client_disconnect_timeout(http.disconnect_timeout)
+    .shutdown_timeout(http.shutdown_timeout.as_secs())
+    .listen(listener)
+    .map_err(listen_error)?
+    .run();
+    tracing::info!(%addr, port, "serving GET /metrics without a key");
+    Ok((port, server))
 }
 
 async fn redirect_to_docs() -> HttpResponse {

@@ -1,5 +1,7 @@
 //! Logs go to stderr (stdout belongs to CLI output such as a new key), as text or JSON lines.
-//! `RUST_LOG` overrides the default `info` level.
+//! `RUST_LOG` overrides the default `info` level. Metrics live in [`metrics`].
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod articles;
 pub mod audit;
+pub mod backlog;
 pub mod enums;
 pub mod events;
 pub mod idempotency;
@@ -27,6 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::DatabaseSettings;
 use crate::error::Error;
+use crate::telemetry::metrics;
 
 pub type Pool = R2d2Pool<ConnectionManager<PgConnection>>;
 
@@ -64,7 +66,8 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings 
 }
 
 /// Runs blocking diesel work on actix's blocking pool, with the pool checkout inside, so no
-/// actix worker ever waits on the database. The caller's tracing span follows the work.
+/// actix worker ever waits on the database. The caller's tracing span follows the work; the
+/// checkout is measured (waiting now, how long, failures).
 pub async fn run<T, F>(pool: &Pool, work: F) -> Result<T, Error>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, Error> + Send + 'static,
@@ -74,7 +77,15 @@ where
     let span = tracing::Span::current();
     actix_web::web::block(move || {
         let _entered = span.enter();
-        let mut conn = pool.get()?;
+        let checkout = metrics::checkout();
+        let mut conn = match pool.get() {
+            Ok(conn) => conn,
+            Err(error) => {
+                checkout.failed();
+                return Err(error.into());
+            }
+        };
+        drop(checkout);
         work(&mut conn)
     })
     .await?

@@ -275,7 +275,7 @@ pub async fn create_lead(
                 lead_id = %recorded.lead_id,
                 submission_id = %submission_id,
                 duplicate = recorded.duplicate,
-                quarantined = recorded.quarantined,
+                quarantined = recorded.quarantined(),
                 "lead received"
             );
             respond(response, false)

@@ -1,5 +1,5 @@
-//! The outermost layer every request passes: request ids, request logs, security headers, and
-//! turning every error response (ours, actix's, the router's) into problem+json.
+//! The outermost layer every request passes: request ids, request logs and metrics, security
+//! headers, and turning every error response (ours, actix's, the router's) into problem+json.
 
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use crate::error::{Error, PROBLEM_JSON};
 use crate::routes::state::AppState;
+use crate::telemetry::metrics;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -42,6 +43,9 @@ pub async fn observe(
     );
     let started = Instant::now();
     let is_docs = req.path().starts_with("/docs");
+    // The route template, never the path: paths carry slugs, ids and search terms.
+    let route = req.match_pattern();
+    let method = req.method().clone();
     let finish = |response: &mut HttpResponse| {
         let headers = response.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -49,7 +53,9 @@ pub async fn observe(
         }
         security_headers(headers, is_docs);
         let status = response.status().as_u16();
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed();
+        metrics::http_request(method.as_str(), route.clone(), status, elapsed);
+        let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
         span.in_scope(|| tracing::info!(status, elapsed_ms, "request finished"));
     };
 

@@ -15,6 +15,7 @@ pub mod interests;
 pub mod keys;
 pub mod lead_admin;
 pub mod leads;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod operations;
@@ -30,6 +31,7 @@ pub fn configure(config: &mut ServiceConfig) {
     config
         .service(health::healthz)
         .service(health::readyz)
+        .service(metrics::get_metrics)
         .service(
             scope::scope("/v1")
                 .configure(keys::configure)

@@ -33,6 +33,8 @@ use crate::routes::events::payloads::{ArticleEventPayload, LeadEventPayload, Web
     modifiers(&BearerScheme),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
+        (name = "metrics", description = "Prometheus metrics (scope `admin`; or without a key on \
+            the separate listener `BEACON_METRICS_ADDR`, when set)"),
         (name = "keys", description = "API keys and their scopes (scope `admin`)"),
         (name = "articles", description = "Published articles for the front-end (no key), and \
             writing, publishing and previewing them (scope `content:write`)"),

@@ -34,6 +34,7 @@ use crate::domain::suppression::SuppressionKey;
 use crate::error::{Error, FieldError};
 use crate::services::rate_limits::{self, PHONE_BUCKET};
 use crate::services::{events, opt_out};
+use crate::telemetry::metrics::{self, LeadKind, LeadOutcome};
 
 /// The idempotency scope of lead intake.
 pub const IDEMPOTENCY_SCOPE: &str = "POST /v1/leads";
@@ -121,8 +122,14 @@ pub struct Recorded {
     pub lead_id: Uuid,
     /// The enquiry joined an existing lead.
     pub duplicate: bool,
-    /// Kept in quarantine.
-    pub quarantined: bool,
+    /// Why it was kept in quarantine, if it was.
+    pub spam: Option<SpamReason>,
+}
+
+impl Recorded {
+    pub fn quarantined(&self) -> bool {
+        self.spam.is_some()
+    }
 }
 
 /// An HTTP answer as stored for replay.
@@ -192,9 +199,28 @@ pub fn submit(
             store_key(conn, key, &response, received)?;
         }
         Ok(Submitted::New { recorded, response })
-    })?;
+    });
+    if let Some(outcome) = outcome(&submitted) {
+        metrics::lead_submission(LeadKind::Form, outcome);
+    }
+    let submitted = submitted?;
     prune(conn, settings, received);
     Ok(submitted)
+}
+
+/// What a submission is counted as, after its transaction: `None` for an answer that records
+/// nothing (a field error, a key still in flight, a failure).
+fn outcome(submitted: &Result<Submitted, Error>) -> Option<LeadOutcome> {
+    Some(match submitted {
+        Ok(Submitted::New { recorded, .. }) => match recorded.spam {
+            Some(reason) => LeadOutcome::Spam(reason),
+            None if recorded.duplicate => LeadOutcome::Merged,
+            None => LeadOutcome::Accepted,
+        },
+        Ok(Submitted::Replayed(_)) => LeadOutcome::Replayed,
+        Err(Error::TooManyRequests { .. }) => LeadOutcome::RateLimited,
+        Err(_) => return None,
+    })
 }
 
 /// Deletes a batch of finished rate windows and expired idempotency keys. Outside the intake
@@ -351,12 +377,12 @@ fn record(
         Some(existing) => Recorded {
             lead_id: merge_into(conn, existing, interests, deadline, received)?,
             duplicate: true,
-            quarantined: false,
+            spam: None,
         },
         None => Recorded {
             lead_id: create(conn, &lead, interests, spam, deadline, received)?,
             duplicate: false,
-            quarantined: spam.is_some(),
+            spam,
         },
     };
     let reopened_from = match spam {

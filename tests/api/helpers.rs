@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 
 pub struct TestApp {
     pub address: String,
+    /// The keyless metrics listener, when the test set `metrics_addr`.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub database_url: String,
     database: TestDatabase,
@@ -204,10 +206,14 @@ pub async fn spawn_app_on(
 
     let application = Application::build(settings).await.expect("build the app");
     let address = format!("http://127.0.0.1:{}", application.port());
+    let metrics_address = application
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     actix_web::rt::spawn(application.run_until_stopped());
 
     TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
