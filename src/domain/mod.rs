@@ -18,6 +18,7 @@ pub mod instant;
 pub mod lead;
 pub mod lead_change;
 pub mod lead_query;
+pub mod lead_source;
 pub mod markdown;
 pub mod origin;
 pub mod phone;

@@ -21,9 +21,11 @@ use crate::domain::phone::E164Phone;
 use crate::domain::slug::Slug;
 use crate::domain::text;
 use crate::error::{Error, FieldError};
+use crate::routes::auth::MaybeCaller;
 use crate::routes::client::client;
 use crate::routes::extract::{self, JsonBytes};
 use crate::routes::state::AppState;
+use crate::services::lead_sources::{self, IntakeSource};
 use crate::services::leads::{
     self, Attribution, Consent, IdempotencyKey, NewLead, Receipt, StoredResponse, Submitted,
 };
@@ -228,11 +230,16 @@ impl From<&crisis::CrisisResources> for CrisisResources {
             anyone that the number had been used): they are kept in quarantine and answered \
             with the same 201",
             headers(("Retry-After" = u64, description = "Seconds until the limit resets"))),
+        (status = 401, description = "An `Authorization` header with an unknown or revoked key"),
+        (status = 403, description = "A key without `leads:create`, or one whose lead source is \
+            disabled"),
     ),
+    security((), ("api_key" = ["leads:create"])),
 )]
 #[post("/leads")]
 pub async fn create_lead(
     req: HttpRequest,
+    caller: MaybeCaller,
     state: web::Data<AppState>,
     body: JsonBytes,
 ) -> Result<HttpResponse, Error> {
@@ -256,6 +263,10 @@ pub async fn create_lead(
     let task_state = state.clone();
     let submitted = db::run(&state.pool, move |conn| {
         let crisis = &task_state.settings.leads.crisis_resources;
+        let new_lead = match caller.0 {
+            Some(caller) => from_source(lead_sources::for_caller(conn, &caller)?, new_lead),
+            None => new_lead,
+        };
         leads::submit(
             conn,
             &task_state.settings.leads,
@@ -286,6 +297,19 @@ pub async fn create_lead(
             respond(response, true)
         }
     }
+}
+
+/// A lead posted with a source's key: attributed to it, with its default UTM values wherever
+/// the lead carries none of its own.
+fn from_source(source: IntakeSource, mut lead: NewLead) -> NewLead {
+    let attribution = &mut lead.attribution;
+    source.defaults.fill(
+        &mut attribution.utm_source,
+        &mut attribution.utm_medium,
+        &mut attribution.utm_campaign,
+    );
+    lead.source = Some(source.id);
+    lead
 }
 
 /// The receipt as the sender sees it: built from this submission's facts alone.
@@ -434,8 +458,9 @@ impl LeadRequest {
                 attribution,
                 rendered_at: self.form_rendered_at,
                 honeypot_filled,
-                // The route fills in who sent it.
+                // The route fills in who sent it, and for which source.
                 client: Client::default(),
+                source: None,
             }),
             _ => Err(Error::Validation(fields.0)),
         }

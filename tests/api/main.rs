@@ -18,6 +18,7 @@ mod keys;
 mod layers;
 mod lead_admin;
 mod lead_privacy;
+mod lead_sources;
 mod leads;
 mod notify;
 mod process;
