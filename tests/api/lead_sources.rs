@@ -283,7 +283,7 @@ async fn deleting_a_source_revokes_its_key_and_its_leads_keep_its_name() {
 }
 
 #[actix_web::test]
-async fn a_source_key_may_only_post_leads_and_other_keys_may_not_post_with_one() {
+async fn a_source_key_may_only_post_leads_and_other_keys_are_ignored_by_intake() {
     let app = spawn_app().await;
     let admin = app.key(&["admin"]);
     let key = zapier(&app, &admin).await["key"]

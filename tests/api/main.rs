@@ -17,6 +17,7 @@ mod interests;
 mod keys;
 mod layers;
 mod lead_admin;
+mod lead_forms;
 mod lead_privacy;
 mod lead_sources;
 mod leads;
