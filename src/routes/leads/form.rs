@@ -70,10 +70,7 @@ pub(super) fn read(body: &[u8]) -> Form {
 pub(super) fn allowed_redirect(url: &str, allowed_origins: &[String]) -> Option<String> {
     let url = text::http_url(url).ok()?;
     let origin = origin_of(&url)?;
-    allowed_origins
-        .iter()
-        .any(|allowed| *allowed == origin)
-        .then_some(url)
+    allowed_origins.contains(&origin).then_some(url)
 }
 
 /// `scheme://host[:port]` of an absolute URL, as a browser writes it.
