@@ -300,13 +300,24 @@ async fn a_source_key_may_only_post_leads_and_other_keys_are_ignored_by_intake()
         &person("Jane", "(415) 555-2671"),
     )
     .await;
-    let reader = problem(reader, 403).await;
+    assert_eq!(
+        reader.status(),
+        201,
+        "a key without leads:create is ignored"
+    );
+    let orphan = post_lead(&app, &unattached, &person("John", "(212) 555-0143")).await;
+    let orphan = problem(orphan, 403).await;
     assert!(
-        reader["detail"]
+        orphan["detail"]
             .as_str()
             .unwrap()
-            .contains("`leads:create`")
+            .contains("no lead source")
     );
-    let orphan = post_lead(&app, &unattached, &person("Jane", "(415) 555-2671")).await;
-    problem(orphan, 403).await;
+    let unknown = post_lead(
+        &app,
+        "bcn_000000000000_nope",
+        &person("Ann", "(312) 555-0199"),
+    )
+    .await;
+    problem(unknown, 401).await;
 }
