@@ -24,9 +24,11 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
+/// As a browser posts a form from a landing page on another origin (no CORS preflight).
 async fn submit(app: &TestApp, accept: &str, form: &str) -> reqwest::Response {
     browser()
         .post(app.url("/v1/leads"))
+        .header("origin", "https://landing.example")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", accept)
         .body(form.to_owned())
