@@ -57,7 +57,7 @@ pub enum KeysCommand {
         /// Who or what will use the key.
         #[arg(long)]
         name: String,
-        /// Comma-separated: content:write, leads:read, leads:write, admin.
+        /// Comma-separated: content:write, leads:read, leads:write, admin (`leads:create` keys come from `api` lead sources).
         #[arg(long, value_delimiter = ',', required = true)]
         scopes: Vec<String>,
     },

@@ -18,7 +18,7 @@ use phonenumber::country;
 use crate::domain::client_ip::TrustedProxies;
 use crate::domain::contact_deadline::{BusinessCalendar, CalendarError};
 use crate::domain::crisis::CrisisResources;
-use crate::domain::lead::FORM_FIELDS;
+use crate::domain::lead::{FORM_FIELDS, HTML_FORM_FIELDS};
 use crate::domain::origin::Origin;
 use crate::domain::phone;
 use crate::domain::rate_limit::FixedWindow;
@@ -442,6 +442,12 @@ pub struct LeadSettings {
     pub trusted_proxies: TrustedProxies,
     /// `BEACON_CRISIS_RESOURCES`: JSON shown to people who report suicidal thoughts.
     pub crisis_resources: CrisisResources,
+    /// `BEACON_FORM_THANKS_URL`: where a plain HTML form is sent (303) after an enquiry; unset,
+    /// Beacon answers a small thank-you page itself.
+    pub form_thanks_url: Option<String>,
+    /// `BEACON_FORM_CRISIS_URL`: where a plain HTML form reporting suicidal thoughts is sent
+    /// instead; unset, Beacon answers a page listing the crisis resources itself.
+    pub form_crisis_url: Option<String>,
     /// `BEACON_SUPPRESSION_SECRET`: keys the HMAC of opted-out numbers. When unset, start-up
     /// uses a random key created once in the database and shared by every replica.
     pub suppression_secret: Option<SuppressionKey>,
@@ -474,6 +480,8 @@ impl LeadSettings {
             )?),
             trusted_proxies: env.trusted_proxies("BEACON_TRUSTED_PROXIES")?,
             crisis_resources: env.crisis_resources("BEACON_CRISIS_RESOURCES")?,
+            form_thanks_url: env.optional_url("BEACON_FORM_THANKS_URL")?,
+            form_crisis_url: env.optional_url("BEACON_FORM_CRISIS_URL")?,
             suppression_secret: env.secret("BEACON_SUPPRESSION_SECRET", SuppressionKey::new)?,
             opt_out_rate_per_ip: FixedWindow::per_minute(env.bounded(
                 "BEACON_OPT_OUT_RATE_PER_IP",
@@ -527,7 +535,7 @@ impl Env<'_> {
             && field
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !well_formed || FORM_FIELDS.contains(&field) {
+        if !well_formed || FORM_FIELDS.contains(&field) || HTML_FORM_FIELDS.contains(&field) {
             return Err(self.error(
                 name,
                 &value,
@@ -546,6 +554,16 @@ impl Env<'_> {
         match self.get(name) {
             None => Ok(None),
             Some(_) => self.bounded(name, *range.start(), range).map(Some),
+        }
+    }
+
+    /// An absolute http(s) URL, or `None` when unset or blank.
+    fn optional_url(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(value) => text::http_url(&value)
+                .map(Some)
+                .map_err(|error| self.error(name, &value, format!("an http(s) URL ({error})"))),
         }
     }
 
@@ -901,6 +919,21 @@ mod tests {
         let error = settings(&[("BEACON_TRUSTED_PROXIES", "10.0.0.0/99")]).unwrap_err();
         assert_eq!(error.variable, "BEACON_TRUSTED_PROXIES");
         assert!(error.to_string().contains("10.0.0.0/99"));
+    }
+
+    #[test]
+    fn form_pages_are_optional_http_urls_checked_at_start() {
+        let leads = settings(&[]).unwrap().leads;
+        assert_eq!((leads.form_thanks_url, leads.form_crisis_url), (None, None));
+        let leads = settings(&[("BEACON_FORM_THANKS_URL", "https://clinic.example/thanks")])
+            .unwrap()
+            .leads;
+        assert_eq!(
+            leads.form_thanks_url.as_deref(),
+            Some("https://clinic.example/thanks")
+        );
+        let error = settings(&[("BEACON_FORM_CRISIS_URL", "javascript:alert(1)")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_FORM_CRISIS_URL");
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub enum Error {
     Unauthorized(&'static str),
     #[error("missing scope {0}")]
     Forbidden(&'static str),
+    /// A key with the scope that may still not act (its lead source is disabled, say): 403.
+    #[error("refused: {0}")]
+    Refused(&'static str),
     #[error("not found")]
     NotFound,
     /// The resource existed and was removed for good (an erased lead, say).
@@ -112,6 +115,7 @@ impl Error {
             Self::BadRequest(_) => ("bad-request", "The request could not be understood"),
             Self::Unauthorized(_) => ("unauthorized", "A valid API key is required"),
             Self::Forbidden(_) => ("forbidden", "This API key lacks the required scope"),
+            Self::Refused(_) => ("forbidden", "This API key may not do this now"),
             Self::NotFound => ("not-found", "Nothing was found at this address"),
             Self::Gone(_) => ("gone", "This resource was removed for good"),
             Self::MethodNotAllowed(_) => ("method-not-allowed", "This method is not allowed here"),
@@ -150,7 +154,7 @@ impl Error {
             | Self::Conflict(detail)
             | Self::PreconditionFailed(detail)
             | Self::UnsupportedMediaType(detail) => detail.clone(),
-            Self::Unauthorized(detail) => (*detail).to_owned(),
+            Self::Unauthorized(detail) | Self::Refused(detail) => (*detail).to_owned(),
             Self::Forbidden(scope) => format!("This operation requires the `{scope}` scope."),
             Self::NotFound => "No resource exists at this address.".to_owned(),
             Self::MethodNotAllowed(allowed) => format!(
@@ -226,7 +230,7 @@ impl ResponseError for Error {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::Refused(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Gone(_) => StatusCode::GONE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,

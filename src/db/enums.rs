@@ -16,6 +16,7 @@ use crate::domain::audit::Action;
 use crate::domain::event::EventType;
 use crate::domain::lead::{ConsentKind, Priority, SpamReason};
 use crate::domain::lead_change::ActivityAction;
+use crate::domain::lead_source::SourceKind;
 use crate::domain::pipeline::LeadStatus;
 use crate::domain::webhook::{DeliveryState, Format};
 
@@ -127,6 +128,7 @@ text_enum! {
     EventType => "events.type",
     Format => "webhooks.format",
     DeliveryState => "webhook_deliveries.state",
+    SourceKind => "lead_sources.kind",
 }
 
 #[cfg(test)]
@@ -154,6 +156,7 @@ mod tests {
         round_trips(&Action::ALL);
         round_trips(&Format::ALL);
         round_trips(&DeliveryState::ALL);
+        round_trips(&SourceKind::ALL);
         round_trips(&EventType::ALL);
         round_trips(&[
             Status::Draft,

@@ -45,6 +45,8 @@ pub struct LeadRow {
     pub erased_by: Option<String>,
     /// When the number last opted out, while that opt-out stands.
     pub opted_out_at: Option<DateTime<Utc>>,
+    /// The source of the enquiry that created the lead; null for the site's own form.
+    pub lead_source_id: Option<Uuid>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -179,6 +181,8 @@ pub struct LeadFilter {
     pub assignee_pattern: Option<String>,
     /// Case-insensitive exact match, as an `ILIKE` pattern without wildcards.
     pub source_pattern: Option<String>,
+    /// Leads whose first enquiry came from this lead source.
+    pub lead_source_id: Option<Uuid>,
     /// Substring of the name or email, as an `ILIKE` pattern.
     pub search_pattern: Option<String>,
     /// An E.164 number the search term reads as.
@@ -228,6 +232,9 @@ fn matching(filter: &LeadFilter, now: DateTime<Utc>) -> leads::BoxedQuery<'stati
     }
     if let Some(pattern) = &filter.source_pattern {
         query = query.filter(leads::source.ilike(pattern.clone()));
+    }
+    if let Some(id) = filter.lead_source_id {
+        query = query.filter(leads::lead_source_id.eq(id));
     }
     if let Some(pattern) = &filter.search_pattern {
         let by_text = leads::name

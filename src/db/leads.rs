@@ -41,6 +41,7 @@ pub struct NewLeadRow<'a> {
     pub phone_e164: &'a str,
     pub email: Option<&'a str>,
     pub interests: &'a [String],
+    pub lead_source_id: Option<Uuid>,
 }
 
 /// A lead's new values after a repeat enquiry: never its contact details or consent.
@@ -76,6 +77,7 @@ pub struct NewSubmissionRow<'a> {
     pub interests: &'a [String],
     pub message: Option<&'a str>,
     pub preferred_contact_time: Option<&'a str>,
+    pub lead_source_id: Option<Uuid>,
 }
 
 #[derive(Insertable)]

@@ -9,6 +9,7 @@ pub mod events;
 pub mod idempotency;
 pub mod interests;
 pub mod lead_admin;
+pub mod lead_sources;
 pub mod leads;
 pub mod notify;
 pub mod rate_limits;

@@ -165,6 +165,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    lead_sources (id) {
+        id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        enabled -> Bool,
+        utm_source -> Nullable<Text>,
+        utm_medium -> Nullable<Text>,
+        utm_campaign -> Nullable<Text>,
+        api_key_id -> Nullable<Uuid>,
+        credentials -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     lead_submissions (id) {
         id -> Uuid,
         lead_id -> Uuid,
@@ -188,6 +205,7 @@ diesel::table! {
         interests -> Nullable<Array<Nullable<Text>>>,
         message -> Nullable<Text>,
         preferred_contact_time -> Nullable<Text>,
+        lead_source_id -> Nullable<Uuid>,
     }
 }
 
@@ -218,6 +236,7 @@ diesel::table! {
         erased_by -> Nullable<Text>,
         erased_by_key_id -> Nullable<Uuid>,
         opted_out_at -> Nullable<Timestamptz>,
+        lead_source_id -> Nullable<Uuid>,
     }
 }
 
@@ -298,7 +317,10 @@ diesel::joinable!(article_tags -> tags (tag_id));
 diesel::joinable!(consent_records -> lead_submissions (submission_id));
 diesel::joinable!(consent_records -> leads (lead_id));
 diesel::joinable!(lead_activity -> leads (lead_id));
+diesel::joinable!(lead_sources -> api_keys (api_key_id));
+diesel::joinable!(lead_submissions -> lead_sources (lead_source_id));
 diesel::joinable!(lead_submissions -> leads (lead_id));
+diesel::joinable!(leads -> lead_sources (lead_source_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(webhook_deliveries -> events (event_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
@@ -315,6 +337,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     instance_secrets,
     interests,
     lead_activity,
+    lead_sources,
     lead_submissions,
     leads,
     rate_limit_windows,

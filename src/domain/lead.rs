@@ -32,6 +32,15 @@ pub const FORM_FIELDS: &[&str] = &[
     "article_slug",
 ];
 
+/// The fields a plain HTML form sends besides [`FORM_FIELDS`]: the consent's parts as hidden
+/// fields, and where to go after.
+pub const HTML_FORM_FIELDS: &[&str] = &[
+    "consent_text",
+    "consent_version",
+    "consent_page_url",
+    "redirect",
+];
+
 /// Longest interest code, in characters.
 pub const MAX_INTEREST_CODE_CHARS: usize = 64;
 

@@ -9,14 +9,17 @@ pub enum Scope {
     ContentWrite,
     LeadsRead,
     LeadsWrite,
+    /// Only posts leads, as a lead source of kind `api`.
+    LeadsCreate,
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 5] = [
         Scope::ContentWrite,
         Scope::LeadsRead,
         Scope::LeadsWrite,
+        Scope::LeadsCreate,
         Scope::Admin,
     ];
 
@@ -25,6 +28,7 @@ impl Scope {
             Scope::ContentWrite => "content:write",
             Scope::LeadsRead => "leads:read",
             Scope::LeadsWrite => "leads:write",
+            Scope::LeadsCreate => "leads:create",
             Scope::Admin => "admin",
         }
     }
@@ -48,7 +52,9 @@ pub struct Scopes(BTreeSet<Scope>);
 pub enum ScopesError {
     #[error("must name at least one scope")]
     Empty,
-    #[error("unknown scope `{0}`; known scopes: content:write, leads:read, leads:write, admin")]
+    #[error(
+        "unknown scope `{0}`; known scopes: content:write, leads:read, leads:write, leads:create, admin"
+    )]
     Unknown(String),
 }
 

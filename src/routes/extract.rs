@@ -47,6 +47,37 @@ impl FromRequest for JsonBytes {
     }
 }
 
+/// The raw bytes of a body sent as JSON or as an HTML form
+/// (`application/x-www-form-urlencoded`). Another content type → 415, too large → 413.
+pub enum JsonOrFormBytes {
+    Json(web::Bytes),
+    Form(web::Bytes),
+}
+
+impl FromRequest for JsonOrFormBytes {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (is_json, is_form) = (
+            is_json(req),
+            has_essence(req, "application/x-www-form-urlencoded"),
+        );
+        let body = read(req, payload);
+        Box::pin(async move {
+            match (is_json, is_form) {
+                (true, _) => Ok(JsonOrFormBytes::Json(body.await?)),
+                (false, true) => Ok(JsonOrFormBytes::Form(body.await?)),
+                (false, false) => Err(Error::UnsupportedMediaType(
+                    "Send the body as `Content-Type: application/json` or \
+                     `application/x-www-form-urlencoded`."
+                        .to_owned(),
+                )),
+            }
+        })
+    }
+}
+
 /// A JSON body that may be left out: an empty body is `None` (no content type needed);
 /// anything else is read like [`Json`].
 pub struct OptionalJson<T>(pub Option<T>);
@@ -102,6 +133,15 @@ fn read_error(error: &actix_web::Error, limit: usize) -> Error {
     } else {
         Error::BadRequest(format!("The body could not be read: {error}"))
     }
+}
+
+/// Whether the `Content-Type` is `essence` (any parameters, any case).
+fn has_essence(req: &HttpRequest, essence: &str) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case(essence))
 }
 
 fn is_json(req: &HttpRequest) -> bool {

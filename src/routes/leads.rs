@@ -1,8 +1,8 @@
 //! `POST /v1/leads`: public intake of enquiries from web forms, landing pages, ad platforms and
 //! form builders. Nothing personal is ever logged here: only lead ids.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 use phonenumber::country;
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::db;
+use crate::domain::api_key::Caller;
 use crate::domain::client::Client;
 use crate::domain::crisis;
 use crate::domain::email::Email;
@@ -21,9 +22,11 @@ use crate::domain::phone::E164Phone;
 use crate::domain::slug::Slug;
 use crate::domain::text;
 use crate::error::{Error, FieldError};
+use crate::routes::auth::MaybeCaller;
 use crate::routes::client::client;
-use crate::routes::extract::{self, JsonBytes};
+use crate::routes::extract::{self, JsonOrFormBytes};
 use crate::routes::state::AppState;
+use crate::services::lead_sources::{self, IntakeSource};
 use crate::services::leads::{
     self, Attribution, Consent, IdempotencyKey, NewLead, Receipt, StoredResponse, Submitted,
 };
@@ -40,6 +43,8 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const IDEMPOTENCY_KEY_POINTER: &str = "#/header/Idempotency-Key";
 /// Set to `true` on an answer replayed for an `Idempotency-Key`.
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+
+mod form;
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(create_lead);
@@ -95,6 +100,44 @@ pub struct LeadRequest {
     /// The article the enquiry came from.
     #[schema(example = "ketamine-for-depression")]
     article_slug: Option<String>,
+}
+
+/// An enquiry from a plain HTML form: the fields of the JSON body, flat.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the form body, which `form::read` reads field by field
+pub struct LeadForm {
+    #[schema(example = "Jane Doe")]
+    name: String,
+    #[schema(example = "(415) 555-2671")]
+    phone: String,
+    email: Option<String>,
+    /// Repeated, one per ticked interest.
+    interests: Option<Vec<String>>,
+    message: Option<String>,
+    preferred_contact_time: Option<String>,
+    /// The consent box: `on` when ticked, absent when not.
+    #[schema(example = "on")]
+    consent: Option<String>,
+    /// Hidden: the wording shown beside the box. Sent, it records the consent answer.
+    consent_text: Option<String>,
+    /// Hidden: the form's version.
+    consent_version: Option<String>,
+    /// Hidden: the page the wording was shown on.
+    consent_page_url: Option<String>,
+    /// Hidden: when the form was shown (RFC 3339); blank counts as absent.
+    form_rendered_at: Option<String>,
+    utm_source: Option<String>,
+    utm_medium: Option<String>,
+    utm_campaign: Option<String>,
+    utm_term: Option<String>,
+    utm_content: Option<String>,
+    gclid: Option<String>,
+    fbclid: Option<String>,
+    referrer: Option<String>,
+    landing_page: Option<String>,
+    article_slug: Option<String>,
+    /// Where a browser goes after: used only when its origin is in `BEACON_CORS_ORIGINS`.
+    redirect: Option<String>,
 }
 
 /// Consent as shown on the form. `agreed: false` is recorded as "do not call for marketing";
@@ -182,12 +225,26 @@ impl From<&crisis::CrisisResources> for CrisisResources {
 /// replays the first answer with `Idempotent-Replayed: true`; the same key with other JSON is
 /// another request, recorded on its own; a retry while the first attempt is still running is a
 /// 409. Keys are kept 24 hours. Unknown fields are ignored.
+///
+/// A plain HTML form may post `application/x-www-form-urlencoded` with the same fields
+/// (`interests` repeated, the box `consent=on` beside hidden `consent_text` and
+/// `consent_version`). A client ranking `text/html` above JSON in `Accept` (a browser) is
+/// answered `303 See Other` to `BEACON_FORM_THANKS_URL`, or to the form's `redirect` field when
+/// its origin is in `BEACON_CORS_ORIGINS` (any other is ignored); when the enquiry reports
+/// suicidal thoughts, to `BEACON_FORM_CRISIS_URL`. With no page configured Beacon answers `200`
+/// with a small page of its own (the crisis resources first). Invalid fields are a `422` HTML
+/// page listing each problem. Other clients get the JSON answers below, whatever the body type.
+///
+/// Tools posting for a lead source send its `leads:create` key: the lead is attributed to the
+/// source and takes its default `utm_*` values where it has none; the per-address limit does not
+/// apply. A key without `leads:create` is ignored.
 #[utoipa::path(
     tag = "leads",
     params(("Idempotency-Key" = Option<String>, Header,
         description = "Makes retries of the same body safe; up to 255 visible ASCII characters, \
             e.g. a UUID")),
-    request_body(content = LeadRequest, example = json!({
+    request_body(content(
+        (LeadRequest = "application/json", example = json!({
         "name": "Jane Doe",
         "phone": "(415) 555-2671",
         "email": "jane@example.com",
@@ -206,6 +263,17 @@ impl From<&crisis::CrisisResources> for CrisisResources {
         "landing_page": "https://clinic.example/ketamine-for-depression?utm_source=google",
         "article_slug": "ketamine-for-depression"
     })),
+        (LeadForm = "application/x-www-form-urlencoded", example = json!({
+            "name": "Jane Doe",
+            "phone": "(415) 555-2671",
+            "interests": ["treatment_resistant_depression", "ptsd"],
+            "consent": "on",
+            "consent_text": "I agree that the clinic may call and text me about treatment.",
+            "consent_version": "2026-03",
+            "form_rendered_at": "2026-03-10T14:58:41Z",
+            "redirect": "https://clinic.example/thanks"
+        })),
+    )),
     responses(
         (status = 201, description = "The enquiry was recorded; the receipt is the same for a \
             first enquiry, a repeat and spam", body = LeadAccepted,
@@ -228,20 +296,68 @@ impl From<&crisis::CrisisResources> for CrisisResources {
             anyone that the number had been used): they are kept in quarantine and answered \
             with the same 201",
             headers(("Retry-After" = u64, description = "Seconds until the limit resets"))),
+        (status = 200, description = "A browser's enquiry was recorded and no thank-you (or \
+            crisis) page is configured: Beacon's own page", content_type = "text/html",
+            body = String, example = json!("<!doctype html>\n<html lang=\"en\">…<h1>Thank you</h1>…")),
+        (status = 303, description = "A browser's enquiry was recorded: to the thank-you page, \
+            or the crisis page", headers(("Location" = String, description = "The page"))),
+        (status = 401, description = "An `Authorization` header with an unknown or revoked key"),
+        (status = 403, description = "A lead source's `leads:create` key whose source is \
+            disabled, or that belongs to no source"),
     ),
+    security(("api_key" = ["leads:create"]), ()),
 )]
 #[post("/leads")]
 pub async fn create_lead(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: JsonBytes,
+    body: JsonOrFormBytes,
 ) -> Result<HttpResponse, Error> {
-    let key = idempotency_key(&req)?;
-    let request = ParsedBody::parse(&body.0)?;
+    let html = prefers_html(&req);
+    let (json, redirect) = match body {
+        JsonOrFormBytes::Json(bytes) => (bytes, None),
+        JsonOrFormBytes::Form(bytes) => {
+            let form = form::read(&bytes);
+            let json = serde_json::to_vec(&form.document).map_err(Error::internal)?;
+            (web::Bytes::from(json), form.redirect)
+        }
+    };
+    let received = intake(&req, &state, &json).await;
+    if !html {
+        let (response, replayed) = received?;
+        return respond(response, replayed);
+    }
+    let settings = &state.settings;
+    let redirect = redirect.and_then(|url| form::allowed_redirect(&url, &settings.cors_origins));
+    let back = redirect
+        .as_deref()
+        .or(settings.leads.form_thanks_url.as_deref())
+        .and_then(form::origin_of);
+    match received {
+        Ok((response, _)) => Ok(form::answer(
+            &settings.leads,
+            response.body.get("crisis_resources").is_some(),
+            redirect,
+            back.as_deref(),
+        )),
+        Err(Error::Validation(errors)) => Ok(form::errors(&errors, back.as_deref())),
+        Err(error) => Err(error),
+    }
+}
+
+/// Records the enquiry in `json`: its stored answer, and whether it was replayed.
+async fn intake(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    json: &[u8],
+) -> Result<(StoredResponse, bool), Error> {
+    let caller = source_caller(req).await?;
+    let key = idempotency_key(req)?;
+    let request = ParsedBody::parse(json)?;
     let settings = &state.settings.leads;
     let honeypot_filled = request.has_filled(&settings.honeypot_field);
     let new_lead = NewLead {
-        client: client(&req, &settings.trusted_proxies),
+        client: client(req, &settings.trusted_proxies),
         ..request
             .lead
             .validate(settings.default_region, honeypot_filled)?
@@ -256,6 +372,10 @@ pub async fn create_lead(
     let task_state = state.clone();
     let submitted = db::run(&state.pool, move |conn| {
         let crisis = &task_state.settings.leads.crisis_resources;
+        let new_lead = match caller {
+            Some(caller) => from_source(lead_sources::for_caller(conn, &caller)?, new_lead),
+            None => new_lead,
+        };
         leads::submit(
             conn,
             &task_state.settings.leads,
@@ -278,14 +398,66 @@ pub async fn create_lead(
                 quarantined = recorded.quarantined(),
                 "lead received"
             );
-            respond(response, false)
+            Ok((response, false))
         }
         Submitted::Replayed(response) => {
             let submission_id = response.body["id"].as_str().unwrap_or_default().to_owned();
             tracing::info!(submission_id = %submission_id, "lead request replayed");
-            respond(response, true)
+            Ok((response, true))
         }
     }
+}
+
+/// The `leads:create` key a source's tool posts with. A key without that scope is not a
+/// source's and is ignored, so a site that sends its own key along keeps today's answers; an
+/// unknown or revoked key is still a 401.
+async fn source_caller(req: &HttpRequest) -> Result<Option<Caller>, Error> {
+    match MaybeCaller::extract(req).await {
+        Ok(MaybeCaller(caller)) => Ok(caller),
+        Err(Error::Forbidden(_)) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Whether the client ranks `text/html` above JSON in `Accept`, as a browser submitting a
+/// form does. No `Accept`, `*/*` or a tie is JSON.
+fn prefers_html(req: &HttpRequest) -> bool {
+    let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let (mut html, mut json) = (0.0_f32, 0.0_f32);
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let mime = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let quality = parts
+            .find_map(|param| param.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .filter(|q| (0.0..=1.0).contains(q))
+            .unwrap_or(1.0);
+        match mime.as_str() {
+            "text/html" => html = html.max(quality),
+            "application/json" | "application/problem+json" => json = json.max(quality),
+            _ => {}
+        }
+    }
+    html > json
+}
+
+/// A lead posted with a source's key: attributed to it, with its default UTM values wherever
+/// the lead carries none of its own.
+fn from_source(source: IntakeSource, mut lead: NewLead) -> NewLead {
+    let attribution = &mut lead.attribution;
+    source.defaults.fill(
+        &mut attribution.utm_source,
+        &mut attribution.utm_medium,
+        &mut attribution.utm_campaign,
+    );
+    lead.source = Some(source.id);
+    lead
 }
 
 /// The receipt as the sender sees it: built from this submission's facts alone.
@@ -434,8 +606,9 @@ impl LeadRequest {
                 attribution,
                 rendered_at: self.form_rendered_at,
                 honeypot_filled,
-                // The route fills in who sent it.
+                // The route fills in who sent it, and for which source.
                 client: Client::default(),
+                source: None,
             }),
             _ => Err(Error::Validation(fields.0)),
         }

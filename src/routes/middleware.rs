@@ -160,9 +160,13 @@ fn nul_in_address(uri: &Uri) -> Option<Error> {
 }
 
 /// Rewrites any error response without a problem body into one, and logs server-side causes.
+/// Marks an error answer a handler rendered on purpose in another format (the HTML page of a
+/// form's field errors), which stays as it is.
+pub struct NotAProblem;
+
 fn as_problem(response: HttpResponse, request_id: &str) -> HttpResponse {
     let status = response.status();
-    if status.as_u16() < 400 {
+    if status.as_u16() < 400 || response.extensions().get::<NotAProblem>().is_some() {
         return response;
     }
     let error = match response.error() {

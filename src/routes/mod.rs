@@ -14,6 +14,7 @@ pub mod health;
 pub mod interests;
 pub mod keys;
 pub mod lead_admin;
+pub mod lead_sources;
 pub mod leads;
 pub mod metrics;
 pub mod middleware;
@@ -41,6 +42,7 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(leads::configure)
                 .configure(opt_out::configure)
                 .configure(lead_admin::configure)
+                .configure(lead_sources::configure)
                 .configure(audit::configure)
                 .configure(events::configure)
                 .configure(webhooks::configure),

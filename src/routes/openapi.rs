@@ -52,6 +52,8 @@ use crate::routes::events::payloads::{ArticleEventPayload, LeadEventPayload, Web
             clinic's tools catch up from (scope `admin`)"),
         (name = "webhooks", description = "Subscriptions that receive events as signed HTTP \
             POSTs (scope `admin`)"),
+        (name = "lead sources", description = "Where leads come from besides the site's own \
+            form: server-to-server tools with a `leads:create` key (scope `admin`)"),
     ),
 )]
 struct BaseDocument;
@@ -218,6 +220,14 @@ mod tests {
             operations.required_scope(&Method::GET, "/v1/leads/{id}"),
             Some(Scope::LeadsRead)
         );
-        assert_eq!(operations.required_scope(&Method::POST, "/v1/leads"), None);
+        // Public, with an optional key: sent, it must carry the scope.
+        assert_eq!(
+            operations.required_scope(&Method::POST, "/v1/leads"),
+            Some(Scope::LeadsCreate)
+        );
+        assert_eq!(
+            operations.required_scope(&Method::POST, "/v1/leads/opt-out"),
+            None
+        );
     }
 }

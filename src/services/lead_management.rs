@@ -8,6 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::config::LeadSettings;
+use crate::db;
 use crate::db::lead_admin::{
     self as queries, ActivityRow, ConsentRow, LeadFilter, LeadRow, StatsRange, SubmissionRow,
 };
@@ -17,6 +18,7 @@ use crate::domain::event::LeadChange;
 use crate::domain::lead::{ConsentKind, Priority, SpamReason};
 use crate::domain::lead_change::{self, ActivityAction, Current, Event, Patch, PlanError};
 use crate::domain::lead_query::{SearchTerm, day_range};
+use crate::domain::lead_source::SourceKind;
 use crate::domain::pipeline::LeadStatus;
 use crate::domain::suppression::SuppressionKey;
 use crate::error::Error;
@@ -62,6 +64,37 @@ pub struct LeadView {
     pub source: Option<String>,
     /// When the number last opted out, while that opt-out stands.
     pub opted_out_at: Option<DateTime<Utc>>,
+    pub lead_source_id: Option<Uuid>,
+    /// Filled in by the reads that show it (`with_sources`).
+    pub lead_source: Option<SourceRef>,
+}
+
+/// The lead source a lead came from, as staff see it (a deleted source keeps its name).
+pub struct SourceRef {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: SourceKind,
+}
+
+/// Names each lead's source, in one query for the lot.
+fn with_sources(conn: &mut PgConnection, mut leads: Vec<LeadView>) -> Result<Vec<LeadView>, Error> {
+    let mut ids: Vec<Uuid> = leads
+        .iter()
+        .filter_map(|lead| lead.lead_source_id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names = db::lead_sources::names(conn, &ids)?;
+    for lead in &mut leads {
+        lead.lead_source = lead.lead_source_id.and_then(|id| {
+            names.get(&id).map(|(name, kind)| SourceRef {
+                id,
+                name: name.clone(),
+                kind: *kind,
+            })
+        });
+    }
+    Ok(leads)
 }
 
 impl LeadView {
@@ -98,6 +131,8 @@ impl From<LeadRow> for LeadView {
             version: row.version,
             source: row.source,
             opted_out_at: row.opted_out_at,
+            lead_source_id: row.lead_source_id,
+            lead_source: None,
         }
     }
 }
@@ -235,6 +270,7 @@ pub struct LeadQuery {
     pub overdue: Option<bool>,
     pub assignee: Option<String>,
     pub source: Option<String>,
+    pub lead_source_id: Option<Uuid>,
     pub search: Option<SearchTerm>,
 }
 
@@ -250,6 +286,7 @@ impl LeadQuery {
             overdue: self.overdue,
             assignee_pattern: self.assignee.as_deref().map(exact_pattern),
             source_pattern: self.source.as_deref().map(exact_pattern),
+            lead_source_id: self.lead_source_id,
             search_pattern: self.search.as_ref().map(|term| term.pattern.clone()),
             search_phone: self
                 .search
@@ -296,6 +333,9 @@ impl LeadQuery {
         }
         if let Some(source) = &self.source {
             put("source", json!(source));
+        }
+        if let Some(id) = self.lead_source_id {
+            put("source_id", json!(id));
         }
         if self.search.is_some() {
             put("q", json!("[redacted]"));
@@ -351,7 +391,7 @@ pub fn list(
             now,
         )?;
         Ok(Page {
-            items: items.into_iter().map(LeadView::from).collect(),
+            items: with_sources(conn, items.into_iter().map(LeadView::from).collect())?,
             next,
         })
     })
@@ -412,7 +452,9 @@ pub fn get(
     conn.transaction(|conn| {
         let lead = queries::find(conn, id)?.ok_or(Error::NotFound)?;
         refuse_erased(&lead)?;
-        let lead = LeadView::from(lead);
+        let lead = with_sources(conn, vec![LeadView::from(lead)])?
+            .pop()
+            .ok_or_else(|| Error::internal("a lead went missing while naming its source"))?;
         let submissions: Vec<SubmissionView> = queries::submissions(conn, id)?
             .into_iter()
             .map(SubmissionView::from)
@@ -584,7 +626,7 @@ pub fn export_page(conn: &mut PgConnection, cursor: ExportCursor) -> Result<Expo
         ..cursor
     });
     Ok(ExportPage {
-        leads: rows.into_iter().map(LeadView::from).collect(),
+        leads: with_sources(conn, rows.into_iter().map(LeadView::from).collect())?,
         next,
     })
 }

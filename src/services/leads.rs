@@ -64,6 +64,8 @@ pub struct NewLead {
     pub honeypot_filled: bool,
     /// Who sent it: counted for rate limits, kept as evidence with the consent record.
     pub client: Client,
+    /// The lead source whose `leads:create` key posted it; `None` for the site's own form.
+    pub source: Option<Uuid>,
 }
 
 impl std::fmt::Debug for NewLead {
@@ -178,7 +180,9 @@ pub fn submit(
         let spam = count_request(
             conn,
             settings,
-            &lead.client,
+            // A source's tools post many leads from one address: only the number's limit
+            // holds them.
+            lead.source.is_none().then_some(&lead.client),
             &lead.phone,
             spam,
             reports_crisis,
@@ -304,13 +308,13 @@ fn store_key(
 fn count_request(
     conn: &mut PgConnection,
     settings: &LeadSettings,
-    client: &Client,
+    client: Option<&Client>,
     phone: &E164Phone,
     spam: Option<SpamReason>,
     reports_crisis: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<SpamReason>, Error> {
-    if let Some(ip) = client.ip {
+    if let Some(ip) = client.and_then(|client| client.ip) {
         rate_limits::hit(
             conn,
             &settings.rate_per_ip,
@@ -446,6 +450,7 @@ fn create(
             phone_e164: lead.phone.as_str(),
             email: lead.email.as_ref().map(Email::as_str),
             interests,
+            lead_source_id: lead.source,
         },
     )?;
     Ok(id)
@@ -548,6 +553,7 @@ fn insert_submission(
             interests,
             message: lead.message.as_deref(),
             preferred_contact_time: lead.preferred_contact_time.as_deref(),
+            lead_source_id: lead.source,
         },
     )?;
     Ok(id)

@@ -12,6 +12,7 @@ pub mod health;
 pub mod interests;
 pub mod lead_management;
 pub mod lead_preconditions;
+pub mod lead_sources;
 pub mod leads;
 pub mod opt_out;
 pub mod rate_limits;

@@ -399,13 +399,13 @@ async fn a_deactivated_interest_is_still_accepted_from_cached_forms() {
 }
 
 #[actix_web::test]
-async fn a_body_that_is_not_json_is_a_415() {
+async fn a_body_neither_json_nor_a_form_is_a_415() {
     let app = spawn_app().await;
 
     let response = app
         .client
         .post(app.url("/v1/leads"))
-        .header("content-type", "application/x-www-form-urlencoded")
+        .header("content-type", "text/plain")
         .body("name=Jane&phone=4155552671")
         .send()
         .await

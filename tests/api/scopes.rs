@@ -7,7 +7,13 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, spawn_app};
 
-const ALL_SCOPES: &[&str] = &["admin", "content:write", "leads:read", "leads:write"];
+const ALL_SCOPES: &[&str] = &[
+    "admin",
+    "content:write",
+    "leads:read",
+    "leads:write",
+    "leads:create",
+];
 
 /// Who an operation documents it lets in.
 #[derive(Debug, PartialEq)]

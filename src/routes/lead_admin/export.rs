@@ -7,7 +7,7 @@ use crate::domain::csv;
 use crate::domain::lead::Priority;
 use crate::services::lead_management::LeadView;
 
-pub(super) const CSV_COLUMNS: [&str; 18] = [
+pub(super) const CSV_COLUMNS: [&str; 19] = [
     "id",
     "created_at",
     "status",
@@ -26,6 +26,7 @@ pub(super) const CSV_COLUMNS: [&str; 18] = [
     "last_received_at",
     "updated_at",
     "opted_out_at",
+    "lead_source",
 ];
 
 pub(super) fn timestamp(at: DateTime<Utc>) -> String {
@@ -67,6 +68,9 @@ pub(super) fn csv_record(lead: &LeadView, now: DateTime<Utc>) -> String {
         &last,
         &updated,
         &opted_out,
+        lead.lead_source
+            .as_ref()
+            .map_or("", |source| source.name.as_str()),
     ])
 }
 

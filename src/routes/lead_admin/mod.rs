@@ -99,6 +99,7 @@ fn lead_query(params: FilterParams, region: phonenumber::country::Id) -> Result<
         overdue: params.overdue,
         assignee: one_line("assignee", params.assignee)?,
         source: one_line("source", params.source)?,
+        lead_source_id: params.source_id,
         search,
     })
 }
@@ -141,7 +142,7 @@ fn summary_example() -> serde_json::Value {
         "overdue": false, "submission_count": 1, "marketing_consent": true,
         "first_received_at": "2026-03-10T14:59:02Z", "last_received_at": "2026-03-10T14:59:02Z",
         "created_at": "2026-03-10T14:59:02Z", "updated_at": "2026-03-10T14:59:02Z",
-        "version": 1, "opted_out_at": null
+        "version": 1, "opted_out_at": null, "lead_source": null
     })
 }
 
@@ -515,8 +516,10 @@ pub async fn erase_lead(
 /// Every lead matching the filters (those of `GET /v1/leads`; no paging), newest first, as
 /// RFC 4180 CSV with a header row: `id, created_at, status, priority, name, phone,
 /// phone_e164, email, interests (codes separated by `;`), assignee, source, contact_by,
-/// overdue, submission_count, marketing_consent, last_received_at, updated_at,
-/// opted_out_at` (empty unless an opt-out of the number stands). Cells a
+/// overdue, submission_count, marketing_consent, last_received_at, updated_at, opted_out_at,
+/// lead_source`: `opted_out_at` is empty unless an opt-out of the number stands, and
+/// `lead_source` is the name of the lead source its first enquiry came through (empty for the
+/// site's own form). Cells a
 /// spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`) are prefixed with
 /// `'`. The file is streamed page by page, so exports of any size start at once and use
 /// little memory; leads created after the export starts are left out. Recorded in the
@@ -529,7 +532,7 @@ pub async fn erase_lead(
             content_type = "text/csv", body = String,
             headers(("Content-Disposition" = String,
                 description = "`attachment; filename=\"leads-<date>.csv\"`")),
-            example = json!("id,created_at,status,priority,name,phone,phone_e164,email,interests,assignee,source,contact_by,overdue,submission_count,marketing_consent,last_received_at,updated_at,opted_out_at\r\n0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81,2026-03-10T14:59:02Z,new,normal,Jane Doe,(415) 555-2671,'+14155552671,jane@example.com,treatment_resistant_depression;ptsd,,google,2026-03-11T14:00:00Z,false,1,true,2026-03-10T14:59:02Z,2026-03-10T14:59:02Z,\r\n")),
+            example = json!("id,created_at,status,priority,name,phone,phone_e164,email,interests,assignee,source,contact_by,overdue,submission_count,marketing_consent,last_received_at,updated_at,opted_out_at,lead_source\r\n0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a81,2026-03-10T14:59:02Z,new,normal,Jane Doe,(415) 555-2671,'+14155552671,jane@example.com,treatment_resistant_depression;ptsd,,google,2026-03-11T14:00:00Z,false,1,true,2026-03-10T14:59:02Z,2026-03-10T14:59:02Z,,\r\n")),
     ),
     security(("api_key" = ["leads:read"])),
 )]

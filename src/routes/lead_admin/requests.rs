@@ -37,6 +37,9 @@ pub struct FilterParams {
     /// First-touch `utm_source` (exact, ignoring case).
     #[param(example = "google")]
     pub(super) source: Option<String>,
+    /// Leads whose first enquiry came from this lead source (`GET /v1/lead-sources`).
+    #[param(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70")]
+    pub(super) source_id: Option<uuid::Uuid>,
     /// A name or email (any part of it, ignoring case), or a phone number in any common
     /// format, whole or in part (at least 4 digits); 1–200 characters. Never logged or stored
     /// in the audit.

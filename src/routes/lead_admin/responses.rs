@@ -68,6 +68,20 @@ pub struct LeadSummary {
     /// working the lead.
     #[schema(example = json!(null))]
     pub(super) opted_out_at: Option<DateTime<Utc>>,
+    /// The lead source its first enquiry came through; null for the site's own form.
+    pub(super) lead_source: Option<LeadSourceRef>,
+}
+
+/// A lead source as a lead names it; a deleted source keeps its name here.
+#[derive(Serialize, ToSchema)]
+pub struct LeadSourceRef {
+    #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70")]
+    id: Uuid,
+    #[schema(example = "Zapier: spring landing page")]
+    name: String,
+    /// `api`, `google_ads` or `meta`.
+    #[schema(example = "api")]
+    kind: String,
 }
 
 impl LeadSummary {
@@ -93,6 +107,11 @@ impl LeadSummary {
             updated_at: lead.updated_at,
             version: lead.version,
             opted_out_at: lead.opted_out_at,
+            lead_source: lead.lead_source.map(|source| LeadSourceRef {
+                id: source.id,
+                name: source.name,
+                kind: source.kind.as_str().to_owned(),
+            }),
         }
     }
 }

@@ -1,0 +1,319 @@
+//! Lead sources (`admin`): creating one (an `api` source with its `leads:create` key, shown
+//! once), listing, changing and deleting them, and finding the source a key posts for.
+//!
+//! Deleting a source keeps its row as a name-only record and revokes its key, so its leads
+//! still say where they came from and its tools are shut out at once.
+
+use chrono::{DateTime, Utc};
+use diesel::{Connection, PgConnection};
+use uuid::Uuid;
+
+use crate::db::lead_sources::{self as queries, NewSourceRow, SourceRow, SourceUpdate};
+use crate::domain::api_key::Caller;
+use crate::domain::change::Change;
+use crate::domain::lead_source::{self as source, DefaultAttribution, SourceKind};
+use crate::domain::scope::Scope;
+use crate::error::{Error, FieldError};
+use crate::services::api_keys::{self, KeyRef, NewKeyRequest};
+use crate::services::audit::Actor;
+
+pub const LIMIT_DEFAULT: i64 = 20;
+pub const LIMIT_MAX: i64 = 100;
+
+/// A source as the admin API shows it: never a credential.
+#[derive(Debug, Clone)]
+pub struct SourceView {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: SourceKind,
+    pub enabled: bool,
+    pub defaults: DefaultAttribution,
+    /// The id of an `api` source's key, as `GET /v1/keys` lists it.
+    pub key_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<SourceRow> for SourceView {
+    fn from(row: SourceRow) -> Self {
+        SourceView {
+            id: row.id,
+            name: row.name,
+            kind: row.kind,
+            enabled: row.enabled,
+            defaults: DefaultAttribution {
+                utm_source: row.utm_source,
+                utm_medium: row.utm_medium,
+                utm_campaign: row.utm_campaign,
+            },
+            key_id: row.api_key_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A new source with its credential, which only this answer shows.
+pub struct CreatedSource {
+    pub source: SourceView,
+    /// The `leads:create` key of an `api` source.
+    pub key: Option<String>,
+}
+
+/// The fields of a create or update request, as sent.
+#[derive(Debug, Default)]
+pub struct SourceInput {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub enabled: Option<bool>,
+    pub utm_source: Change<String>,
+    pub utm_medium: Change<String>,
+    pub utm_campaign: Change<String>,
+}
+
+/// Validated fields; `None` and `Keep` leave a field as it is.
+#[derive(Debug, Default)]
+pub struct SourceChanges {
+    name: Option<String>,
+    kind: Option<SourceKind>,
+    enabled: Option<bool>,
+    utm_source: Change<String>,
+    utm_medium: Change<String>,
+    utm_campaign: Change<String>,
+}
+
+impl SourceChanges {
+    /// Every invalid field at once; pointers into the HTTP body. A blank UTM value clears it.
+    pub fn parse(input: SourceInput) -> Result<Self, Error> {
+        let mut errors = Vec::new();
+        let name = input.name.and_then(|name| {
+            source::name(&name)
+                .map_err(|e| errors.push(FieldError::new("/name", e)))
+                .ok()
+        });
+        let kind = input.kind.and_then(|kind| match SourceKind::parse(&kind) {
+            Some(kind) if kind.is_supported() => Some(kind),
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "/kind",
+                    "is not yet supported; only `api` sources can be created for now",
+                ));
+                None
+            }
+            None => {
+                errors.push(FieldError::new(
+                    "/kind",
+                    "must be `api`, `google_ads` or `meta`",
+                ));
+                None
+            }
+        });
+        let mut utm = |pointer: &str, change: Change<String>| match change {
+            Change::Set(value) if value.trim().is_empty() => Change::Clear,
+            Change::Set(value) => match source::utm(&value) {
+                Ok(value) => Change::Set(value),
+                Err(e) => {
+                    errors.push(FieldError::new(pointer, e));
+                    Change::Keep
+                }
+            },
+            other => other,
+        };
+        let changes = SourceChanges {
+            utm_source: utm("/utm_source", input.utm_source),
+            utm_medium: utm("/utm_medium", input.utm_medium),
+            utm_campaign: utm("/utm_campaign", input.utm_campaign),
+            name,
+            kind,
+            enabled: input.enabled,
+        };
+        if errors.is_empty() {
+            Ok(changes)
+        } else {
+            Err(Error::Validation(errors))
+        }
+    }
+}
+
+/// The validated input of a new source.
+#[derive(Debug)]
+pub struct NewSource(SourceChanges);
+
+impl NewSource {
+    pub fn parse(input: SourceInput) -> Result<Self, Error> {
+        let missing: Vec<FieldError> = [
+            ("/name", input.name.is_none()),
+            ("/kind", input.kind.is_none()),
+        ]
+        .into_iter()
+        .filter(|(_, missing)| *missing)
+        .map(|(pointer, _)| FieldError::new(pointer, "is required"))
+        .collect();
+        let changes = SourceChanges::parse(input);
+        match (changes, missing.is_empty()) {
+            (Ok(changes), true) => Ok(NewSource(changes)),
+            (Ok(_), false) => Err(Error::Validation(missing)),
+            (Err(Error::Validation(errors)), _) => Err(Error::Validation(
+                missing.into_iter().chain(errors).collect(),
+            )),
+            (Err(other), _) => Err(other),
+        }
+    }
+}
+
+/// Creates a source; an `api` source gets a `leads:create` key made like every other key (its
+/// `key.created` audit entry included), in the same transaction.
+pub fn create(
+    conn: &mut PgConnection,
+    new: NewSource,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<CreatedSource, Error> {
+    let NewSource(fields) = new;
+    let (Some(name), Some(kind)) = (fields.name, fields.kind) else {
+        return Err(Error::internal(
+            "a parsed new source lacks its name or kind",
+        ));
+    };
+    let created = conn.transaction(|conn| {
+        let key = match kind {
+            SourceKind::Api => {
+                let request =
+                    NewKeyRequest::parse(&name, &[Scope::LeadsCreate.as_str().to_owned()])?;
+                Some(api_keys::create(conn, request, actor, now)?)
+            }
+            SourceKind::GoogleAds | SourceKind::Meta => None,
+        };
+        let row = queries::insert(
+            conn,
+            &NewSourceRow {
+                id: Uuid::now_v7(),
+                name: &name,
+                kind,
+                enabled: fields.enabled.unwrap_or(true),
+                utm_source: fields.utm_source.apply(None).as_deref(),
+                utm_medium: fields.utm_medium.apply(None).as_deref(),
+                utm_campaign: fields.utm_campaign.apply(None).as_deref(),
+                api_key_id: key.as_ref().map(|key| key.summary.id),
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        Ok::<_, Error>(CreatedSource {
+            source: SourceView::from(row),
+            key: key.map(|key| key.secret),
+        })
+    })?;
+    tracing::info!(lead_source_id = %created.source.id, kind = created.source.kind.as_str(), "lead source created");
+    Ok(created)
+}
+
+pub struct Page {
+    pub items: Vec<SourceView>,
+    pub next: Option<(DateTime<Utc>, Uuid)>,
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Page, Error> {
+    let mut rows = queries::list(conn, after, limit + 1)?;
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = more
+        .then(|| rows.last().map(|row| (row.created_at, row.id)))
+        .flatten();
+    Ok(Page {
+        items: rows.into_iter().map(SourceView::from).collect(),
+        next,
+    })
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<SourceView, Error> {
+    Ok(queries::find(conn, id)?.ok_or(Error::NotFound)?.into())
+}
+
+/// Changes a source; disabling it shuts its key out at once (403) without revoking it.
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    changes: SourceChanges,
+    now: DateTime<Utc>,
+) -> Result<SourceView, Error> {
+    conn.transaction(|conn| {
+        queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;
+        let clear_or_set = |change: &Change<String>| match change {
+            Change::Keep => None,
+            Change::Clear => Some(None),
+            Change::Set(value) => Some(Some(value.clone())),
+        };
+        let (utm_source, utm_medium, utm_campaign) = (
+            clear_or_set(&changes.utm_source),
+            clear_or_set(&changes.utm_medium),
+            clear_or_set(&changes.utm_campaign),
+        );
+        let row = queries::update(
+            conn,
+            id,
+            &SourceUpdate {
+                name: changes.name.as_deref(),
+                enabled: changes.enabled,
+                utm_source: utm_source.as_ref().map(Option::as_deref),
+                utm_medium: utm_medium.as_ref().map(Option::as_deref),
+                utm_campaign: utm_campaign.as_ref().map(Option::as_deref),
+                updated_at: now,
+            },
+        )?;
+        Ok(row.into())
+    })
+}
+
+/// Deletes a source: its key is revoked (audited as `key.revoked`) and its row kept as a
+/// name-only record, so its leads keep naming it.
+pub fn delete(
+    conn: &mut PgConnection,
+    id: Uuid,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    conn.transaction(|conn| {
+        let row = queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;
+        if let Some(key_id) = row.api_key_id {
+            api_keys::revoke(conn, KeyRef::Id(key_id), actor, now)?;
+        }
+        queries::mark_deleted(conn, id, now)?;
+        Ok::<_, Error>(())
+    })?;
+    tracing::info!(lead_source_id = %id, "lead source deleted");
+    Ok(())
+}
+
+/// What intake needs of the source a `leads:create` key posts for.
+#[derive(Debug, Clone)]
+pub struct IntakeSource {
+    pub id: Uuid,
+    pub defaults: DefaultAttribution,
+}
+
+/// The enabled source a `leads:create` caller posts for: 403 when it is disabled or the key
+/// belongs to no source.
+pub fn for_caller(conn: &mut PgConnection, caller: &Caller) -> Result<IntakeSource, Error> {
+    let row = queries::find_by_key(conn, caller.key_id)?.ok_or(Error::Refused(
+        "This `leads:create` key belongs to no lead source; create an `api` source for a key.",
+    ))?;
+    if !row.enabled {
+        return Err(Error::Refused(
+            "This key's lead source is disabled; an admin can enable it again.",
+        ));
+    }
+    Ok(IntakeSource {
+        id: row.id,
+        defaults: DefaultAttribution {
+            utm_source: row.utm_source,
+            utm_medium: row.utm_medium,
+            utm_campaign: row.utm_campaign,
+        },
+    })
+}
