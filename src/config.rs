@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::domain::email::Email;
+use crate::domain::notification::SmtpUrl;
 use crate::domain::preview::PreviewKey;
 use crate::domain::share::SiteUrls;
 use crate::domain::text;
@@ -44,6 +46,20 @@ pub struct Settings {
     pub content: ContentSettings,
     pub leads: LeadSettings,
     pub events: EventSettings,
+    pub notify: NotifySettings,
+}
+
+/// Staff e-mail notifications (a new lead, a missed contact deadline).
+#[derive(Clone, Debug)]
+pub struct NotifySettings {
+    /// `BEACON_SMTP_URL`: where e-mails are sent; unset, none are queued or sent.
+    pub smtp: Option<SmtpUrl>,
+    /// `BEACON_NOTIFY_EMAILS`: who gets each e-mail (required with `BEACON_SMTP_URL`).
+    pub recipients: Vec<Email>,
+    /// `BEACON_NOTIFY_FROM`: the sender address.
+    pub from: Email,
+    /// `BEACON_NOTIFY_LEAD_URL`: where staff read a lead, `{id}` standing for its id.
+    pub lead_url: String,
 }
 
 /// The outbox's background work.
@@ -188,6 +204,7 @@ impl Settings {
                     "true or false",
                 )?,
             },
+            notify: env.notify()?,
         })
     }
 }
@@ -207,6 +224,7 @@ impl std::fmt::Debug for Settings {
             .field("content", &self.content)
             .field("leads", &self.leads)
             .field("events", &self.events)
+            .field("notify", &self.notify)
             .finish()
     }
 }
@@ -361,6 +379,57 @@ impl Env<'_> {
                     "at least 32 characters of random text, e.g. from `openssl rand -base64 48`",
                 )
             })
+    }
+
+    fn notify(&self) -> Result<NotifySettings, ConfigError> {
+        const SMTP: &str = "BEACON_SMTP_URL";
+        const TO: &str = "BEACON_NOTIFY_EMAILS";
+        const FROM: &str = "BEACON_NOTIFY_FROM";
+        const LEAD_URL: &str = "BEACON_NOTIFY_LEAD_URL";
+        // The URL may hold a password: an error never repeats it.
+        let smtp = self
+            .get(SMTP)
+            .map(|url| {
+                SmtpUrl::parse(&url).map_err(|e| self.error(SMTP, "<redacted>", e.to_string()))
+            })
+            .transpose()?;
+        let listed = self.get(TO).unwrap_or_default();
+        let recipients = listed
+            .split(',')
+            .map(str::trim)
+            .filter(|address| !address.is_empty())
+            .map(|address| {
+                Email::parse(address)
+                    .map_err(|_| self.error(TO, &listed, "comma-separated e-mail addresses"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if smtp.is_some() && recipients.is_empty() {
+            return Err(self.error(
+                TO,
+                &listed,
+                "at least one e-mail address while BEACON_SMTP_URL is set",
+            ));
+        }
+        let from = self
+            .get(FROM)
+            .unwrap_or_else(|| "beacon@localhost.localdomain".to_owned());
+        let from = Email::parse(&from).map_err(|_| self.error(FROM, &from, "an e-mail address"))?;
+        let lead_url = self
+            .get(LEAD_URL)
+            .unwrap_or_else(|| "GET /v1/leads/{id}".to_owned());
+        if !lead_url.contains("{id}") || lead_url.chars().any(char::is_control) {
+            return Err(self.error(
+                LEAD_URL,
+                &lead_url,
+                "a URL holding {id}, e.g. https://crm.example/leads/{id}",
+            ));
+        }
+        Ok(NotifySettings {
+            smtp,
+            recipients,
+            from,
+            lead_url: lead_url.trim().to_owned(),
+        })
     }
 
     fn log_format(&self, name: &'static str) -> Result<LogFormat, ConfigError> {

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod articles;
 pub mod audit;
+pub mod email_deliveries;
 pub mod enums;
 pub mod events;
 pub mod idempotency;
@@ -10,6 +11,7 @@ pub mod interests;
 pub mod lead_admin;
 pub mod leads;
 pub mod notify;
+pub mod queue;
 pub mod rate_limits;
 pub mod schema;
 pub mod secrets;

@@ -19,6 +19,7 @@ pub mod lead;
 pub mod lead_change;
 pub mod lead_query;
 pub mod markdown;
+pub mod notification;
 pub mod origin;
 pub mod phone;
 pub mod pipeline;

@@ -16,15 +16,13 @@ use crate::domain::webhook::{
     self, DeliveryState, Format, Outgoing, RetrySchedule, Secret, SigningKey,
 };
 use crate::error::Error;
+use crate::services::delivery_queue;
 
 /// What the delivery loops wait on between rounds of work.
 pub use crate::db::notify::Waiter;
 
-/// Longest an attempt may hold its claim; the HTTP timeouts are well within it, so a claim
-/// never expires under a live attempt.
-pub const LEASE: Duration = Duration::from_secs(60);
-/// Longest `Retry-After` honoured: a receiver cannot park a delivery for longer.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// The lease of a claim, shared with the e-mail queue.
+pub use crate::services::delivery_queue::LEASE;
 
 /// A claimed delivery, ready to send.
 pub struct Job {
@@ -45,14 +43,10 @@ impl Job {
     }
 }
 
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// Claims one due delivery, or `None` when nothing is due.
 pub fn claim(conn: &mut PgConnection, schedule: &RetrySchedule) -> Result<Option<Job>, Error> {
-    let first_wait = schedule.wait_before(1).unwrap_or_default();
-    let Some(claimed) = queries::claim(conn, millis(first_wait), millis(LEASE))? else {
+    let first_wait = delivery_queue::first_wait(schedule);
+    let Some(claimed) = queries::claim(conn, first_wait, delivery_queue::millis(LEASE))? else {
         return Ok(None);
     };
     let bad = |what: &str| Error::internal(format!("delivery {}: bad stored {what}", claimed.id));
@@ -116,21 +110,13 @@ pub fn record(
     attempted_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<DeliveryState, Error> {
-    let (state, next) = if outcome.succeeded() {
-        (DeliveryState::Delivered, None)
-    } else {
-        let number = usize::try_from(job.attempt).unwrap_or(usize::MAX);
-        match schedule.wait_before(number.saturating_add(1)) {
-            None => (DeliveryState::Failed, None),
-            Some(wait) => {
-                let wait = outcome
-                    .retry_after
-                    .map_or(wait, |asked| asked.min(MAX_RETRY_AFTER));
-                let wait = chrono::Duration::from_std(wait).map_err(Error::internal)?;
-                (DeliveryState::Pending, Some(now + wait))
-            }
-        }
-    };
+    let (state, next) = delivery_queue::after_attempt(
+        schedule,
+        job.attempt,
+        outcome.succeeded(),
+        outcome.retry_after,
+        now,
+    )?;
     queries::finish(
         conn,
         &NewAttempt {
