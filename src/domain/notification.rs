@@ -174,9 +174,10 @@ impl LeadNotice {
         for (label, value) in lines {
             body.push_str(&format!("{label:<11} {value}\n"));
         }
+        // Short lines: nothing gets folded by the transfer encoding.
         body.push_str(
-            "\nThis e-mail holds no personal details on purpose; read them in Beacon with a \
-             leads:read key.\n",
+            "\nThis e-mail holds no personal details on purpose:\n\
+             read them in Beacon with a leads:read key.\n",
         );
         Message { subject, body }
     }

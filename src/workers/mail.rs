@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use lettre::message::Body;
 use lettre::message::Mailbox;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -93,7 +94,7 @@ impl Mailer {
             // Unique per e-mail: a resend after a lost answer is recognisably the same message.
             .message_id(Some(format!("<{}.{}@beacon>", job.event_id, job.id)))
             .header(ContentType::TEXT_PLAIN)
-            .body(job.message.body.clone())
+            .body(plain(job.message.body.clone()))
             .map_err(|_| "the message could not be built".to_owned())?;
         self.transport
             .send(message)
@@ -101,6 +102,13 @@ impl Mailer {
             .map(drop)
             .map_err(|error| describe(&error))
     }
+}
+
+/// Plain ASCII in short lines stays as written (no folding, links stay whole); anything else
+/// is encoded.
+fn plain(text: String) -> Body {
+    Body::new_with_encoding(text, ContentTransferEncoding::SevenBit)
+        .unwrap_or_else(|bytes| Body::new(bytes))
 }
 
 /// What went wrong, without the server's words (they may quote the message) or the URL.

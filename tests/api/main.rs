@@ -19,6 +19,7 @@ mod layers;
 mod lead_admin;
 mod lead_privacy;
 mod leads;
+mod mail;
 mod notify;
 mod process;
 mod scopes;
