@@ -107,8 +107,7 @@ impl Mailer {
 /// Plain ASCII in short lines stays as written (no folding, links stay whole); anything else
 /// is encoded.
 fn plain(text: String) -> Body {
-    Body::new_with_encoding(text, ContentTransferEncoding::SevenBit)
-        .unwrap_or_else(|bytes| Body::new(bytes))
+    Body::new_with_encoding(text, ContentTransferEncoding::SevenBit).unwrap_or_else(Body::new)
 }
 
 /// What went wrong, without the server's words (they may quote the message) or the URL.
