@@ -75,6 +75,9 @@ pub struct EventSettings {
     /// `BEACON_WEBHOOK_ALLOW_PRIVATE_TARGETS`: deliver to private, loopback and link-local
     /// addresses too (local receivers in development and tests).
     pub allow_private_targets: bool,
+    /// `BEACON_EVENT_RETENTION_DAYS`: events older than this are deleted once no delivery
+    /// needs them; `None` (`0`) keeps them.
+    pub retention: Option<TimeDelta>,
 }
 
 /// How articles are served and linked.
@@ -203,6 +206,9 @@ impl Settings {
                     "false",
                     "true or false",
                 )?,
+                retention: Some(env.bounded("BEACON_EVENT_RETENTION_DAYS", 90, 0..=36_500)?)
+                    .filter(|days| *days > 0)
+                    .map(TimeDelta::days),
             },
             notify: env.notify()?,
         })
@@ -628,6 +634,49 @@ mod tests {
         let error = settings(&[("BEACON_EVENT_SCAN_SECS", "soon")]).unwrap_err();
         assert_eq!(error.variable, "BEACON_EVENT_SCAN_SECS");
         assert!(settings(&[("BEACON_EVENT_SCAN_SECS", "86401")]).is_err());
+    }
+
+    #[test]
+    fn events_are_kept_90_days_unless_set_and_zero_keeps_them() {
+        let kept = |vars: &[(&str, &str)]| settings(vars).unwrap().events.retention;
+        assert_eq!(kept(&[]), Some(TimeDelta::days(90)));
+        assert_eq!(
+            kept(&[("BEACON_EVENT_RETENTION_DAYS", "7")]),
+            Some(TimeDelta::days(7))
+        );
+        assert_eq!(kept(&[("BEACON_EVENT_RETENTION_DAYS", "0")]), None);
+        assert!(settings(&[("BEACON_EVENT_RETENTION_DAYS", "-1")]).is_err());
+    }
+
+    #[test]
+    fn staff_email_is_off_by_default_and_its_url_never_shows_its_password() {
+        let notify = settings(&[]).unwrap().notify;
+        assert!(notify.smtp.is_none() && notify.recipients.is_empty());
+        assert_eq!(notify.lead_url, "GET /v1/leads/{id}");
+
+        let notify = settings(&[
+            ("BEACON_SMTP_URL", "smtps://beacon:hunter2@mail.example"),
+            (
+                "BEACON_NOTIFY_EMAILS",
+                " a@clinic.example, b@clinic.example ,",
+            ),
+        ])
+        .unwrap()
+        .notify;
+        assert_eq!(notify.recipients.len(), 2);
+        assert!(!format!("{notify:?}").contains("hunter2"));
+
+        let error =
+            settings(&[("BEACON_SMTP_URL", "http://beacon:hunter2@mail.example")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_SMTP_URL");
+        assert!(!error.to_string().contains("hunter2"));
+        let error = settings(&[("BEACON_SMTP_URL", "smtp://mail.example")]).unwrap_err();
+        assert_eq!(
+            error.variable, "BEACON_NOTIFY_EMAILS",
+            "addresses are required"
+        );
+        let error = settings(&[("BEACON_NOTIFY_LEAD_URL", "https://crm.example/")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_NOTIFY_LEAD_URL");
     }
 
     #[test]

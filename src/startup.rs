@@ -131,11 +131,15 @@ impl Workers {
             .map(std::sync::Arc::new);
         tasks.extend(self.start_webhooks(listener.as_ref()));
         tasks.extend(self.start_mail(listener.as_ref()));
-        if let Some(older_than) = self.settings.leads.retention {
+        let retention = crate::workers::retention::Retention {
+            leads: self.settings.leads.retention,
+            events: self.settings.events.retention,
+        };
+        if retention.leads.is_some() || retention.events.is_some() {
             tasks.push(actix_web::rt::spawn(crate::workers::retention::run(
                 self.pool,
                 self.settings.leads,
-                older_than,
+                retention,
             )));
         }
         tasks

@@ -330,6 +330,25 @@ pub fn scan(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Scanned, Erro
     Ok(scanned)
 }
 
+/// Deletes the events that happened more than `older_than` before `now`, except those a
+/// delivery still needs (a pending webhook delivery or e-mail: they go once it is done), with
+/// their finished deliveries. Returns how many went. The feed then starts after them.
+pub fn purge(
+    conn: &mut PgConnection,
+    older_than: chrono::TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<usize, Error> {
+    let mut purged = 0;
+    loop {
+        let batch = queries::purge_before(conn, now - older_than, SCAN_BATCH)?;
+        purged += batch;
+        if !full(batch) {
+            break;
+        }
+    }
+    Ok(purged)
+}
+
 fn full(found: usize) -> bool {
     i64::try_from(found).is_ok_and(|found| found >= SCAN_BATCH)
 }
