@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::domain::email::Email;
+use crate::domain::notification::SmtpUrl;
 use crate::domain::preview::PreviewKey;
 use crate::domain::share::SiteUrls;
 use crate::domain::text;
@@ -47,6 +49,20 @@ pub struct Settings {
     pub content: ContentSettings,
     pub leads: LeadSettings,
     pub events: EventSettings,
+    pub notify: NotifySettings,
+}
+
+/// Staff e-mail notifications (a new lead, a missed contact deadline).
+#[derive(Clone, Debug)]
+pub struct NotifySettings {
+    /// `BEACON_SMTP_URL`: where e-mails are sent; unset, none are queued or sent.
+    pub smtp: Option<SmtpUrl>,
+    /// `BEACON_NOTIFY_EMAILS`: who gets each e-mail (required with `BEACON_SMTP_URL`).
+    pub recipients: Vec<Email>,
+    /// `BEACON_NOTIFY_FROM`: the sender address.
+    pub from: Email,
+    /// `BEACON_NOTIFY_LEAD_URL`: where staff read a lead, `{id}` standing for its id.
+    pub lead_url: String,
 }
 
 /// The outbox's background work.
@@ -70,6 +86,9 @@ pub struct EventSettings {
     /// Extra roots (DER) trusted for https deliveries besides the system's. Not read from the
     /// environment: only tests set it, for a local receiver's self-signed certificate.
     pub extra_tls_roots: Vec<Vec<u8>>,
+    /// `BEACON_EVENT_RETENTION_DAYS`: events older than this are deleted once no delivery
+    /// needs them; `None` (`0`) keeps them.
+    pub retention: Option<TimeDelta>,
 }
 
 /// How articles are served and linked.
@@ -205,7 +224,11 @@ impl Settings {
                 secret_overlap: env.wait("BEACON_WEBHOOK_SECRET_OVERLAP", "24h")?,
                 disable_after: env.wait("BEACON_WEBHOOK_DISABLE_AFTER", "5d")?,
                 extra_tls_roots: Vec::new(),
+                retention: Some(env.bounded("BEACON_EVENT_RETENTION_DAYS", 90, 0..=36_500)?)
+                    .filter(|days| *days > 0)
+                    .map(TimeDelta::days),
             },
+            notify: env.notify()?,
         })
     }
 }
@@ -226,6 +249,7 @@ impl std::fmt::Debug for Settings {
             .field("content", &self.content)
             .field("leads", &self.leads)
             .field("events", &self.events)
+            .field("notify", &self.notify)
             .finish()
     }
 }
@@ -407,6 +431,57 @@ impl Env<'_> {
                     "at least 32 characters of random text, e.g. from `openssl rand -base64 48`",
                 )
             })
+    }
+
+    fn notify(&self) -> Result<NotifySettings, ConfigError> {
+        const SMTP: &str = "BEACON_SMTP_URL";
+        const TO: &str = "BEACON_NOTIFY_EMAILS";
+        const FROM: &str = "BEACON_NOTIFY_FROM";
+        const LEAD_URL: &str = "BEACON_NOTIFY_LEAD_URL";
+        // The URL may hold a password: an error never repeats it.
+        let smtp = self
+            .get(SMTP)
+            .map(|url| {
+                SmtpUrl::parse(&url).map_err(|e| self.error(SMTP, "<redacted>", e.to_string()))
+            })
+            .transpose()?;
+        let listed = self.get(TO).unwrap_or_default();
+        let recipients = listed
+            .split(',')
+            .map(str::trim)
+            .filter(|address| !address.is_empty())
+            .map(|address| {
+                Email::parse(address)
+                    .map_err(|_| self.error(TO, &listed, "comma-separated e-mail addresses"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if smtp.is_some() && recipients.is_empty() {
+            return Err(self.error(
+                TO,
+                &listed,
+                "at least one e-mail address while BEACON_SMTP_URL is set",
+            ));
+        }
+        let from = self
+            .get(FROM)
+            .unwrap_or_else(|| "beacon@localhost.localdomain".to_owned());
+        let from = Email::parse(&from).map_err(|_| self.error(FROM, &from, "an e-mail address"))?;
+        let lead_url = self
+            .get(LEAD_URL)
+            .unwrap_or_else(|| "GET /v1/leads/{id}".to_owned());
+        if !lead_url.contains("{id}") || lead_url.chars().any(char::is_control) {
+            return Err(self.error(
+                LEAD_URL,
+                &lead_url,
+                "a URL holding {id}, e.g. https://crm.example/leads/{id}",
+            ));
+        }
+        Ok(NotifySettings {
+            smtp,
+            recipients,
+            from,
+            lead_url: lead_url.trim().to_owned(),
+        })
     }
 
     fn log_format(&self, name: &'static str) -> Result<LogFormat, ConfigError> {
@@ -645,6 +720,49 @@ mod tests {
         let error = settings(&[("BEACON_EVENT_SCAN_SECS", "soon")]).unwrap_err();
         assert_eq!(error.variable, "BEACON_EVENT_SCAN_SECS");
         assert!(settings(&[("BEACON_EVENT_SCAN_SECS", "86401")]).is_err());
+    }
+
+    #[test]
+    fn events_are_kept_90_days_unless_set_and_zero_keeps_them() {
+        let kept = |vars: &[(&str, &str)]| settings(vars).unwrap().events.retention;
+        assert_eq!(kept(&[]), Some(TimeDelta::days(90)));
+        assert_eq!(
+            kept(&[("BEACON_EVENT_RETENTION_DAYS", "7")]),
+            Some(TimeDelta::days(7))
+        );
+        assert_eq!(kept(&[("BEACON_EVENT_RETENTION_DAYS", "0")]), None);
+        assert!(settings(&[("BEACON_EVENT_RETENTION_DAYS", "-1")]).is_err());
+    }
+
+    #[test]
+    fn staff_email_is_off_by_default_and_its_url_never_shows_its_password() {
+        let notify = settings(&[]).unwrap().notify;
+        assert!(notify.smtp.is_none() && notify.recipients.is_empty());
+        assert_eq!(notify.lead_url, "GET /v1/leads/{id}");
+
+        let notify = settings(&[
+            ("BEACON_SMTP_URL", "smtps://beacon:hunter2@mail.example"),
+            (
+                "BEACON_NOTIFY_EMAILS",
+                " a@clinic.example, b@clinic.example ,",
+            ),
+        ])
+        .unwrap()
+        .notify;
+        assert_eq!(notify.recipients.len(), 2);
+        assert!(!format!("{notify:?}").contains("hunter2"));
+
+        let error =
+            settings(&[("BEACON_SMTP_URL", "http://beacon:hunter2@mail.example")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_SMTP_URL");
+        assert!(!error.to_string().contains("hunter2"));
+        let error = settings(&[("BEACON_SMTP_URL", "smtp://mail.example")]).unwrap_err();
+        assert_eq!(
+            error.variable, "BEACON_NOTIFY_EMAILS",
+            "addresses are required"
+        );
+        let error = settings(&[("BEACON_NOTIFY_LEAD_URL", "https://crm.example/")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_NOTIFY_LEAD_URL");
     }
 
     #[test]

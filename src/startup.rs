@@ -117,19 +117,41 @@ impl Workers {
                 every,
             )));
         }
-        tasks.extend(self.start_webhooks());
-        if let Some(older_than) = self.settings.leads.retention {
+        // One listener wakes every delivery loop; without it they still poll, only later.
+        let wanted =
+            self.settings.events.webhook_workers > 0 || self.settings.notify.smtp.is_some();
+        let listener = wanted
+            .then(|| {
+                crate::db::notify::Listener::start(
+                    &self.database_url,
+                    &[crate::db::events::CHANNEL],
+                )
+                .map_err(|error| tracing::warn!(%error, "delivery workers will poll only"))
+                .ok()
+            })
+            .flatten()
+            .map(std::sync::Arc::new);
+        tasks.extend(self.start_webhooks(listener.as_ref()));
+        tasks.extend(self.start_mail(listener.as_ref()));
+        let retention = crate::workers::retention::Retention {
+            leads: self.settings.leads.retention,
+            events: self.settings.events.retention,
+        };
+        if retention.leads.is_some() || retention.events.is_some() {
             tasks.push(actix_web::rt::spawn(crate::workers::retention::run(
                 self.pool,
                 self.settings.leads,
-                older_than,
+                retention,
             )));
         }
         tasks
     }
 
     /// `BEACON_WEBHOOK_WORKERS` delivery loops, woken by one listener on `beacon_events`.
-    fn start_webhooks(&self) -> Vec<actix_web::rt::task::JoinHandle<()>> {
+    fn start_webhooks(
+        &self,
+        listener: Option<&std::sync::Arc<crate::db::notify::Listener>>,
+    ) -> Vec<actix_web::rt::task::JoinHandle<()>> {
         use crate::workers::webhooks::{self, Delivery};
         let count = self.settings.events.webhook_workers;
         if count == 0 {
@@ -143,18 +165,11 @@ impl Workers {
                 return Vec::new();
             }
         };
-        // Without the listener the workers still poll; they only wake later.
-        let listener =
-            crate::db::notify::Listener::start(&self.database_url, &[crate::db::events::CHANNEL])
-                .map_err(|error| tracing::warn!(%error, "webhook workers will poll only"))
-                .ok()
-                .map(std::sync::Arc::new);
         (0..count)
             .map(|_| {
-                let waiter = listener
-                    .as_ref()
-                    .and_then(|listener| listener.waiter(crate::db::events::CHANNEL).ok());
-                let keep = listener.clone();
+                let waiter =
+                    listener.and_then(|listener| listener.waiter(crate::db::events::CHANNEL).ok());
+                let keep = listener.cloned();
                 let delivery = Delivery {
                     pool: self.pool.clone(),
                     client: client.clone(),
@@ -169,6 +184,38 @@ impl Workers {
                 })
             })
             .collect()
+    }
+}
+
+impl Workers {
+    /// One e-mail loop while `BEACON_SMTP_URL` is set: e-mails are few, one sender keeps up.
+    fn start_mail(
+        &self,
+        listener: Option<&std::sync::Arc<crate::db::notify::Listener>>,
+    ) -> Option<actix_web::rt::task::JoinHandle<()>> {
+        use crate::services::notifications::Style;
+        use crate::workers::mail::{self, Mailer};
+        let notify = &self.settings.notify;
+        let url = notify.smtp.as_ref()?;
+        let style = Style {
+            zone: self.settings.leads.calendar.time_zone(),
+            lead_url: notify.lead_url.clone(),
+        };
+        let mailer = Mailer::new(
+            self.pool.clone(),
+            url,
+            &notify.from,
+            self.settings.events.retry_schedule.clone(),
+            style,
+        )
+        .map_err(|error| tracing::error!(%error, "staff e-mail is off"))
+        .ok()?;
+        let waiter = listener.and_then(|listener| listener.waiter(crate::db::events::CHANNEL).ok());
+        let keep = listener.cloned();
+        Some(actix_web::rt::spawn(async move {
+            let _listener = keep;
+            mail::run(mailer, waiter).await;
+        }))
     }
 }
 
@@ -291,6 +338,15 @@ impl Preparation {
             Some(key) => key.clone(),
             None => db::run(&self.pool, crate::services::articles::stored_preview_key).await?,
         };
+        // New events queue e-mails for these recipients (nobody while SMTP is not set up).
+        let recipients = match self.settings.notify.smtp {
+            Some(_) => self.settings.notify.recipients.clone(),
+            None => Vec::new(),
+        };
+        db::run(&self.pool, move |conn| {
+            crate::services::notifications::set_recipients(conn, &recipients)
+        })
+        .await?;
         let suppression = match &self.settings.leads.suppression_secret {
             Some(key) => key.clone(),
             None => db::run(&self.pool, crate::services::suppression::stored_key).await?,

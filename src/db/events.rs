@@ -191,3 +191,31 @@ pub fn overdue_leads(
     .bind::<BigInt, _>(limit)
     .load(conn)
 }
+
+/// Deletes up to `limit` events that happened before `cutoff` and that no delivery still
+/// needs (none `pending`, by webhook or e-mail), with their finished deliveries (attempts go
+/// with them); events another transaction holds are left for the next run. One statement:
+/// the foreign keys are checked once its deletes are all done.
+pub fn purge_before(
+    conn: &mut PgConnection,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<usize> {
+    diesel::sql_query(format!(
+        "WITH old AS ( \
+           SELECT e.id FROM events e WHERE e.occurred_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d \
+                             WHERE d.event_id = e.id AND d.state = {pending}) \
+             AND NOT EXISTS (SELECT 1 FROM email_deliveries m \
+                             WHERE m.event_id = e.id AND m.state = {pending}) \
+           ORDER BY e.occurred_at LIMIT $2 \
+           FOR UPDATE OF e SKIP LOCKED), \
+         hooks AS (DELETE FROM webhook_deliveries d USING old WHERE d.event_id = old.id), \
+         mails AS (DELETE FROM email_deliveries m USING old WHERE m.event_id = old.id) \
+         DELETE FROM events e USING old WHERE e.id = old.id",
+        pending = literal(crate::domain::webhook::DeliveryState::Pending),
+    ))
+    .bind::<Timestamptz, _>(cutoff)
+    .bind::<BigInt, _>(limit)
+    .execute(conn)
+}

@@ -105,6 +105,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_deliveries (id) {
+        id -> Uuid,
+        event_id -> Uuid,
+        recipient -> Text,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     events (id) {
         id -> Uuid,
         #[sql_name = "type"]
@@ -241,6 +255,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_recipients (address) {
+        address -> Text,
+    }
+}
+
+diesel::table! {
     rate_limit_windows (bucket, subject, window_start) {
         bucket -> Text,
         subject -> Bytea,
@@ -316,6 +336,7 @@ diesel::joinable!(article_tags -> articles (article_id));
 diesel::joinable!(article_tags -> tags (tag_id));
 diesel::joinable!(consent_records -> lead_submissions (submission_id));
 diesel::joinable!(consent_records -> leads (lead_id));
+diesel::joinable!(email_deliveries -> events (event_id));
 diesel::joinable!(lead_activity -> leads (lead_id));
 diesel::joinable!(lead_sources -> api_keys (api_key_id));
 diesel::joinable!(lead_submissions -> lead_sources (lead_source_id));
@@ -332,6 +353,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_tags,
     articles,
     consent_records,
+    email_deliveries,
     events,
     idempotency_keys,
     instance_secrets,
@@ -340,6 +362,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     lead_sources,
     lead_submissions,
     leads,
+    notification_recipients,
     rate_limit_windows,
     suppressed_numbers,
     tags,

@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Integer, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::enums::literal;
+use super::queue::Queue;
 use super::schema::webhook_attempts;
 use crate::domain::event::EventType;
 use crate::domain::webhook::{ALL_EVENTS, DeliveryState};
@@ -73,36 +74,27 @@ pub struct Claimed {
     pub personal: Option<serde_json::Value>,
 }
 
-/// Claims one due delivery of an enabled subscription: its attempt count goes up and it is
-/// not due again until `lease_ms` from now, so no other worker (in any process) takes it
-/// meanwhile, and a worker that dies holding it only delays it. A first attempt is due
-/// `first_wait_ms` after the event. One statement: the row lock lasts only while it runs.
+/// Webhook deliveries in the shared queue: due only while their subscription is enabled.
+pub const QUEUE: Queue = Queue {
+    table: "webhook_deliveries",
+    join: "JOIN webhooks w ON w.id = d.webhook_id",
+    ready: "w.enabled",
+};
+
+/// Claims one due delivery of an enabled subscription under a `lease_ms` lease
+/// ([`Queue::claim_sql`]); a first attempt is due `first_wait_ms` after the event.
 pub fn claim(
     conn: &mut PgConnection,
     first_wait_ms: i64,
     lease_ms: i64,
 ) -> QueryResult<Option<Claimed>> {
-    diesel::sql_query(format!(
-        "WITH due AS ( \
-           SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-           WHERE d.state = {pending} AND w.enabled \
-             AND d.next_attempt_at + CASE WHEN d.attempts = 0 \
-                 THEN $1 * interval '1 millisecond' ELSE interval '0' END <= now() \
-           ORDER BY d.next_attempt_at LIMIT 1 \
-           FOR UPDATE OF d SKIP LOCKED), \
-         claimed AS ( \
-           UPDATE webhook_deliveries d SET attempts = d.attempts + 1, \
-             next_attempt_at = clock_timestamp() + $2 * interval '1 millisecond', \
-             updated_at = now() \
-           FROM due WHERE d.id = due.id \
-           RETURNING d.id, d.attempts, d.webhook_id, d.event_id) \
-         SELECT c.id, c.attempts AS attempt, w.url, w.format, c.webhook_id, w.secret, \
+    diesel::sql_query(QUEUE.claim_sql(
+        "SELECT c.id, c.attempts AS attempt, w.url, w.format, c.webhook_id, w.secret, \
            CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END \
              AS previous_secret, \
            w.include_personal_data, e.id AS event_id, e.type AS event_type, e.occurred_at, \
            e.subject_id, e.payload, e.personal \
          FROM claimed c JOIN webhooks w ON w.id = c.webhook_id JOIN events e ON e.id = c.event_id",
-        pending = literal(DeliveryState::Pending),
     ))
     .bind::<BigInt, _>(first_wait_ms)
     .bind::<BigInt, _>(lease_ms)
@@ -135,18 +127,13 @@ pub fn finish(
             .values(attempt)
             .on_conflict_do_nothing()
             .execute(conn)?;
-        let moved = diesel::sql_query(format!(
-            "UPDATE webhook_deliveries SET state = $1, \
-               next_attempt_at = coalesce($2, next_attempt_at), updated_at = now() \
-             WHERE id = $3 AND attempts = $4 AND state = {pending}",
-            pending = literal(DeliveryState::Pending),
-        ))
-        .bind::<Text, _>(state.as_str())
-        .bind::<diesel::sql_types::Nullable<Timestamptz>, _>(attempt.next_attempt_at)
-        .bind::<SqlUuid, _>(attempt.delivery_id)
-        .bind::<Integer, _>(attempt.number)
-        .execute(conn)?;
-        Ok(moved == 1)
+        QUEUE.finish(
+            conn,
+            attempt.delivery_id,
+            attempt.number,
+            state,
+            attempt.next_attempt_at,
+        )
     })
 }
 

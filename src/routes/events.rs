@@ -184,6 +184,8 @@ pub async fn list_events(
 pub mod payloads {
     use chrono::{DateTime, Utc};
     use utoipa::ToSchema;
+    use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema};
+    use utoipa::openapi::{Ref, RefOr};
     use uuid::Uuid;
 
     /// The payload of `lead.*` events. Never the person's name, phone, email, message,
@@ -235,6 +237,74 @@ pub mod payloads {
         article_slug: Option<String>,
     }
 
+    /// What a webhook receives for a `lead.*` event (format `standard`).
+    #[derive(ToSchema)]
+    pub struct LeadEventDelivery {
+        /// The event's id, also sent as `webhook-id`: the same on every attempt, so a receiver
+        /// can drop a repeat.
+        id: Uuid,
+        /// The event type: this webhook's name.
+        #[schema(example = "lead.created")]
+        r#type: String,
+        #[schema(example = "2026-03-10T15:20:00Z")]
+        occurred_at: DateTime<Utc>,
+        /// `LeadEventPayload`, with `personal` added for subscriptions that opted in.
+        #[schema(schema_with = lead_event_data)]
+        data: serde_json::Value,
+    }
+
+    /// The payload, and `personal` only for subscriptions with `include_personal_data` (on
+    /// `lead.created`, and on a `lead.updated` that releases a lead from quarantine; never
+    /// once the lead is erased).
+    fn lead_event_data() -> Schema {
+        let personal = ObjectBuilder::new().property(
+            "personal",
+            RefOr::Ref(Ref::from_schema_name("LeadPersonalData")),
+        );
+        Schema::AllOf(
+            AllOfBuilder::new()
+                .item(RefOr::Ref(Ref::from_schema_name("LeadEventPayload")))
+                .item(personal)
+                .build(),
+        )
+    }
+
+    /// The person's details and health data, sent only where a subscription opted in.
+    #[derive(ToSchema)]
+    pub struct LeadPersonalData {
+        #[schema(example = "Ada Lovelace")]
+        name: Option<String>,
+        /// As typed.
+        #[schema(example = "(415) 555-0101")]
+        phone: Option<String>,
+        #[schema(example = "+14155550101")]
+        phone_e164: Option<String>,
+        #[schema(example = "ada@example.com")]
+        email: Option<String>,
+        /// Interest codes (conditions), the lead's whole list.
+        #[schema(example = json!(["ptsd"]))]
+        interests: Vec<String>,
+        /// `normal` or `urgent` (the person reported suicidal thoughts).
+        #[schema(example = "normal")]
+        priority: Option<String>,
+        /// The words of the enquiry the event reports, if it reports one.
+        message: Option<String>,
+        preferred_contact_time: Option<String>,
+    }
+
+    /// What a webhook receives for an `article.*` event (format `standard`).
+    #[derive(ToSchema)]
+    pub struct ArticleEventDelivery {
+        /// The event's id, also sent as `webhook-id`.
+        id: Uuid,
+        /// The event type: this webhook's name.
+        #[schema(example = "article.published")]
+        r#type: String,
+        #[schema(example = "2026-03-10T16:00:00Z")]
+        occurred_at: DateTime<Utc>,
+        data: ArticleEventPayload,
+    }
+
     /// The payload of `article.*` events.
     #[derive(ToSchema)]
     pub struct ArticleEventPayload {
@@ -252,6 +322,19 @@ pub mod payloads {
         /// The article's `version` after the change.
         #[schema(example = 3)]
         version: i32,
+    }
+
+    /// What a webhook receives for a `webhook.*` event (format `standard`).
+    #[derive(ToSchema)]
+    pub struct WebhookEventDelivery {
+        /// The event's id, also sent as `webhook-id`.
+        id: Uuid,
+        /// The event type: this webhook's name.
+        #[schema(example = "webhook.disabled")]
+        r#type: String,
+        #[schema(example = "2026-03-10T16:00:00Z")]
+        occurred_at: DateTime<Utc>,
+        data: WebhookEventPayload,
     }
 
     /// The payload of `webhook.disabled` (and of the `webhook.test` a subscription is sent on

@@ -2,16 +2,25 @@
 //! Shared by the server, `beacon openapi` and the drift test, so all three agree.
 
 use actix_web::App;
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::path::{
+    HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{
-    Content, ContentBuilder, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder,
+    Content, ContentBuilder, OpenApi as Document, Paths, PathsBuilder, Ref, RefOr, Required,
+    Response, ResponseBuilder,
 };
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
+use crate::domain::event::EventType;
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
-use crate::routes::events::payloads::{ArticleEventPayload, LeadEventPayload, WebhookEventPayload};
+use crate::routes::events::payloads::{
+    ArticleEventDelivery, ArticleEventPayload, LeadEventDelivery, LeadEventPayload,
+    LeadPersonalData, WebhookEventDelivery, WebhookEventPayload,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,7 +37,11 @@ use crate::routes::events::payloads::{ArticleEventPayload, LeadEventPayload, Web
         FieldError,
         LeadEventPayload,
         ArticleEventPayload,
-        WebhookEventPayload
+        WebhookEventPayload,
+        WebhookEventDelivery,
+        LeadEventDelivery,
+        ArticleEventDelivery,
+        LeadPersonalData
     )),
     modifiers(&BearerScheme),
     tags(
@@ -81,7 +94,86 @@ pub fn spec() -> Document {
         .configure(crate::routes::configure)
         .split_for_parts();
     add_shared_responses(&mut spec);
+    spec.webhooks = Some(webhooks());
     spec
+}
+
+/// The OpenAPI 3.1 `webhooks`: one entry per event type, the POST Beacon sends a subscription
+/// of format `standard`, its body built from the payload schemas so receivers can generate
+/// types from it.
+fn webhooks() -> Paths {
+    let headers = [
+        (
+            "webhook-id",
+            "The event's id: the same on every attempt, so a receiver can drop a repeat",
+        ),
+        (
+            "webhook-timestamp",
+            "When this attempt was signed, in Unix seconds",
+        ),
+        (
+            "webhook-signature",
+            "`v1,` and the base64 HMAC-SHA256, keyed with the subscription's secret (the \
+             base64 after `whsec_`), of `{webhook-id}.{webhook-timestamp}.{body}` (Standard \
+             Webhooks); accept the request when any space-separated entry verifies",
+        ),
+    ];
+    EventType::ALL
+        .into_iter()
+        .fold(PathsBuilder::new(), |paths, kind| {
+            let envelope = match kind.as_str().split_once('.').map(|(family, _)| family) {
+                Some("lead") => "LeadEventDelivery",
+                Some("webhook") => "WebhookEventDelivery",
+                _ => "ArticleEventDelivery",
+            };
+            let this_type = ObjectBuilder::new()
+                .property(
+                    "type",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([kind.as_str()])),
+                )
+                .required("type");
+            let body = AllOfBuilder::new()
+                .item(RefOr::Ref(Ref::from_schema_name(envelope)))
+                .item(this_type);
+            let mut operation = OperationBuilder::new()
+                .operation_id(Some(kind.as_str().replace('.', "_")))
+                .summary(Some(format!("`{kind}`")))
+                .description(Some(
+                    "Sent as a signed POST to each enabled subscription that wants this event \
+                     type. Any 2xx answer delivers it; anything else (or no answer within 15 s) \
+                     is retried on `BEACON_WEBHOOK_RETRY_SCHEDULE`, honouring `Retry-After` on \
+                     429 and 503. Subscriptions of format `slack` get `{\"text\": \"...\"}` \
+                     instead, never with personal data.",
+                ))
+                .tag("webhooks")
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content(
+                            "application/json",
+                            ContentBuilder::new().schema(Some(body)).build(),
+                        )
+                        .required(Some(Required::True))
+                        .build(),
+                ))
+                .response(
+                    "2XX",
+                    ResponseBuilder::new().description("Received: the delivery is done"),
+                );
+            for (name, description) in headers {
+                operation = operation.parameter(
+                    ParameterBuilder::new()
+                        .name(name)
+                        .parameter_in(ParameterIn::Header)
+                        .required(Required::True)
+                        .description(Some(description))
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+                );
+            }
+            paths.path(kind.as_str(), PathItem::new(HttpMethod::Post, operation))
+        })
+        .build()
 }
 
 pub fn to_json(spec: &Document) -> Result<String, serde_json::Error> {
@@ -212,6 +304,47 @@ mod tests {
     use super::*;
     use crate::domain::scope::Scope;
     use crate::routes::operations::Operations;
+
+    #[test]
+    fn every_event_type_is_a_webhook_with_its_payload_and_the_signature_headers() {
+        let json = serde_json::to_value(spec()).unwrap();
+        let webhooks = json["webhooks"].as_object().unwrap();
+        assert_eq!(webhooks.len(), EventType::ALL.len());
+        for kind in EventType::ALL {
+            let post = &webhooks[kind.as_str()]["post"];
+            let body = &post["requestBody"]["content"]["application/json"]["schema"]["allOf"];
+            let envelope = match kind.as_str().split('.').next() {
+                Some("lead") => "#/components/schemas/LeadEventDelivery",
+                Some("webhook") => "#/components/schemas/WebhookEventDelivery",
+                _ => "#/components/schemas/ArticleEventDelivery",
+            };
+            assert_eq!(body[0]["$ref"], envelope, "{kind}");
+            assert_eq!(
+                body[1]["properties"]["type"]["enum"],
+                serde_json::json!([kind.as_str()])
+            );
+            let headers: Vec<&str> = post["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                headers,
+                ["webhook-id", "webhook-timestamp", "webhook-signature"]
+            );
+        }
+        for schema in [
+            "LeadEventDelivery",
+            "ArticleEventDelivery",
+            "LeadPersonalData",
+        ] {
+            assert!(
+                json["components"]["schemas"][schema].is_object(),
+                "{schema}"
+            );
+        }
+    }
 
     #[test]
     fn every_documented_security_is_one_beacon_can_enforce() {

@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
+use crate::db::email_deliveries;
 use crate::db::events::{self as queries, FeedRow, NewEventRow};
 use crate::db::lead_admin::{self, LeadRow};
 use crate::db::notify;
@@ -30,6 +31,7 @@ use crate::domain::event::{
     ArticleEvent, ArticlePayload, EnquiryAttribution, EventType, LeadChange, LeadEvent,
     LeadPayload, LeadPersonal, NewEvent, introduces_lead, reaches_tools,
 };
+use crate::domain::notification::notifies_staff;
 use crate::domain::pipeline::LeadStatus;
 use crate::error::Error;
 
@@ -40,7 +42,7 @@ const SCAN_BATCH: i64 = 100;
 
 /// Records `event` in the caller's transaction (call it only inside one) and announces it on
 /// [`queries::CHANNEL`] at commit, with one webhook delivery per enabled subscription that
-/// wants it. Returns `false` when an event with its dedupe key exists
+/// wants it and, for a new lead or a missed deadline, one staff e-mail per recipient. Returns `false` when an event with its dedupe key exists
 /// already: then nothing was written.
 pub fn record(conn: &mut PgConnection, event: &NewEvent) -> Result<bool, Error> {
     let row = event_row(event)?;
@@ -48,6 +50,9 @@ pub fn record(conn: &mut PgConnection, event: &NewEvent) -> Result<bool, Error> 
     if inserted {
         // Same transaction: every subscription wanting it gets exactly one delivery.
         webhook_deliveries::fan_out(conn, row.id, row.kind)?;
+        if notifies_staff(row.kind) {
+            email_deliveries::fan_out(conn, row.id)?;
+        }
         notify::notify(conn, queries::CHANNEL)?;
     }
     Ok(inserted)
@@ -346,6 +351,25 @@ pub fn scan(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Scanned, Erro
         }
     }
     Ok(scanned)
+}
+
+/// Deletes the events that happened more than `older_than` before `now`, except those a
+/// delivery still needs (a pending webhook delivery or e-mail: they go once it is done), with
+/// their finished deliveries. Returns how many went. The feed then starts after them.
+pub fn purge(
+    conn: &mut PgConnection,
+    older_than: chrono::TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<usize, Error> {
+    let mut purged = 0;
+    loop {
+        let batch = queries::purge_before(conn, now - older_than, SCAN_BATCH)?;
+        purged += batch;
+        if !full(batch) {
+            break;
+        }
+    }
+    Ok(purged)
 }
 
 fn full(found: usize) -> bool {

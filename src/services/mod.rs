@@ -6,6 +6,7 @@
 pub mod api_keys;
 pub mod articles;
 pub mod audit;
+pub mod delivery_queue;
 pub mod erasure;
 pub mod events;
 pub mod health;
@@ -14,6 +15,7 @@ pub mod lead_management;
 pub mod lead_preconditions;
 pub mod lead_sources;
 pub mod leads;
+pub mod notifications;
 pub mod opt_out;
 pub mod rate_limits;
 pub mod seed;

@@ -17,16 +17,13 @@ use crate::domain::webhook::{
     self, DeliveryState, Format, Outgoing, RetrySchedule, Secret, SigningKey,
 };
 use crate::error::Error;
-use crate::services::events;
+use crate::services::{delivery_queue, events};
 
 /// What the delivery loops wait on between rounds of work.
 pub use crate::db::notify::Waiter;
 
-/// Longest an attempt may hold its claim; the HTTP timeouts are well within it, so a claim
-/// never expires under a live attempt.
-pub const LEASE: Duration = Duration::from_secs(60);
-/// Longest `Retry-After` honoured: a receiver cannot park a delivery for longer.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// The lease of a claim, shared with the e-mail queue.
+pub use crate::services::delivery_queue::LEASE;
 
 /// A claimed delivery, ready to send.
 pub struct Job {
@@ -62,18 +59,14 @@ pub struct Policy<'a> {
     pub disable_after: Duration,
 }
 
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// Claims one due delivery for `lease` (workers pass [`LEASE`]), or `None` when nothing is due.
 pub fn claim(
     conn: &mut PgConnection,
     schedule: &RetrySchedule,
     lease: Duration,
 ) -> Result<Option<Job>, Error> {
-    let first_wait = schedule.wait_before(1).unwrap_or_default();
-    let Some(claimed) = queries::claim(conn, millis(first_wait), millis(lease))? else {
+    let first_wait = delivery_queue::first_wait(schedule);
+    let Some(claimed) = queries::claim(conn, first_wait, delivery_queue::millis(lease))? else {
         return Ok(None);
     };
     let bad = |what: &str| Error::internal(format!("delivery {}: bad stored {what}", claimed.id));
@@ -148,22 +141,13 @@ pub fn record(
     attempted_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<DeliveryState, Error> {
-    let schedule = policy.schedule;
-    let (state, next) = if outcome.succeeded() {
-        (DeliveryState::Delivered, None)
-    } else {
-        let number = usize::try_from(job.attempt).unwrap_or(usize::MAX);
-        match schedule.wait_before(number.saturating_add(1)) {
-            None => (DeliveryState::Failed, None),
-            Some(wait) => {
-                let wait = outcome
-                    .retry_after
-                    .map_or(wait, |asked| asked.min(MAX_RETRY_AFTER));
-                let wait = chrono::Duration::from_std(wait).map_err(Error::internal)?;
-                (DeliveryState::Pending, Some(now + wait))
-            }
-        }
-    };
+    let (state, next) = delivery_queue::after_attempt(
+        policy.schedule,
+        job.attempt,
+        outcome.succeeded(),
+        outcome.retry_after,
+        now,
+    )?;
     let attempt = NewAttempt {
         id: Uuid::now_v7(),
         delivery_id: job.delivery_id,

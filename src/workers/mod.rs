@@ -2,5 +2,7 @@
 //! run on every replica at once.
 
 pub mod events;
+pub mod mail;
+pub mod queue;
 pub mod retention;
 pub mod webhooks;

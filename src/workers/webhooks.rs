@@ -12,8 +12,6 @@ use crate::db::{self, Pool};
 use crate::domain::webhook::RetrySchedule;
 use crate::services::webhook_delivery::{self as service, Job, Outcome, TargetError, Waiter};
 
-/// How often an idle worker looks for due retries without a notification.
-const POLL: Duration = Duration::from_secs(1);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The whole attempt, answer included; well within [`service::LEASE`].
 pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(15);
@@ -90,31 +88,11 @@ impl reqwest::dns::Resolve for PublicResolver {
     }
 }
 
-pub async fn run(delivery: Delivery, mut waiter: Option<Waiter>) {
-    loop {
-        // Work until nothing is due, then wait.
-        loop {
-            let schedule = delivery.schedule.clone();
-            match db::run(&delivery.pool, move |conn| {
-                service::claim(conn, &schedule, service::LEASE)
-            })
-            .await
-            {
-                Ok(Some(job)) => delivery.attempt(job).await,
-                Ok(None) => break,
-                Err(error) => {
-                    tracing::warn!(%error, "claiming a webhook delivery failed");
-                    break;
-                }
-            }
-        }
-        match waiter.as_mut() {
-            Some(waiter) => {
-                waiter.wait(actix_web::rt::time::sleep(POLL)).await;
-            }
-            None => actix_web::rt::time::sleep(POLL).await,
-        }
-    }
+pub async fn run(delivery: Delivery, waiter: Option<Waiter>) {
+    let schedule = delivery.schedule.clone();
+    let claim = move |conn: &mut _| service::claim(conn, &schedule, service::LEASE);
+    let pool = delivery.pool.clone();
+    super::queue::run(pool, waiter, "webhooks", claim, |job| delivery.attempt(job)).await;
 }
 
 impl Delivery {

@@ -733,3 +733,52 @@ async fn an_event_of_a_transaction_still_open_holds_back_itself_and_every_later_
     assert_eq!(events[1]["payload"]["slug"], "slow");
     assert_eq!(events[2]["subject_id"], later["id"]);
 }
+
+// --- retention ---
+
+#[actix_web::test]
+async fn old_events_are_deleted_with_their_deliveries_but_never_while_one_is_pending() {
+    let app = spawn_app_with(|settings| {
+        settings.leads.rate_per_ip = FixedWindow::per_minute(0);
+        settings.leads.rate_per_phone = FixedWindow::per_hour(0);
+        settings.events.scan_interval = None;
+        settings.events.webhook_workers = 0;
+        settings.events.allow_private_targets = true;
+    })
+    .await;
+    let admin = app.key(&["admin"]);
+    let subscribed = app
+        .post_json(
+            &admin,
+            "/v1/webhooks",
+            &json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(subscribed.status(), 201);
+    let old = enquire(&app, person("Ada Lovelace", "(415) 555-0101")).await;
+    let mut conn = app.connection();
+    diesel::update(events::table.filter(events::subject_id.eq(old)))
+        .set(events::occurred_at.eq(Utc::now() - chrono::Duration::days(91)))
+        .execute(&mut conn)
+        .unwrap();
+    let recent = enquire(&app, person("Grace Hopper", "(212) 555-0142")).await;
+    let purge = |conn: &mut PgConnection| {
+        beacon::services::events::purge(conn, chrono::TimeDelta::days(90), Utc::now()).unwrap()
+    };
+
+    assert_eq!(purge(&mut conn), 0, "its webhook delivery is still pending");
+    use beacon::db::schema::webhook_deliveries as d;
+    diesel::update(d::table)
+        .set(d::state.eq("delivered"))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(purge(&mut conn), 1);
+
+    let left: Vec<Uuid> = events::table
+        .select(events::subject_id)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(left, [recent]);
+    let deliveries: i64 = d::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(deliveries, 1, "the recent event's delivery stays");
+}

@@ -21,6 +21,7 @@ mod lead_forms;
 mod lead_privacy;
 mod lead_sources;
 mod leads;
+mod mail;
 mod metrics;
 mod notify;
 mod process;
