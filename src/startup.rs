@@ -16,6 +16,7 @@ use crate::db::{self, Pool};
 use crate::devdb;
 use crate::error::Error;
 use crate::routes::operations::{Operations, SecurityError};
+use crate::routes::response_cache::ResponseCache;
 use crate::routes::state::{AppState, Keys, Readiness};
 use crate::routes::{self, extract, middleware, openapi};
 
@@ -104,6 +105,7 @@ struct Workers {
     pool: Pool,
     settings: Settings,
     database_url: String,
+    cache: web::Data<ResponseCache>,
 }
 
 impl Workers {
@@ -116,6 +118,7 @@ impl Workers {
             )));
         }
         tasks.extend(self.start_webhooks());
+        tasks.extend(self.start_cache_invalidation());
         if let Some(older_than) = self.settings.leads.retention {
             tasks.push(actix_web::rt::spawn(crate::workers::retention::run(
                 self.pool,
@@ -124,6 +127,28 @@ impl Workers {
             )));
         }
         tasks
+    }
+
+    /// Clears the response cache whenever any process commits a write to the content (and when
+    /// the listener reconnects, since notifications sent meanwhile were lost).
+    fn start_cache_invalidation(&self) -> Option<actix_web::rt::task::JoinHandle<()>> {
+        use crate::db::notify::{CONTENT_CHANNEL, Listener, Wake};
+        self.settings.content.response_cache.as_ref()?;
+        // Without it, other processes' writes reach this cache only through its TTL.
+        let listener = Listener::start(&self.database_url, &[CONTENT_CHANNEL])
+            .map_err(|error| tracing::warn!(%error, "the response cache will rely on its TTL"))
+            .ok()?;
+        let mut waiter = listener.waiter(CONTENT_CHANNEL).ok()?;
+        let cache = self.cache.clone();
+        Some(actix_web::rt::spawn(async move {
+            let _listener = listener;
+            loop {
+                let quiet = actix_web::rt::time::sleep(Duration::from_secs(3600));
+                if waiter.wait(quiet).await == Wake::Notified {
+                    cache.invalidate();
+                }
+            }
+        }))
     }
 
     /// `BEACON_WEBHOOK_WORKERS` delivery loops, woken by one listener on `beacon_events`.
@@ -210,17 +235,21 @@ impl Application {
                 cause,
             })?
             .port();
+        let cache = web::Data::new(ResponseCache::new(
+            settings.content.response_cache.clone(),
+        ));
         let workers = Workers {
             pool: pool.clone(),
             settings: settings.clone(),
             database_url: database.url.clone(),
+            cache: cache.clone(),
         };
         let state = AppState {
             pool,
             settings,
             readiness: preparation.readiness.clone(),
         };
-        let server = server(listener, state, port)?;
+        let server = server(listener, state, cache, port)?;
         Ok(Self {
             port,
             server,
@@ -320,7 +349,12 @@ fn warn_about_stored_secrets(settings: &Settings) {
     }
 }
 
-fn server(listener: TcpListener, state: AppState, port: u16) -> Result<Server, StartupError> {
+fn server(
+    listener: TcpListener,
+    state: AppState,
+    cache: web::Data<ResponseCache>,
+    port: u16,
+) -> Result<Server, StartupError> {
     let spec = openapi::spec();
     let operations = web::Data::new(Operations::from_spec(&spec)?);
     let settings = state.settings.clone();
@@ -328,11 +362,13 @@ fn server(listener: TcpListener, state: AppState, port: u16) -> Result<Server, S
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(routes::response_cache::serve))
             .wrap(cors(&settings.cors_origins))
             .wrap(from_fn(middleware::wait_for_database))
             .wrap(from_fn(middleware::observe))
             .app_data(state.clone())
             .app_data(operations.clone())
+            .app_data(cache.clone())
             .app_data(web::PayloadConfig::new(settings.max_body_bytes))
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
