@@ -654,7 +654,13 @@ mod tests {
                 max_bytes: 64 * 1024 * 1024,
             })
         );
-        assert!(settings(&[("BEACON_CACHE", "off")]).unwrap().content.response_cache.is_none());
+        assert!(
+            settings(&[("BEACON_CACHE", "off")])
+                .unwrap()
+                .content
+                .response_cache
+                .is_none()
+        );
         assert!(
             settings(&[("BEACON_CACHE_TTL_SECS", "0")])
                 .unwrap()

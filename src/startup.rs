@@ -235,9 +235,7 @@ impl Application {
                 cause,
             })?
             .port();
-        let cache = web::Data::new(ResponseCache::new(
-            settings.content.response_cache.clone(),
-        ));
+        let cache = web::Data::new(ResponseCache::new(settings.content.response_cache.clone()));
         let workers = Workers {
             pool: pool.clone(),
             settings: settings.clone(),

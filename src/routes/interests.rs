@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db;
-use crate::routes::caching::{Audience, Cacheable};
 use crate::domain::api_key::Caller;
 use crate::error::Error;
 use crate::routes::auth::MaybeCaller;
+use crate::routes::caching::{Audience, Cacheable};
 use crate::routes::extract::Json;
 use crate::routes::state::AppState;
 use crate::services::interests::{self, InterestUpdate, InterestView, NewInterest};

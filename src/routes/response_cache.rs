@@ -124,7 +124,10 @@ pub struct Entry {
 
 impl Entry {
     /// The handler's public 200 in `coding`.
-    async fn encode(response: HttpResponse<impl MessageBody>, coding: Coding) -> Result<Self, Error> {
+    async fn encode(
+        response: HttpResponse<impl MessageBody>,
+        coding: Coding,
+    ) -> Result<Self, Error> {
         let mut headers = response.headers().clone();
         let plain = body::to_bytes(response.into_body())
             .await
@@ -346,8 +349,7 @@ impl ResponseCache {
         if let Some(old) = state.entries.remove(&key) {
             state.bytes -= old.size;
         }
-        while state.entries.len() >= settings.max_entries
-            || state.bytes + size > settings.max_bytes
+        while state.entries.len() >= settings.max_entries || state.bytes + size > settings.max_bytes
         {
             let Some((oldest, serial)) = state.order.pop_front() else {
                 break;
@@ -515,7 +517,12 @@ mod tests {
 
     #[test]
     fn only_the_content_resources_are_cached() {
-        for path in ["/v1/articles", "/v1/articles/a/related", "/v1/tags/x", "/v1/interests"] {
+        for path in [
+            "/v1/articles",
+            "/v1/articles/a/related",
+            "/v1/tags/x",
+            "/v1/interests",
+        ] {
             assert!(is_content(path), "{path}");
         }
         for path in ["/v1/leads", "/v1/articlesx", "/v1/events", "/healthz"] {
@@ -525,7 +532,9 @@ mod tests {
 
     #[test]
     fn a_key_or_a_preview_token_makes_a_request_private() {
-        assert!(!is_private(&TestRequest::with_uri("/v1/articles/a").to_srv_request()));
+        assert!(!is_private(
+            &TestRequest::with_uri("/v1/articles/a").to_srv_request()
+        ));
         assert!(is_private(
             &TestRequest::with_uri("/v1/articles/a?preview_token=x").to_srv_request()
         ));
@@ -574,8 +583,16 @@ mod tests {
         assert!(cache.get(&key("/b"), Utc::now()).is_some());
         assert!(cache.read().bytes <= 300);
 
-        cache.insert(key("/big"), entry(&"x".repeat(400)), later(), cache.generation());
-        assert!(cache.get(&key("/big"), Utc::now()).is_none(), "larger than the cache");
+        cache.insert(
+            key("/big"),
+            entry(&"x".repeat(400)),
+            later(),
+            cache.generation(),
+        );
+        assert!(
+            cache.get(&key("/big"), Utc::now()).is_none(),
+            "larger than the cache"
+        );
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub async fn keyed_get(app: &TestApp, key: &str, path: &str) -> reqwest::Respons
     app.get_with(key, path).await
 }
 
-async fn post_action(
+pub async fn post_action(
     app: &TestApp,
     key: &str,
     id: &str,
@@ -61,7 +61,7 @@ async fn post_action(
     request.send().await.unwrap()
 }
 
-async fn patch(
+pub async fn patch(
     app: &TestApp,
     key: &str,
     id: &str,
