@@ -29,6 +29,9 @@ use crate::domain::suppression::SuppressionKey;
 pub struct Settings {
     /// `DATABASE_URL`; when absent Beacon finds or starts a local PostgreSQL.
     pub database_url: Option<String>,
+    /// `BEACON_LISTEN_DATABASE_URL`: where the `LISTEN` connections go, when `DATABASE_URL`
+    /// passes through a pooler in transaction mode (which cannot keep a `LISTEN`).
+    pub listen_database_url: Option<String>,
     /// `BEACON_ADDR`: where the HTTP server listens.
     pub addr: SocketAddr,
     pub database: DatabaseSettings,
@@ -143,6 +146,7 @@ impl Settings {
         let env = Env(&lookup);
         Ok(Self {
             database_url: env.get("DATABASE_URL"),
+            listen_database_url: env.get("BEACON_LISTEN_DATABASE_URL"),
             addr: env.parse(
                 "BEACON_ADDR",
                 "127.0.0.1:8080",
@@ -211,6 +215,10 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field(
+                "listen_database_url",
+                &self.listen_database_url.as_ref().map(|_| "<set>"),
+            )
             .field("addr", &self.addr)
             .field("database", &self.database)
             .field("data_dir", &self.data_dir)
@@ -625,7 +633,14 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_database_url() {
-        let settings = settings(&[("DATABASE_URL", "postgres://u:pa55word@db/beacon")]).unwrap();
+        let settings = settings(&[
+            ("DATABASE_URL", "postgres://u:pa55word@db/beacon"),
+            (
+                "BEACON_LISTEN_DATABASE_URL",
+                "postgres://u:pa55word@db:5432/beacon",
+            ),
+        ])
+        .unwrap();
         assert!(!format!("{settings:?}").contains("pa55word"));
     }
 

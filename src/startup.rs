@@ -104,7 +104,8 @@ pub struct Application {
 struct Workers {
     pool: Pool,
     settings: Settings,
-    database_url: String,
+    /// Where the `LISTEN` connections go.
+    listen_url: String,
     cache: web::Data<ResponseCache>,
 }
 
@@ -135,7 +136,7 @@ impl Workers {
         use crate::db::notify::{CONTENT_CHANNEL, Listener, Wake};
         self.settings.content.response_cache.as_ref()?;
         // Without it, other processes' writes reach this cache only through its TTL.
-        let listener = Listener::start(&self.database_url, &[CONTENT_CHANNEL])
+        let listener = Listener::start(&self.listen_url, &[CONTENT_CHANNEL])
             .map_err(|error| tracing::warn!(%error, "the response cache will rely on its TTL"))
             .ok()?;
         let mut waiter = listener.waiter(CONTENT_CHANNEL).ok()?;
@@ -167,7 +168,7 @@ impl Workers {
         };
         // Without the listener the workers still poll; they only wake later.
         let listener =
-            crate::db::notify::Listener::start(&self.database_url, &[crate::db::events::CHANNEL])
+            crate::db::notify::Listener::start(&self.listen_url, &[crate::db::events::CHANNEL])
                 .map_err(|error| tracing::warn!(%error, "webhook workers will poll only"))
                 .ok()
                 .map(std::sync::Arc::new);
@@ -239,7 +240,11 @@ impl Application {
         let workers = Workers {
             pool: pool.clone(),
             settings: settings.clone(),
-            database_url: database.url.clone(),
+            // `LISTEN` needs a session of its own: past a transaction-mode pooler if there is one.
+            listen_url: settings
+                .listen_database_url
+                .clone()
+                .unwrap_or_else(|| database.url.clone()),
             cache: cache.clone(),
         };
         let state = AppState {
