@@ -31,6 +31,9 @@ use crate::domain::suppression::SuppressionKey;
 pub struct Settings {
     /// `DATABASE_URL`; when absent Beacon finds or starts a local PostgreSQL.
     pub database_url: Option<String>,
+    /// `BEACON_LISTEN_DATABASE_URL`: where the `LISTEN` connections go, when `DATABASE_URL`
+    /// passes through a pooler in transaction mode (which cannot keep a `LISTEN`).
+    pub listen_database_url: Option<String>,
     /// `BEACON_ADDR`: where the HTTP server listens.
     pub addr: SocketAddr,
     /// `BEACON_METRICS_ADDR`: a second listener serving only `GET /metrics`, without a key
@@ -104,6 +107,19 @@ pub struct ContentSettings {
     pub preview_secret: Option<PreviewKey>,
     /// `BEACON_PREVIEW_TTL_SECS`: how long a preview token works unless the request says less.
     pub preview_ttl: Duration,
+    /// `BEACON_CACHE*`: the in-memory cache of public reads; `None` when turned off.
+    pub response_cache: Option<ResponseCacheSettings>,
+}
+
+/// Limits of the in-memory cache of public article, tag and interest reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseCacheSettings {
+    /// `BEACON_CACHE_TTL_SECS`: the longest an answer is reused; writes clear the cache sooner.
+    pub ttl: Duration,
+    /// `BEACON_CACHE_MAX_ENTRIES`.
+    pub max_entries: usize,
+    /// `BEACON_CACHE_MAX_MB`, in bytes: bodies, keys and headers together.
+    pub max_bytes: usize,
 }
 
 /// Limits on slow clients and on shutdown.
@@ -160,6 +176,7 @@ impl Settings {
         let env = Env(&lookup);
         Ok(Self {
             database_url: env.get("DATABASE_URL"),
+            listen_database_url: env.get("BEACON_LISTEN_DATABASE_URL"),
             addr: env.parse(
                 "BEACON_ADDR",
                 "127.0.0.1:8080",
@@ -209,6 +226,7 @@ impl Settings {
                     86_400,
                     60..=2_592_000,
                 )?),
+                response_cache: env.response_cache()?,
             },
             leads: LeadSettings::from_env(&env)?,
             events: EventSettings {
@@ -238,6 +256,10 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field(
+                "listen_database_url",
+                &self.listen_database_url.as_ref().map(|_| "<set>"),
+            )
             .field("addr", &self.addr)
             .field("metrics_addr", &self.metrics_addr)
             .field("database", &self.database)
@@ -328,6 +350,23 @@ impl Env<'_> {
         range: std::ops::RangeInclusive<u64>,
     ) -> Result<Duration, ConfigError> {
         self.bounded(name, default, range).map(Duration::from_secs)
+    }
+
+    /// Off with `BEACON_CACHE=off` or `BEACON_CACHE_TTL_SECS=0`; the limits are checked either way.
+    fn response_cache(&self) -> Result<Option<ResponseCacheSettings>, ConfigError> {
+        let on = match self.get("BEACON_CACHE").as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => return Err(self.error("BEACON_CACHE", other, "on or off")),
+        };
+        let ttl = self.seconds("BEACON_CACHE_TTL_SECS", 30, 0..=3_600)?;
+        let max_entries = self.bounded("BEACON_CACHE_MAX_ENTRIES", 10_000, 1..=1_000_000)?;
+        let max_mb: usize = self.bounded("BEACON_CACHE_MAX_MB", 64, 1..=16_384)?;
+        Ok((on && !ttl.is_zero()).then_some(ResponseCacheSettings {
+            ttl,
+            max_entries,
+            max_bytes: max_mb * 1024 * 1024,
+        }))
     }
 
     fn retry_schedule(&self, name: &'static str) -> Result<RetrySchedule, ConfigError> {
@@ -798,7 +837,14 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_database_url() {
-        let settings = settings(&[("DATABASE_URL", "postgres://u:pa55word@db/beacon")]).unwrap();
+        let settings = settings(&[
+            ("DATABASE_URL", "postgres://u:pa55word@db/beacon"),
+            (
+                "BEACON_LISTEN_DATABASE_URL",
+                "postgres://u:pa55word@db:5432/beacon",
+            ),
+        ])
+        .unwrap();
         assert!(!format!("{settings:?}").contains("pa55word"));
     }
 
@@ -815,6 +861,40 @@ mod tests {
         );
         assert!(content.preview_secret.is_none());
         assert_eq!(content.preview_ttl, Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn the_response_cache_is_on_by_default_and_turned_off_by_either_setting() {
+        assert_eq!(
+            settings(&[]).unwrap().content.response_cache,
+            Some(ResponseCacheSettings {
+                ttl: Duration::from_secs(30),
+                max_entries: 10_000,
+                max_bytes: 64 * 1024 * 1024,
+            })
+        );
+        assert!(
+            settings(&[("BEACON_CACHE", "off")])
+                .unwrap()
+                .content
+                .response_cache
+                .is_none()
+        );
+        assert!(
+            settings(&[("BEACON_CACHE_TTL_SECS", "0")])
+                .unwrap()
+                .content
+                .response_cache
+                .is_none()
+        );
+        for (name, value) in [
+            ("BEACON_CACHE", "no"),
+            ("BEACON_CACHE_TTL_SECS", "3601"),
+            ("BEACON_CACHE_MAX_ENTRIES", "0"),
+            ("BEACON_CACHE_MAX_MB", "lots"),
+        ] {
+            assert_eq!(settings(&[(name, value)]).unwrap_err().variable, name);
+        }
     }
 
     #[test]

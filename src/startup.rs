@@ -16,6 +16,7 @@ use crate::db::{self, Pool};
 use crate::devdb;
 use crate::error::Error;
 use crate::routes::operations::{Operations, SecurityError};
+use crate::routes::response_cache::ResponseCache;
 use crate::routes::state::{AppState, Keys, Readiness};
 use crate::routes::{self, extract, middleware, openapi};
 
@@ -105,7 +106,9 @@ pub struct Application {
 struct Workers {
     pool: Pool,
     settings: Settings,
-    database_url: String,
+    /// Where the `LISTEN` connections go.
+    listen_url: String,
+    cache: web::Data<ResponseCache>,
 }
 
 impl Workers {
@@ -122,17 +125,15 @@ impl Workers {
             self.settings.events.webhook_workers > 0 || self.settings.notify.smtp.is_some();
         let listener = wanted
             .then(|| {
-                crate::db::notify::Listener::start(
-                    &self.database_url,
-                    &[crate::db::events::CHANNEL],
-                )
-                .map_err(|error| tracing::warn!(%error, "delivery workers will poll only"))
-                .ok()
+                crate::db::notify::Listener::start(&self.listen_url, &[crate::db::events::CHANNEL])
+                    .map_err(|error| tracing::warn!(%error, "delivery workers will poll only"))
+                    .ok()
             })
             .flatten()
             .map(std::sync::Arc::new);
         tasks.extend(self.start_webhooks(listener.as_ref()));
         tasks.extend(self.start_mail(listener.as_ref()));
+        tasks.extend(self.start_cache_invalidation());
         let retention = crate::workers::retention::Retention {
             leads: self.settings.leads.retention,
             events: self.settings.events.retention,
@@ -145,6 +146,28 @@ impl Workers {
             )));
         }
         tasks
+    }
+
+    /// Clears the response cache whenever any process commits a write to the content (and when
+    /// the listener reconnects, since notifications sent meanwhile were lost).
+    fn start_cache_invalidation(&self) -> Option<actix_web::rt::task::JoinHandle<()>> {
+        use crate::db::notify::{CONTENT_CHANNEL, Listener, Wake};
+        self.settings.content.response_cache.as_ref()?;
+        // Without it, other processes' writes reach this cache only through its TTL.
+        let listener = Listener::start(&self.listen_url, &[CONTENT_CHANNEL])
+            .map_err(|error| tracing::warn!(%error, "the response cache will rely on its TTL"))
+            .ok()?;
+        let mut waiter = listener.waiter(CONTENT_CHANNEL).ok()?;
+        let cache = self.cache.clone();
+        Some(actix_web::rt::spawn(async move {
+            let _listener = listener;
+            loop {
+                let quiet = actix_web::rt::time::sleep(Duration::from_secs(3600));
+                if waiter.wait(quiet).await == Wake::Notified {
+                    cache.invalidate();
+                }
+            }
+        }))
     }
 
     /// `BEACON_WEBHOOK_WORKERS` delivery loops, woken by one listener on `beacon_events`.
@@ -262,10 +285,16 @@ impl Application {
                 cause,
             })?
             .port();
+        let cache = web::Data::new(ResponseCache::new(settings.content.response_cache.clone()));
         let workers = Workers {
             pool: pool.clone(),
             settings: settings.clone(),
-            database_url: database.url.clone(),
+            // `LISTEN` needs a session of its own: past a transaction-mode pooler if there is one.
+            listen_url: settings
+                .listen_database_url
+                .clone()
+                .unwrap_or_else(|| database.url.clone()),
+            cache: cache.clone(),
         };
         let state = web::Data::new(AppState {
             pool,
@@ -276,7 +305,7 @@ impl Application {
             Some(addr) => Some(metrics_server(addr, state.clone())?),
             None => None,
         };
-        let server = server(listener, state, port)?;
+        let server = server(listener, state, cache, port)?;
         Ok(Self {
             port,
             server,
@@ -402,6 +431,7 @@ fn warn_about_stored_secrets(settings: &Settings) {
 fn server(
     listener: TcpListener,
     state: web::Data<AppState>,
+    cache: web::Data<ResponseCache>,
     port: u16,
 ) -> Result<Server, StartupError> {
     let spec = openapi::spec();
@@ -410,11 +440,13 @@ fn server(
     let http = settings.http.clone();
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(routes::response_cache::serve))
             .wrap(cors(&settings.cors_origins))
             .wrap(from_fn(middleware::wait_for_database))
             .wrap(from_fn(middleware::observe))
             .app_data(state.clone())
             .app_data(operations.clone())
+            .app_data(cache.clone())
             .app_data(web::PayloadConfig::new(settings.max_body_bytes))
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))

@@ -148,6 +148,19 @@ pub fn insert(
         .get_result(conn)
 }
 
+/// The earliest `published_at` after `now` of a scheduled article: when the public answers
+/// next change by themselves. Served by `articles_public_idx` (its predicate covers this one).
+pub fn next_scheduled(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    articles::table
+        .filter(articles::status.eq(Status::Scheduled))
+        .filter(articles::published_at.gt(now))
+        .select(diesel::dsl::min(articles::published_at))
+        .first(conn)
+}
+
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ArticleRow>> {
     articles::table
         .find(id)

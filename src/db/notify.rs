@@ -1,7 +1,6 @@
 //! Wake-ups through PostgreSQL's `LISTEN`/`NOTIFY`, built once for every kind of waiter and
 //! generic over channel names: deliveries of the outbox wait on [`crate::db::events::CHANNEL`],
-//! a cache would wait on its own invalidation channel. (Start-up does not start a listener yet:
-//! nothing in the server waits on one so far.)
+//! the response cache on [`CONTENT_CHANNEL`].
 //!
 //! One [`Listener`] per process holds a dedicated connection (never one of the pool's, which
 //! would be lost to requests and would drop its `LISTEN`s when recycled) on a thread of its own:
@@ -25,6 +24,10 @@ use diesel::prelude::*;
 use futures_util::future::{Either, select};
 
 use crate::error::Error;
+
+/// Announced at the commit of every write to the tables public reads come from (a trigger on
+/// each, see the `content_notify` migration).
+pub const CONTENT_CHANNEL: &str = "beacon_content";
 
 /// How often the thread looks for notifications that arrived.
 const POLL: Duration = Duration::from_millis(100);

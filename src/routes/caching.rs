@@ -3,10 +3,11 @@
 //!
 //! Public reads carry an ETag hashed from the body, so it is right by construction. Keyed reads
 //! and write responses carry the article's version tag, which `If-Match` is compared with.
+//! A public 200 is marked [`PublicAnswer`], the only kind `routes::response_cache` stores.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, EntityTag, Header, HeaderValue, IfMatch, IfNoneMatch};
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -25,6 +26,15 @@ pub enum Audience<'a> {
     Private,
 }
 
+/// In a response's extensions: the same answer for anyone who sends no key or token.
+#[derive(Clone, Copy, Debug)]
+pub struct PublicAnswer;
+
+/// In a request's extensions: the response cache answers `If-None-Match` itself (per encoding),
+/// so the handler always renders the whole 200 for it to store.
+#[derive(Clone, Copy, Debug)]
+pub struct ConditionalsDeferred;
+
 /// A 200 JSON response (or a 304 when the client holds this version), with validators.
 pub struct Cacheable<'a> {
     pub audience: Audience<'a>,
@@ -39,7 +49,8 @@ impl Cacheable<'_> {
         let etag = self.etag.unwrap_or_else(|| body_etag(&bytes));
         // Our own tags always parse; a failure here is a bug, answered with a 500.
         let current: EntityTag = etag.parse().map_err(Error::internal)?;
-        let not_modified = if_none_match(req, &current);
+        let deferred = req.extensions().contains::<ConditionalsDeferred>();
+        let not_modified = !deferred && if_none_match(req, &current);
         let mut response = HttpResponse::build(if not_modified {
             StatusCode::NOT_MODIFIED
         } else {
@@ -50,8 +61,9 @@ impl Cacheable<'_> {
             Audience::Public(cache_control) => {
                 response.insert_header((header::CACHE_CONTROL, cache_control));
                 // A keyed request to the same URL may see more (drafts), so caches must not
-                // answer it with the public copy.
-                response.insert_header((header::VARY, "Authorization"));
+                // answer it with the public copy; `routes::response_cache` compresses it when
+                // asked.
+                response.insert_header((header::VARY, "Authorization, Accept-Encoding"));
             }
             Audience::Private => {
                 response.insert_header((header::CACHE_CONTROL, "private, no-store"));
@@ -63,7 +75,11 @@ impl Cacheable<'_> {
         if not_modified {
             return Ok(response.finish());
         }
-        Ok(response.content_type("application/json").body(bytes))
+        let mut response = response.content_type("application/json").body(bytes);
+        if let Audience::Public(_) = self.audience {
+            response.extensions_mut().insert(PublicAnswer);
+        }
+        Ok(response)
     }
 }
 

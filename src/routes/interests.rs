@@ -12,6 +12,7 @@ use crate::db;
 use crate::domain::api_key::Caller;
 use crate::error::Error;
 use crate::routes::auth::MaybeCaller;
+use crate::routes::caching::{Audience, Cacheable};
 use crate::routes::extract::Json;
 use crate::routes::state::AppState;
 use crate::services::interests::{self, InterestUpdate, InterestView, NewInterest};
@@ -106,7 +107,12 @@ pub struct UpdateInterest {
     tag = "interests",
     params(InterestFilter),
     responses(
-        (status = 200, description = "The interests", body = InterestList, example = json!({
+        (status = 200, description = "The interests", body = InterestList,
+            headers(
+                ("ETag" = String, description = "Strong validator"),
+                ("Cache-Control" = String, description = "`public, max-age=60`, or `private, no-store` with `include_inactive`"),
+            ),
+            example = json!({
             "items": [
                 {"code": "treatment_resistant_depression", "label": "Treatment-resistant depression",
                  "active": true, "position": 1, "updated_at": "2026-11-29T20:00:00Z"},
@@ -117,6 +123,7 @@ pub struct UpdateInterest {
             ],
             "next_cursor": null
         })),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
         (status = 401, description = "`include_inactive=true` without a valid API key"),
         (status = 403, description = "`include_inactive=true` with a key lacking `admin`"),
     ),
@@ -142,17 +149,23 @@ pub async fn list_interests(
         interests::list(conn, include_inactive)
     })
     .await?;
-    let cache = if include_inactive {
-        "private, no-store"
+    let audience = if include_inactive {
+        Audience::Private
     } else {
-        "public, max-age=60"
+        Audience::Public("public, max-age=60")
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, cache))
-        .json(InterestList {
+    Cacheable {
+        audience,
+        etag: None,
+        last_modified: None,
+    }
+    .respond(
+        &req,
+        &InterestList {
             items: rows.into_iter().map(Interest::from).collect(),
             next_cursor: None,
-        }))
+        },
+    )
 }
 
 /// Add an interest

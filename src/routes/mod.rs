@@ -21,6 +21,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod operations;
 pub mod opt_out;
+pub mod response_cache;
 pub mod state;
 pub mod tags;
 pub mod webhooks;

@@ -361,6 +361,15 @@ pub fn delete(
     })
 }
 
+/// When a scheduled article next goes live after `now`, if one is waiting: until then, the
+/// public answers stay as they are unless something is written.
+pub fn next_publication(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    Ok(queries::next_scheduled(conn, now)?)
+}
+
 /// The article `key` (an id or a slug, current or old) names, if `reader` may read it.
 pub fn find(
     conn: &mut PgConnection,

@@ -195,22 +195,7 @@ pub async fn spawn_app_on(
     database_url: String,
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
-    if std::env::var("TEST_LOG").is_ok() {
-        beacon::telemetry::init(beacon::config::LogFormat::Human);
-    }
-    let mut settings = Settings::from_lookup(|_| None).expect("default settings");
-    settings.database_url = Some(database_url.clone());
-    settings.addr = "127.0.0.1:0".parse().unwrap();
-    settings.database.pool_size = 4;
-    configure(&mut settings);
-
-    let application = Application::build(settings).await.expect("build the app");
-    let address = format!("http://127.0.0.1:{}", application.port());
-    let metrics_address = application
-        .metrics_port()
-        .map(|port| format!("http://127.0.0.1:{port}"));
-    actix_web::rt::spawn(application.run_until_stopped());
-
+    let (address, metrics_address) = spawn_application(&database_url, configure).await;
     TestApp {
         address,
         metrics_address,
@@ -221,6 +206,34 @@ pub async fn spawn_app_on(
         database_url,
         database,
     }
+}
+
+/// One more process of the application on `database_url` (a replica), at the address returned.
+pub async fn spawn_server(database_url: &str, configure: impl FnOnce(&mut Settings)) -> String {
+    spawn_application(database_url, configure).await.0
+}
+
+/// The application on `database_url`: its address and, when it has one, its metrics listener's.
+async fn spawn_application(
+    database_url: &str,
+    configure: impl FnOnce(&mut Settings),
+) -> (String, Option<String>) {
+    if std::env::var("TEST_LOG").is_ok() {
+        beacon::telemetry::init(beacon::config::LogFormat::Human);
+    }
+    let mut settings = Settings::from_lookup(|_| None).expect("default settings");
+    settings.database_url = Some(database_url.to_owned());
+    settings.addr = "127.0.0.1:0".parse().unwrap();
+    settings.database.pool_size = 4;
+    configure(&mut settings);
+
+    let application = Application::build(settings).await.expect("build the app");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let metrics_address = application
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
+    actix_web::rt::spawn(application.run_until_stopped());
+    (address, metrics_address)
 }
 
 impl TestDatabase {

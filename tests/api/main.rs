@@ -4,6 +4,7 @@
 
 mod articles;
 mod audit;
+mod cache;
 mod cli;
 mod docs;
 mod durability;
