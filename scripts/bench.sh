@@ -20,7 +20,9 @@ write=true
 [ "${1:-}" = "--no-write" ] && write=false
 database="beacon_bench_$$"
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+uncached_port=$(free_port)
 log=${BENCH_PG_LOG:-$(ls -t /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -n1)}
 
 for tool in wrk pgbench; do
@@ -35,9 +37,13 @@ beacon=target/$([ "$profile" = dev ] && echo debug || echo "$profile")/beacon
 psql "$server/postgres" -qc "CREATE DATABASE $database" >/dev/null
 export DATABASE_URL="$server/$database"
 pid=
-stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
+uncached_pid=
+stop() {
+  for p in $pid $uncached_pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  pid=; uncached_pid=
+}
 trap 'stop; psql "$server/postgres" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null; rm -rf "$work"' EXIT
-serve() {
+serve() {  # [env assignments...]: the service on $port, as $pid
   BEACON_PREVIEW_SECRET=$secret BEACON_SUPPRESSION_SECRET=$secret \
   BEACON_ADDR="127.0.0.1:$port" BEACON_LEAD_RATE_PER_IP=0 BEACON_LEAD_RATE_PER_PHONE=0 \
     BEACON_MIN_FILL_SECONDS=0 RUST_LOG=warn "$@" $beacon serve &
@@ -78,9 +84,10 @@ stop
 psql "$DATABASE_URL" -qc "VACUUM ANALYZE" >/dev/null
 psql "$DATABASE_URL" -qc "CREATE TABLE bench_insert (id uuid PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now(), name text, phone text, payload jsonb)" >/dev/null
 
-# Capture the SQL of one request per read workload (background work off, so only the request logs).
+# Capture the SQL of one request per read workload (background work and the cache off, so the
+# request reaches the database and only it logs).
 psql "$server/postgres" -qc "ALTER DATABASE $database SET log_statement = 'all'" >/dev/null
-serve env BEACON_EVENT_SCAN_SECS=0 BEACON_WEBHOOK_WORKERS=0
+serve env BEACON_EVENT_SCAN_SECS=0 BEACON_WEBHOOK_WORKERS=0 BEACON_CACHE=off
 capture() {  # name, path
   local before
   curl -fs "$base$2" >/dev/null  # warm the pool's prepared statements
@@ -153,6 +160,12 @@ end
 EOF
 
 serve
+# The same build with the response cache off, beside it: the uncached targets are stated for it.
+BEACON_PREVIEW_SECRET=$secret BEACON_SUPPRESSION_SECRET=$secret BEACON_CACHE=off \
+  BEACON_ADDR="127.0.0.1:$uncached_port" RUST_LOG=warn $beacon serve &
+uncached_pid=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$uncached_port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+uncached="http://127.0.0.1:$uncached_port"
 wrk_round() {  # workload, wrk args...; prints "rps p50_ms p99_ms errors"
   local name=$1; shift
   wrk -t2 -c32 -d"${seconds}s" --latency "$@" 2>&1 | tee "$work/$name.wrk" | python3 -c '
@@ -187,13 +200,18 @@ for round in $(seq 1 "$rounds"); do
   echo "slug pgbench $(pgbench_round slug.sql)" >>"$results"
   echo "list beacon $(wrk_round list "$base/v1/articles?limit=20")" >>"$results"
   echo "list pgbench $(pgbench_round list.sql)" >>"$results"
+  echo "slug_uncached beacon $(wrk_round slug_uncached -s "$work/slug.lua" "$uncached")" >>"$results"
+  echo "slug_uncached pgbench $(pgbench_round slug.sql)" >>"$results"
+  echo "list_uncached beacon $(wrk_round list_uncached "$uncached/v1/articles?limit=20")" >>"$results"
+  echo "list_uncached pgbench $(pgbench_round list.sql)" >>"$results"
   echo "lead beacon $(wrk_round lead -s "$work/lead.lua" "$base")" >>"$results"
   echo "lead pgbench $(pgbench_round insert.sql)" >>"$results"
 done
 peak_rss=$(awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$pid/status")
+peak_rss_uncached=$(awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$uncached_pid/status")
 stop
 
-python3 - "$results" "$peak_rss" "$articles" "$seconds" "$rounds" "$write" "$work" <<'EOF'
+python3 - "$results" "$peak_rss/$peak_rss_uncached" "$articles" "$seconds" "$rounds" "$write" "$work" <<'EOF'
 import collections, datetime, os, platform, statistics, subprocess, sys
 path, peak_rss, articles, seconds, rounds, write, work = sys.argv[1:8]
 runs = collections.defaultdict(list)
@@ -203,11 +221,14 @@ for line in open(path):
 def median(workload, side, column):
     return statistics.median(r[column] for r in runs[(workload, side)])
 names = {"slug": "one article by random slug", "list": "first list page (20)",
+         "slug_uncached": "one article by random slug, cache off",
+         "list_uncached": "first list page (20), cache off",
          "lead": "`POST /v1/leads`, unique numbers"}
-baseline = {"slug": "same SQL", "list": "same SQL", "lead": "single-row insert"}
+baseline = {"slug": "same SQL", "list": "same SQL", "slug_uncached": "same SQL",
+            "list_uncached": "same SQL", "lead": "single-row insert"}
 rows = ["| workload | Beacon req/s | p50 / p99 ms | errors | pgbench tps | pgbench p50 / p99 ms | pgbench runs | ratio |",
         "|---|---|---|---|---|---|---|---|"]
-for w in ("slug", "list", "lead"):
+for w in ("slug", "list", "slug_uncached", "list_uncached", "lead"):
     b, p = median(w, "beacon", 0), median(w, "pgbench", 0)
     rows.append(f"| {names[w]} | {b:.0f} | {median(w, 'beacon', 1):.1f} / {median(w, 'beacon', 2):.1f} | "
                 f"{sum(r[3] for r in runs[(w, 'beacon')]):.0f} | {p:.0f} | {median(w, 'pgbench', 1):.1f} / "
@@ -216,7 +237,7 @@ commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=
 cpu = next((l.split(":")[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 header = (f"Run on {datetime.date.today()}, commit `{commit}`, {os.cpu_count()} cores ({cpu}), {platform.system()}; "
           f"{articles} published articles of about 6 KB; wrk 2 threads × 32 connections, pgbench 8 clients "
-          f"(prepared), {seconds} s rounds, median of {rounds}; peak RSS {peak_rss} MB.")
+          f"(prepared), {seconds} s rounds, median of {rounds}; peak RSS {peak_rss} MB (cache on / off).")
 scripts = ["<details><summary>The pgbench scripts (the SQL Beacon sent for one request)</summary>", ""]
 for name in ("slug.sql", "list.sql", "insert.sql"):
     scripts += [f"`{name}`:", "", "```sql", open(f"{work}/{name}").read().strip(), "```", ""]
