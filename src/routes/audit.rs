@@ -156,13 +156,7 @@ pub async fn list_audit(
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, Error> {
     let params = params.into_inner();
-    let limit = params.limit.unwrap_or(service::LIMIT_DEFAULT);
-    if !(1..=service::LIMIT_MAX).contains(&limit) {
-        return Err(Error::BadRequest(format!(
-            "`limit` must be between 1 and {}.",
-            service::LIMIT_MAX
-        )));
-    }
+    let limit = caching::page_limit(params.limit, service::LIMIT_DEFAULT, service::LIMIT_MAX)?;
     let after = decode_cursor(params.cursor.as_deref())?;
     let action = params
         .action

@@ -195,6 +195,17 @@ fn condition<H: Header + Into<Condition>>(
     Ok(Some(condition))
 }
 
+/// A list's `limit`: `default` when absent, a 400 outside 1..=`max`.
+pub fn page_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, Error> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(Error::BadRequest(format!(
+            "`limit` must be between 1 and {max}."
+        )));
+    }
+    Ok(limit)
+}
+
 /// A 200 for one page of a list, with a `Link` header to the next page when there is one.
 pub fn page_response(req: &HttpRequest, next_cursor: Option<&str>) -> HttpResponseBuilder {
     let mut response = HttpResponse::Ok();

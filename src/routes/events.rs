@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::db;
 use crate::domain::api_key::Caller;
 use crate::error::Error;
+use crate::routes::caching;
 use crate::routes::state::AppState;
 use crate::services::events::{self as service, FeedEvent};
 
@@ -164,13 +165,7 @@ pub async fn list_events(
     params: web::Query<FeedParams>,
 ) -> Result<HttpResponse, Error> {
     let FeedParams { after, limit } = params.into_inner();
-    let limit = limit.unwrap_or(service::FEED_LIMIT_DEFAULT);
-    if !(1..=service::FEED_LIMIT_MAX).contains(&limit) {
-        return Err(Error::BadRequest(format!(
-            "`limit` must be between 1 and {}.",
-            service::FEED_LIMIT_MAX
-        )));
-    }
+    let limit = caching::page_limit(limit, service::FEED_LIMIT_DEFAULT, service::FEED_LIMIT_MAX)?;
     let page = db::run(&state.pool, move |conn| service::feed(conn, after, limit)).await?;
     Ok(HttpResponse::Ok().json(EventFeed {
         items: page.items.into_iter().map(Event::from).collect(),

@@ -238,13 +238,7 @@ pub async fn list_sources(
     params: web::Query<LeadSourceParams>,
 ) -> Result<HttpResponse, Error> {
     let params = params.into_inner();
-    let limit = params.limit.unwrap_or(service::LIMIT_DEFAULT);
-    if !(1..=service::LIMIT_MAX).contains(&limit) {
-        return Err(Error::BadRequest(format!(
-            "`limit` must be between 1 and {}.",
-            service::LIMIT_MAX
-        )));
-    }
+    let limit = caching::page_limit(params.limit, service::LIMIT_DEFAULT, service::LIMIT_MAX)?;
     let after = decode_cursor(params.cursor.as_deref())?;
     let page = db::run(&state.pool, move |conn| service::list(conn, after, limit)).await?;
     let next_cursor = page.next.map(encode_cursor);

@@ -260,13 +260,7 @@ pub async fn list_webhooks(
     params: web::Query<WebhookParams>,
 ) -> Result<HttpResponse, Error> {
     let params = params.into_inner();
-    let limit = params.limit.unwrap_or(service::LIMIT_DEFAULT);
-    if !(1..=service::LIMIT_MAX).contains(&limit) {
-        return Err(Error::BadRequest(format!(
-            "`limit` must be between 1 and {}.",
-            service::LIMIT_MAX
-        )));
-    }
+    let limit = caching::page_limit(params.limit, service::LIMIT_DEFAULT, service::LIMIT_MAX)?;
     let after = decode_cursor(params.cursor.as_deref())?;
     let page = db::run(&state.pool, move |conn| service::list(conn, after, limit)).await?;
     let next_cursor = page.next.map(encode_cursor);
@@ -476,13 +470,11 @@ pub async fn list_deliveries(
     params: web::Query<WebhookParams>,
 ) -> Result<HttpResponse, Error> {
     let params = params.into_inner();
-    let limit = params.limit.unwrap_or(delivery::LIST_LIMIT_DEFAULT);
-    if !(1..=delivery::LIST_LIMIT_MAX).contains(&limit) {
-        return Err(Error::BadRequest(format!(
-            "`limit` must be between 1 and {}.",
-            delivery::LIST_LIMIT_MAX
-        )));
-    }
+    let limit = caching::page_limit(
+        params.limit,
+        delivery::LIST_LIMIT_DEFAULT,
+        delivery::LIST_LIMIT_MAX,
+    )?;
     let after = decode_cursor(params.cursor.as_deref())?;
     let id = id.into_inner();
     let page = db::run(&state.pool, move |conn| {

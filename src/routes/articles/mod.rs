@@ -162,13 +162,7 @@ pub async fn list_articles(
 }
 
 fn list_query(params: ListParams) -> Result<ListQuery, Error> {
-    let limit = params.limit.unwrap_or(service::LIMIT_DEFAULT);
-    if !(1..=service::LIMIT_MAX).contains(&limit) {
-        return Err(Error::BadRequest(format!(
-            "`limit` must be between 1 and {}.",
-            service::LIMIT_MAX
-        )));
-    }
+    let limit = caching::page_limit(params.limit, service::LIMIT_DEFAULT, service::LIMIT_MAX)?;
     let after = params
         .cursor
         .as_deref()
@@ -319,13 +313,7 @@ pub async fn related_articles(
     let now = Utc::now();
     let content = &state.settings.content;
     let reader = reader(&caller, None, &state, now)?;
-    let limit = params.limit.unwrap_or(service::RELATED_DEFAULT);
-    if !(1..=service::RELATED_MAX).contains(&limit) {
-        return Err(Error::BadRequest(format!(
-            "`limit` must be between 1 and {}.",
-            service::RELATED_MAX
-        )));
-    }
+    let limit = caching::page_limit(params.limit, service::RELATED_DEFAULT, service::RELATED_MAX)?;
     let key = path.into_inner();
     let found = db::run(&state.pool, move |conn| {
         service::related(conn, &key, limit, reader, now)

@@ -105,13 +105,7 @@ fn lead_query(params: FilterParams, region: phonenumber::country::Id) -> Result<
 }
 
 fn page(params: PageParams) -> Result<(Option<Position>, i64), Error> {
-    let limit = params.limit.unwrap_or(service::LIMIT_DEFAULT);
-    if !(1..=service::LIMIT_MAX).contains(&limit) {
-        return Err(Error::BadRequest(format!(
-            "`limit` must be between 1 and {}.",
-            service::LIMIT_MAX
-        )));
-    }
+    let limit = caching::page_limit(params.limit, service::LIMIT_DEFAULT, service::LIMIT_MAX)?;
     Ok((decode_cursor(params.cursor.as_deref())?, limit))
 }
 
