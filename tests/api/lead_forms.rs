@@ -279,3 +279,34 @@ async fn an_idempotency_key_on_a_form_post_replays_and_records_once() {
         .unwrap();
     assert_eq!(submissions, 1);
 }
+
+#[actix_web::test]
+async fn a_stranger_posting_a_known_number_from_a_form_learns_nothing_and_overwrites_nothing() {
+    let app = with_pages().await;
+    let first = submit(&app, BROWSER_ACCEPT, FORM).await;
+    let stranger_form = FORM.replace("name=Jane+Doe", "name=Mallory+Smith");
+
+    let repeat = submit(&app, BROWSER_ACCEPT, &stranger_form).await;
+
+    // The same answer a first enquiry gets: nothing tells the number enquired before.
+    assert_eq!(repeat.status(), first.status());
+    assert_eq!(location(&repeat), location(&first));
+    let header_names = |response: &reqwest::Response| {
+        let mut names: Vec<String> = response.headers().keys().map(|k| k.to_string()).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(header_names(&repeat), header_names(&first));
+    // The enquiry is kept, and the person's details are not replaced by the stranger's.
+    let name: Option<String> = leads::table
+        .select(leads::name)
+        .first(&mut app.connection())
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("Jane Doe"));
+    assert_eq!(lead_count(&app), 1);
+    let submissions: i64 = lead_submissions::table
+        .count()
+        .get_result(&mut app.connection())
+        .unwrap();
+    assert_eq!(submissions, 2);
+}
