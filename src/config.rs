@@ -562,6 +562,9 @@ pub struct LeadSettings {
     /// `BEACON_FORM_CRISIS_URL`: where a plain HTML form reporting suicidal thoughts is sent
     /// instead; unset, Beacon answers a page listing the crisis resources itself.
     pub form_crisis_url: Option<String>,
+    /// `BEACON_CONSENT_TEXT` and `BEACON_CONSENT_VERSION`: the consent box the embeddable form
+    /// shows; unset, it shows none.
+    pub consent: Option<ConsentWording>,
     /// `BEACON_SUPPRESSION_SECRET`: keys the HMAC of opted-out numbers. When unset, start-up
     /// uses a random key created once in the database and shared by every replica.
     pub suppression_secret: Option<SuppressionKey>,
@@ -596,6 +599,7 @@ impl LeadSettings {
             crisis_resources: env.crisis_resources("BEACON_CRISIS_RESOURCES")?,
             form_thanks_url: env.optional_url("BEACON_FORM_THANKS_URL")?,
             form_crisis_url: env.optional_url("BEACON_FORM_CRISIS_URL")?,
+            consent: env.consent()?,
             suppression_secret: env.secret("BEACON_SUPPRESSION_SECRET", SuppressionKey::new)?,
             opt_out_rate_per_ip: FixedWindow::per_minute(env.bounded(
                 "BEACON_OPT_OUT_RATE_PER_IP",
@@ -610,7 +614,44 @@ impl LeadSettings {
     }
 }
 
+/// The consent wording a form shows beside its box, and the version that names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentWording {
+    pub text: String,
+    pub version: Option<String>,
+}
+
+/// As long as intake accepts: the form sends this wording back with every enquiry.
+const CONSENT_TEXT_MAX_CHARS: usize = 5_000;
+const CONSENT_VERSION_MAX_CHARS: usize = 100;
+
 impl Env<'_> {
+    fn consent(&self) -> Result<Option<ConsentWording>, ConfigError> {
+        const TEXT: &str = "BEACON_CONSENT_TEXT";
+        const VERSION: &str = "BEACON_CONSENT_VERSION";
+        let version = self
+            .get(VERSION)
+            .map(|value| {
+                text::single_line(&value, CONSENT_VERSION_MAX_CHARS).map_err(|e| {
+                    self.error(VERSION, &value, format!("one line of text ({e})"))
+                })
+            })
+            .transpose()?;
+        let Some(wording) = self.get(TEXT) else {
+            return match version {
+                Some(version) => Err(self.error(
+                    VERSION,
+                    &version,
+                    "to be set only together with BEACON_CONSENT_TEXT",
+                )),
+                None => Ok(None),
+            };
+        };
+        let text = text::multi_line(&wording, CONSENT_TEXT_MAX_CHARS)
+            .map_err(|e| self.error(TEXT, &wording, format!("the consent wording ({e})")))?;
+        Ok(Some(ConsentWording { text, version }))
+    }
+
     fn region(&self, name: &'static str) -> Result<country::Id, ConfigError> {
         let value = self.get(name).unwrap_or_else(|| "US".to_owned());
         phone::parse_region(&value)
@@ -1148,5 +1189,27 @@ mod tests {
         .unwrap_err();
         assert_eq!(error.variable, "BEACON_CRISIS_RESOURCES");
         assert!(error.to_string().contains("1 to 20"), "{error}");
+    }
+
+    #[test]
+    fn the_consent_wording_is_optional_and_its_version_needs_it() {
+        assert_eq!(settings(&[]).unwrap().leads.consent, None);
+        let leads = settings(&[
+            ("BEACON_CONSENT_TEXT", " I agree that the clinic may call me. "),
+            ("BEACON_CONSENT_VERSION", "2026-03"),
+        ])
+        .unwrap()
+        .leads;
+        assert_eq!(
+            leads.consent,
+            Some(ConsentWording {
+                text: "I agree that the clinic may call me.".to_owned(),
+                version: Some("2026-03".to_owned()),
+            })
+        );
+        let error = settings(&[("BEACON_CONSENT_VERSION", "2026-03")]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_CONSENT_VERSION");
+        let error = settings(&[("BEACON_CONSENT_TEXT", &"x".repeat(5_001))]).unwrap_err();
+        assert_eq!(error.variable, "BEACON_CONSENT_TEXT");
     }
 }

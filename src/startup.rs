@@ -16,6 +16,7 @@ use crate::db::{self, Pool};
 use crate::devdb;
 use crate::error::Error;
 use crate::routes::operations::{Operations, SecurityError};
+use crate::routes::embed::EmbedScript;
 use crate::routes::response_cache::ResponseCache;
 use crate::routes::state::{AppState, Keys, Readiness};
 use crate::routes::{self, extract, middleware, openapi};
@@ -438,6 +439,7 @@ fn server(
     let operations = web::Data::new(Operations::from_spec(&spec)?);
     let settings = state.settings.clone();
     let http = settings.http.clone();
+    let embed = web::Data::new(EmbedScript::new(&settings.leads));
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(routes::response_cache::serve))
@@ -447,6 +449,7 @@ fn server(
             .app_data(state.clone())
             .app_data(operations.clone())
             .app_data(cache.clone())
+            .app_data(embed.clone())
             .app_data(web::PayloadConfig::new(settings.max_body_bytes))
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))

@@ -73,6 +73,8 @@ pub struct SubmissionRow {
     pub interests: Option<Vec<Option<String>>>,
     pub message: Option<String>,
     pub preferred_contact_time: Option<String>,
+    /// The source it came through; null for the site's own form.
+    pub lead_source_id: Option<Uuid>,
 }
 
 #[derive(Queryable, Selectable)]

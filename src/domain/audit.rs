@@ -16,10 +16,14 @@ pub enum Action {
     KeyRevoked,
     /// A webhook subscription was set to receive personal data.
     WebhookPersonalDataEnabled,
+    /// A lead source's name, state or default attribution was changed.
+    LeadSourceUpdated,
+    /// A lead source was deleted (its key, if any, revoked with it).
+    LeadSourceDeleted,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 10] = [
         Action::Read,
         Action::List,
         Action::Export,
@@ -28,6 +32,8 @@ impl Action {
         Action::KeyCreated,
         Action::KeyRevoked,
         Action::WebhookPersonalDataEnabled,
+        Action::LeadSourceUpdated,
+        Action::LeadSourceDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +46,8 @@ impl Action {
             Action::KeyCreated => "key.created",
             Action::KeyRevoked => "key.revoked",
             Action::WebhookPersonalDataEnabled => "webhook.personal_data_enabled",
+            Action::LeadSourceUpdated => "lead_source.updated",
+            Action::LeadSourceDeleted => "lead_source.deleted",
         }
     }
 
@@ -81,7 +89,8 @@ mod tests {
         assert_eq!(
             Action::names(),
             "lead.read, lead.list, lead.export, lead.erase, lead.reinstate, key.created, \
-             key.revoked or webhook.personal_data_enabled"
+             key.revoked, webhook.personal_data_enabled, lead_source.updated or \
+             lead_source.deleted"
         );
     }
 }

@@ -95,6 +95,57 @@ pub fn errors(problems: &[Problem<'_>], origin: Option<&str>) -> String {
     page("Your enquiry was not sent", &body)
 }
 
+/// Why an enquiry from a form was refused as a whole (rather than for a field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The same enquiry is being recorded, or a concurrent change won (409).
+    Busy,
+    /// The form was larger than the service accepts (413).
+    TooLarge,
+    /// Too many enquiries from the sender's network (429).
+    TooMany { retry_after_secs: u64 },
+}
+
+/// The page for a refused enquiry: what happened, and what the person can do now.
+pub fn refused(refusal: Refusal, origin: Option<&str>) -> String {
+    let (title, advice) = match refusal {
+        Refusal::Busy => (
+            "Your enquiry is still being sent",
+            "We are still recording this enquiry, or another change got in its way. Please wait \
+             a moment, then send the form again: it will not be recorded twice."
+                .to_owned(),
+        ),
+        Refusal::TooLarge => (
+            "Your enquiry is too long",
+            "Please shorten your message and send the form again.".to_owned(),
+        ),
+        Refusal::TooMany { retry_after_secs } => (
+            "Too many enquiries",
+            format!(
+                "Too many enquiries were sent from your network just now. Please wait {} and \
+                 send the form again.",
+                wait_in_words(retry_after_secs)
+            ),
+        ),
+    };
+    let body = format!(
+        "<div role=\"alert\">\n<p>Your enquiry was not sent.</p>\n<p>{}</p>\n</div>\n{}",
+        escape(&advice),
+        back(origin)
+    );
+    page(title, &body)
+}
+
+/// "1 minute", "45 seconds", "3 minutes" (rounded up).
+fn wait_in_words(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "a second".to_owned(),
+        2..=59 => format!("{seconds} seconds"),
+        60 => "1 minute".to_owned(),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
+}
+
 /// The form field a JSON Pointer of the lead request names (`/consent/text` is the
 /// `consent_text` field, `/interests/2` the third `interests`).
 pub fn field_of(pointer: &str) -> String {
@@ -153,6 +204,18 @@ mod tests {
         for resource in &resources.resources {
             assert!(page.contains(&escape(&resource.label)));
         }
+    }
+
+    #[test]
+    fn a_refused_enquiry_says_so_and_when_to_try_again() {
+        let page = refused(Refusal::TooMany { retry_after_secs: 61 }, None);
+        assert!(page.contains("<title>Too many enquiries</title>"));
+        assert!(page.contains("wait 2 minutes"));
+        assert!(page.contains("role=\"alert\""));
+        assert!(refused(Refusal::TooLarge, None).contains("shorten your message"));
+        assert!(refused(Refusal::Busy, Some("https://clinic.example")).contains("Return to"));
+        assert_eq!(wait_in_words(30), "30 seconds");
+        assert_eq!(wait_in_words(60), "1 minute");
     }
 
     #[test]

@@ -34,7 +34,8 @@ pub struct AuditEntry {
     #[schema(example = "Front desk CRM")]
     key_name: String,
     /// `lead.read`, `lead.list`, `lead.export`, `lead.erase`, `lead.reinstate`, `key.created`,
-    /// `key.revoked` or `webhook.personal_data_enabled`.
+    /// `key.revoked`, `webhook.personal_data_enabled`, `lead_source.updated` or
+    /// `lead_source.deleted`.
     #[schema(example = "lead.read")]
     action: String,
     /// The lead read, erased or reinstated.
@@ -43,7 +44,9 @@ pub struct AuditEntry {
     #[schema(example = json!(null))]
     lead_ids: Option<Vec<Uuid>>,
     /// The filters of a list or export (a search term shows as `[redacted]`); for
-    /// `webhook.personal_data_enabled`, the subscription's `webhook_id`.
+    /// `webhook.personal_data_enabled`, the subscription's `webhook_id`; for
+    /// `lead_source.updated` and `lead_source.deleted`, the `lead_source_id` (and, for an
+    /// update, the names of the `fields` sent).
     #[schema(value_type = Option<Object>, example = json!(null))]
     filter: Option<serde_json::Value>,
     /// For `key.created` and `key.revoked`: the key's `id`, `prefix`, `name` and `scopes`
@@ -85,7 +88,8 @@ pub struct AuditList {
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// `lead.read`, `lead.list`, `lead.export`, `lead.erase`, `lead.reinstate`, `key.created`,
-    /// `key.revoked` or `webhook.personal_data_enabled`.
+    /// `key.revoked`, `webhook.personal_data_enabled`, `lead_source.updated` or
+    /// `lead_source.deleted`.
     #[param(example = "lead.export")]
     action: Option<String>,
     /// Entries about this lead: reads, erasure, and list pages that showed it.

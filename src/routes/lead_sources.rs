@@ -277,7 +277,8 @@ pub async fn get_source(
 ///
 /// Renames it, enables or disables it (a disabled source's key gets 403 until it is enabled
 /// again), or changes its default attribution for leads received afterwards. The kind and the
-/// key do not change.
+/// key do not change. Recorded in the access audit as `lead_source.updated` with the names of
+/// the fields sent.
 #[utoipa::path(
     tag = "lead sources",
     params(("id" = Uuid, Path, description = "The source's id")),
@@ -292,7 +293,7 @@ pub async fn get_source(
 )]
 #[patch("/lead-sources/{id}")]
 pub async fn update_source(
-    _caller: Caller,
+    caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: Json<UpdateLeadSource>,
@@ -307,8 +308,9 @@ pub async fn update_source(
         utm_campaign: body.utm_campaign,
     })?;
     let id = id.into_inner();
+    let actor = Actor::from(&caller);
     let updated = db::run(&state.pool, move |conn| {
-        service::update(conn, id, changes, Utc::now())
+        service::update(conn, id, changes, &actor, Utc::now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(LeadSource::from(updated)))
@@ -317,7 +319,8 @@ pub async fn update_source(
 /// Delete a lead source
 ///
 /// Its key is revoked at once (401 from then on; audited as `key.revoked`). Its leads are
-/// kept and still name it: the source stays as a name-only record, no longer listed.
+/// kept and still name it: the source stays as a name-only record, no longer listed. Recorded
+/// in the access audit as `lead_source.deleted`.
 #[utoipa::path(
     tag = "lead sources",
     params(("id" = Uuid, Path, description = "The source's id")),

@@ -21,7 +21,7 @@ use crate::domain::lead;
 use crate::domain::phone::E164Phone;
 use crate::domain::slug::Slug;
 use crate::domain::text;
-use crate::error::{Error, FieldError};
+use crate::error::{Error, FieldError, Problem};
 use crate::routes::auth::MaybeCaller;
 use crate::routes::client::client;
 use crate::routes::extract::{self, JsonOrFormBytes};
@@ -233,7 +233,9 @@ impl From<&crisis::CrisisResources> for CrisisResources {
 /// its origin is in `BEACON_CORS_ORIGINS` (any other is ignored); when the enquiry reports
 /// suicidal thoughts, to `BEACON_FORM_CRISIS_URL`. With no page configured Beacon answers `200`
 /// with a small page of its own (the crisis resources first). Invalid fields are a `422` HTML
-/// page listing each problem. Other clients get the JSON answers below, whatever the body type.
+/// page listing each problem; a form refused as a whole (`409`, `413`, `429`) gets a page saying
+/// why and when to try again, with the same status. Other clients get the JSON answers below,
+/// whatever the body type.
 ///
 /// Tools posting for a lead source send its `leads:create` key: the lead is attributed to the
 /// source and takes its default `utm_*` values where it has none; the per-address limit does not
@@ -290,11 +292,19 @@ impl From<&crisis::CrisisResources> for CrisisResources {
                 }))),
             )),
         (status = 409, description = "A request with this `Idempotency-Key` and body is still \
-            being processed; retry it shortly"),
+            being processed; retry it shortly. A browser's form gets an HTML page saying so",
+            content((Problem = "application/problem+json"), (String = "text/html"))),
+        (status = 413, description = "The body exceeds the configured limit. A browser's form \
+            gets an HTML page asking for a shorter message",
+            content((Problem = "application/problem+json"), (String = "text/html"))),
+        (status = 422, description = "One or more fields are invalid; `errors` lists each. A \
+            browser's form gets an HTML page listing each problem",
+            content((Problem = "application/problem+json"), (String = "text/html"))),
         (status = 429, description = "Too many enquiries from this network (per minute). \
             Enquiries beyond a number's hourly limit are not refused (a refusal would tell \
             anyone that the number had been used): they are kept in quarantine and answered \
-            with the same 201",
+            with the same 201. A browser's form gets an HTML page saying when to try again",
+            content((Problem = "application/problem+json"), (String = "text/html")),
             headers(("Retry-After" = u64, description = "Seconds until the limit resets"))),
         (status = 200, description = "A browser's enquiry was recorded and no thank-you (or \
             crisis) page is configured: Beacon's own page", content_type = "text/html",
@@ -311,9 +321,24 @@ impl From<&crisis::CrisisResources> for CrisisResources {
 pub async fn create_lead(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: JsonOrFormBytes,
+    body: Result<JsonOrFormBytes, Error>,
 ) -> Result<HttpResponse, Error> {
     let html = prefers_html(&req);
+    let settings = &state.settings;
+    let configured_back = || {
+        settings
+            .leads
+            .form_thanks_url
+            .as_deref()
+            .and_then(form::origin_of)
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(error) if html => {
+            return form::refused(&error, configured_back().as_deref()).ok_or(error);
+        }
+        Err(error) => return Err(error),
+    };
     let (json, redirect) = match body {
         JsonOrFormBytes::Json(bytes) => (bytes, None),
         JsonOrFormBytes::Form(bytes) => {
@@ -327,12 +352,11 @@ pub async fn create_lead(
         let (response, replayed) = received?;
         return respond(response, replayed);
     }
-    let settings = &state.settings;
     let redirect = redirect.and_then(|url| form::allowed_redirect(&url, &settings.cors_origins));
     let back = redirect
         .as_deref()
-        .or(settings.leads.form_thanks_url.as_deref())
-        .and_then(form::origin_of);
+        .and_then(form::origin_of)
+        .or_else(configured_back);
     match received {
         Ok((response, _)) => Ok(form::answer(
             &settings.leads,
@@ -341,7 +365,7 @@ pub async fn create_lead(
             back.as_deref(),
         )),
         Err(Error::Validation(errors)) => Ok(form::errors(&errors, back.as_deref())),
-        Err(error) => Err(error),
+        Err(error) => form::refused(&error, back.as_deref()).ok_or(error),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod caching;
 pub mod client;
+pub mod embed;
 pub mod events;
 pub mod examples;
 pub mod extract;
@@ -41,6 +42,7 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(tags::configure)
                 .configure(interests::configure)
                 .configure(leads::configure)
+                .configure(embed::configure)
                 .configure(opt_out::configure)
                 .configure(lead_admin::configure)
                 .configure(lead_sources::configure)

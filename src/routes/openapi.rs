@@ -59,6 +59,8 @@ use crate::routes::events::payloads::{
             `admin`)"),
         (name = "interests", description = "The conditions lead forms ask about: public to read, \
             managed with scope `admin`"),
+        (name = "embed", description = "The `<beacon-lead-form>` web component a clinic's site \
+            embeds (no key)"),
         (name = "audit", description = "Who read, exported or erased personal data (scope \
             `admin`)"),
         (name = "events", description = "What changed, in commit-safe order: the outbox the \

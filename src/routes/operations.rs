@@ -24,6 +24,8 @@ pub struct Operations {
 enum Segment {
     Literal(String),
     Parameter,
+    /// A parameter between fixed text within one segment, such as `lead-form.{version}.js`.
+    Template { prefix: String, suffix: String },
 }
 
 /// An operation's `security` that Beacon cannot enforce.
@@ -127,9 +129,14 @@ fn segments(path: &str) -> Vec<Segment> {
         .split('/')
         .map(|segment| {
             if segment.starts_with('{') && segment.ends_with('}') {
-                Segment::Parameter
-            } else {
-                Segment::Literal(segment.to_owned())
+                return Segment::Parameter;
+            }
+            match (segment.find('{'), segment.rfind('}')) {
+                (Some(open), Some(close)) if open < close => Segment::Template {
+                    prefix: segment[..open].to_owned(),
+                    suffix: segment[close + 1..].to_owned(),
+                },
+                _ => Segment::Literal(segment.to_owned()),
             }
         })
         .collect()
@@ -139,6 +146,11 @@ fn matches(pattern: &[Segment], requested: &[Segment]) -> bool {
     pattern.len() == requested.len()
         && pattern.iter().zip(requested).all(|(p, r)| match (p, r) {
             (Segment::Parameter, Segment::Literal(value)) => !value.is_empty(),
+            (Segment::Template { prefix, suffix }, Segment::Literal(value)) => {
+                value.len() > prefix.len() + suffix.len()
+                    && value.starts_with(prefix.as_str())
+                    && value.ends_with(suffix.as_str())
+            }
             (p, r) => p == r,
         })
 }
@@ -174,5 +186,16 @@ mod tests {
         );
         assert_eq!(table.allowed("/v1/nothing"), None);
         assert_eq!(table.allowed("/v1/articles/a/b"), None);
+    }
+
+    #[test]
+    fn a_parameter_inside_a_segment_matches_between_its_fixed_text() {
+        let table = table(&[("/v1/embed/lead-form.{version}.js", vec![Method::GET])]);
+        assert_eq!(
+            table.allowed("/v1/embed/lead-form.abc.js"),
+            Some(vec![Method::GET])
+        );
+        assert_eq!(table.allowed("/v1/embed/lead-form..js"), None);
+        assert_eq!(table.allowed("/v1/embed/other.abc.js"), None);
     }
 }

@@ -59,7 +59,7 @@ pub enum Coding {
 impl Coding {
     /// The client's choice by `Accept-Encoding`; identity when it names neither or cannot be
     /// read (a 406 would help no one).
-    fn negotiate(req: &ServiceRequest) -> Coding {
+    pub fn negotiate(req: &impl HttpMessage) -> Coding {
         let Ok(accept) = AcceptEncoding::parse(req) else {
             return Coding::Identity;
         };
@@ -71,7 +71,7 @@ impl Coding {
         }
     }
 
-    fn token(self) -> Option<&'static str> {
+    pub fn token(self) -> Option<&'static str> {
         match self {
             Coding::Identity => None,
             Coding::Gzip => Some("gzip"),
@@ -81,7 +81,7 @@ impl Coding {
 
     /// Appended to the ETag, so each encoding has its own strong validator (RFC 9110 8.8.3:
     /// different bytes, different strong tag).
-    fn etag_suffix(self) -> &'static str {
+    pub fn etag_suffix(self) -> &'static str {
         match self {
             Coding::Identity => "",
             Coding::Gzip => ".gz",
@@ -89,7 +89,7 @@ impl Coding {
         }
     }
 
-    fn compress(self, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    pub fn compress(self, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
         match self {
             Coding::Identity => Ok(bytes.to_vec()),
             Coding::Gzip => {

@@ -78,23 +78,34 @@ pub struct SourceRef {
 
 /// Names each lead's source, in one query for the lot.
 fn with_sources(conn: &mut PgConnection, mut leads: Vec<LeadView>) -> Result<Vec<LeadView>, Error> {
-    let mut ids: Vec<Uuid> = leads
-        .iter()
-        .filter_map(|lead| lead.lead_source_id)
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let names = db::lead_sources::names(conn, &ids)?;
+    let names = source_names(conn, leads.iter().filter_map(|lead| lead.lead_source_id))?;
     for lead in &mut leads {
-        lead.lead_source = lead.lead_source_id.and_then(|id| {
-            names.get(&id).map(|(name, kind)| SourceRef {
-                id,
-                name: name.clone(),
-                kind: *kind,
-            })
-        });
+        lead.lead_source = lead.lead_source_id.and_then(|id| names.source(id));
     }
     Ok(leads)
+}
+
+/// The sources some leads or submissions name, looked up in one query.
+struct SourceNames(std::collections::HashMap<Uuid, (String, SourceKind)>);
+
+impl SourceNames {
+    fn source(&self, id: Uuid) -> Option<SourceRef> {
+        self.0.get(&id).map(|(name, kind)| SourceRef {
+            id,
+            name: name.clone(),
+            kind: *kind,
+        })
+    }
+}
+
+fn source_names(
+    conn: &mut PgConnection,
+    ids: impl Iterator<Item = Uuid>,
+) -> Result<SourceNames, Error> {
+    let mut ids: Vec<Uuid> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(SourceNames(db::lead_sources::names(conn, &ids)?))
 }
 
 impl LeadView {
@@ -166,6 +177,9 @@ pub struct SubmissionView {
     pub interests: Vec<String>,
     pub message: Option<String>,
     pub preferred_contact_time: Option<String>,
+    pub lead_source_id: Option<Uuid>,
+    /// Filled in by `get`.
+    pub lead_source: Option<SourceRef>,
 }
 
 impl From<SubmissionRow> for SubmissionView {
@@ -191,6 +205,8 @@ impl From<SubmissionRow> for SubmissionView {
             interests: codes(row.interests),
             message: row.message,
             preferred_contact_time: row.preferred_contact_time,
+            lead_source_id: row.lead_source_id,
+            lead_source: None,
         }
     }
 }
@@ -455,10 +471,14 @@ pub fn get(
         let lead = with_sources(conn, vec![LeadView::from(lead)])?
             .pop()
             .ok_or_else(|| Error::internal("a lead went missing while naming its source"))?;
-        let submissions: Vec<SubmissionView> = queries::submissions(conn, id)?
+        let mut submissions: Vec<SubmissionView> = queries::submissions(conn, id)?
             .into_iter()
             .map(SubmissionView::from)
             .collect();
+        let names = source_names(conn, submissions.iter().filter_map(|s| s.lead_source_id))?;
+        for submission in &mut submissions {
+            submission.lead_source = submission.lead_source_id.and_then(|id| names.source(id));
+        }
         let detail = LeadDetail {
             other_contacts: other_contacts(&lead, &submissions),
             submissions,

@@ -6,16 +6,18 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::lead_sources::{self as queries, NewSourceRow, SourceRow, SourceUpdate};
 use crate::domain::api_key::Caller;
+use crate::domain::audit::Action;
 use crate::domain::change::Change;
 use crate::domain::lead_source::{self as source, DefaultAttribution, SourceKind};
 use crate::domain::scope::Scope;
 use crate::error::{Error, FieldError};
 use crate::services::api_keys::{self, KeyRef, NewKeyRequest};
-use crate::services::audit::Actor;
+use crate::services::audit::{self, Actor, Subject};
 
 pub const LIMIT_DEFAULT: i64 = 20;
 pub const LIMIT_MAX: i64 = 100;
@@ -235,15 +237,38 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<SourceView, Error> {
     Ok(queries::find(conn, id)?.ok_or(Error::NotFound)?.into())
 }
 
-/// Changes a source; disabling it shuts its key out at once (403) without revoking it.
+impl SourceChanges {
+    /// The names of the fields this change sets or clears, for the audit.
+    fn field_names(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_some()),
+            ("enabled", self.enabled.is_some()),
+            ("utm_source", !matches!(self.utm_source, Change::Keep)),
+            ("utm_medium", !matches!(self.utm_medium, Change::Keep)),
+            ("utm_campaign", !matches!(self.utm_campaign, Change::Keep)),
+        ]
+        .into_iter()
+        .filter_map(|(name, sent)| sent.then_some(name))
+        .collect()
+    }
+}
+
+/// Changes a source; disabling it shuts its key out at once (403) without revoking it. Audited
+/// as `lead_source.updated` with the names of the fields sent, in the same transaction.
 pub fn update(
     conn: &mut PgConnection,
     id: Uuid,
     changes: SourceChanges,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<SourceView, Error> {
     conn.transaction(|conn| {
         queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;
+        let subject = Subject::Filter(json!({
+            "lead_source_id": id,
+            "fields": changes.field_names(),
+        }));
+        audit::record(conn, actor, Action::LeadSourceUpdated, subject, 0, now)?;
         let clear_or_set = |change: &Change<String>| match change {
             Change::Keep => None,
             Change::Clear => Some(None),
@@ -271,7 +296,7 @@ pub fn update(
 }
 
 /// Deletes a source: its key is revoked (audited as `key.revoked`) and its row kept as a
-/// name-only record, so its leads keep naming it.
+/// name-only record, so its leads keep naming it. Audited as `lead_source.deleted`.
 pub fn delete(
     conn: &mut PgConnection,
     id: Uuid,
@@ -284,6 +309,8 @@ pub fn delete(
             api_keys::revoke(conn, KeyRef::Id(key_id), actor, now)?;
         }
         queries::mark_deleted(conn, id, now)?;
+        let subject = Subject::Filter(json!({ "lead_source_id": id }));
+        audit::record(conn, actor, Action::LeadSourceDeleted, subject, 0, now)?;
         Ok::<_, Error>(())
     })?;
     tracing::info!(lead_source_id = %id, "lead source deleted");

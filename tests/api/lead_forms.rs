@@ -310,3 +310,88 @@ async fn a_stranger_posting_a_known_number_from_a_form_learns_nothing_and_overwr
         .unwrap();
     assert_eq!(submissions, 2);
 }
+
+/// The status, `Content-Type` and body of an answer.
+async fn page_of(response: reqwest::Response) -> (u16, String, String) {
+    let status = response.status().as_u16();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (status, content_type, response.text().await.unwrap())
+}
+
+#[actix_web::test]
+async fn a_browser_over_the_network_limit_gets_an_html_429_page_and_a_json_client_a_problem() {
+    let app = spawn_app_with(|settings| {
+        settings.leads.rate_per_ip = beacon::domain::rate_limit::FixedWindow::per_minute(1);
+        settings.leads.form_thanks_url = Some(THANKS.to_owned());
+    })
+    .await;
+    submit(&app, BROWSER_ACCEPT, FORM).await;
+
+    let browser = submit(&app, BROWSER_ACCEPT, "name=John&phone=2125550143").await;
+    let json = submit(&app, "application/json", "name=John&phone=2125550143").await;
+
+    let retry_after = browser.headers()["retry-after"].to_str().unwrap().to_owned();
+    let (status, content_type, page) = page_of(browser).await;
+    assert_eq!(status, 429, "{page}");
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(retry_after.parse::<u64>().unwrap() <= 60);
+    assert!(page.contains("<title>Too many enquiries</title>"), "{page}");
+    assert!(page.contains("role=\"alert\""), "{page}");
+    assert!(page.contains("href=\"https://clinic.example\""), "a way back: {page}");
+    crate::helpers::problem(json, 429).await;
+    assert_eq!(lead_count(&app), 1);
+}
+
+#[actix_web::test]
+async fn a_browser_form_too_large_gets_an_html_413_page_and_a_json_client_a_problem() {
+    let app = spawn_app_with(|settings| settings.max_body_bytes = 1024).await;
+    let long = format!("{FORM}&message={}", "a".repeat(2_000));
+
+    let browser = submit(&app, BROWSER_ACCEPT, &long).await;
+    let json = submit(&app, "application/json", &long).await;
+
+    let (status, content_type, page) = page_of(browser).await;
+    assert_eq!(status, 413, "{page}");
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(page.contains("shorten your message"), "{page}");
+    assert!(page.contains("Back button"), "{page}");
+    crate::helpers::problem(json, 413).await;
+    assert_eq!(lead_count(&app), 0);
+}
+
+#[actix_web::test]
+async fn a_browser_form_sent_again_while_the_first_is_recorded_gets_an_html_409_page() {
+    use sha2::{Digest, Sha256};
+    let app = spawn_app().await;
+    let form = "name=Jane&phone=4155552671";
+    // The lock the request holds while it runs: the key, and the hash of the form as JSON.
+    let document = serde_json::json!({"name": "Jane", "phone": "4155552671"});
+    let sha256: [u8; 32] = Sha256::digest(serde_json::to_vec(&document).unwrap()).into();
+    let lock = beacon::services::leads::idempotency_lock("key-1", &sha256);
+    let mut in_flight = app.connection();
+    diesel::sql_query(format!("SELECT pg_advisory_lock({lock})"))
+        .execute(&mut in_flight)
+        .unwrap();
+
+    let during = browser()
+        .post(app.url("/v1/leads"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", BROWSER_ACCEPT)
+        .header("idempotency-key", "key-1")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    diesel::sql_query(format!("SELECT pg_advisory_unlock({lock})"))
+        .execute(&mut in_flight)
+        .unwrap();
+
+    let (status, content_type, page) = page_of(during).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(page.contains("will not be recorded twice"), "{page}");
+    assert_eq!(lead_count(&app), 0);
+}

@@ -250,6 +250,29 @@ async fn a_disabled_source_key_gets_403_until_it_is_enabled_again() {
 }
 
 #[actix_web::test]
+async fn each_submission_in_the_staff_view_names_the_source_it_came_through() {
+    let app = spawn_app().await;
+    let admin = app.key(&["admin"]);
+    let reader = app.key(&["leads:read"]);
+    let source = zapier(&app, &admin).await;
+    let key = source["key"].as_str().unwrap();
+    let lead_id = enquire(&app, person("Jane Doe", "(415) 555-2671")).await;
+
+    let repeat = post_lead(&app, key, &person("Jane Doe", "(415) 555-2671")).await;
+
+    assert_eq!(repeat.status(), 201);
+    let lead = get_json(&app, &reader, &format!("/v1/leads/{lead_id}")).await;
+    let submissions = lead["submissions"].as_array().unwrap();
+    assert_eq!(submissions.len(), 2, "the repeat joined the site's lead");
+    assert_eq!(submissions[0]["lead_source"], Value::Null);
+    assert_eq!(
+        submissions[1]["lead_source"],
+        json!({"id": source["id"], "name": "Zapier", "kind": "api"})
+    );
+    assert_eq!(lead["lead_source"], Value::Null, "the lead keeps its first touch");
+}
+
+#[actix_web::test]
 async fn deleting_a_source_revokes_its_key_and_its_leads_keep_its_name() {
     let app = spawn_app().await;
     let admin = app.key(&["admin"]);
@@ -320,4 +343,58 @@ async fn a_source_key_may_only_post_leads_and_other_keys_are_ignored_by_intake()
     )
     .await;
     problem(unknown, 401).await;
+}
+
+#[actix_web::test]
+async fn changing_and_deleting_a_source_are_written_to_the_access_audit() {
+    let app = spawn_app().await;
+    let admin = app.key(&["admin"]);
+    let source = zapier(&app, &admin).await;
+    let id = source["id"].as_str().unwrap();
+    let path = format!("/v1/lead-sources/{id}");
+
+    let patched = app
+        .patch_json(&admin, &path, &json!({"enabled": false, "utm_source": ""}))
+        .await;
+    let deleted = app.delete_with(&admin, &path).await;
+
+    assert_eq!(patched.status(), 200);
+    assert_eq!(deleted.status(), 204);
+    let updates = get_json(&app, &admin, "/v1/audit?action=lead_source.updated").await;
+    let updates = updates["items"].as_array().unwrap();
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0]["key_name"], "test key");
+    assert_eq!(
+        updates[0]["filter"],
+        json!({"lead_source_id": id, "fields": ["enabled", "utm_source"]})
+    );
+    let deletions = get_json(&app, &admin, "/v1/audit?action=lead_source.deleted").await;
+    let deletions = deletions["items"].as_array().unwrap();
+    assert_eq!(deletions.len(), 1);
+    assert_eq!(deletions[0]["filter"], json!({"lead_source_id": id}));
+    let revoked = get_json(&app, &admin, "/v1/audit?action=key.revoked").await;
+    assert_eq!(revoked["items"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn a_refused_source_change_writes_nothing_to_the_audit() {
+    let app = spawn_app().await;
+    let admin = app.key(&["admin"]);
+    let id = zapier(&app, &admin).await["id"].as_str().unwrap().to_owned();
+
+    let bad = app
+        .patch_json(&admin, &format!("/v1/lead-sources/{id}"), &json!({"name": " "}))
+        .await;
+    let missing = app
+        .patch_json(
+            &admin,
+            &format!("/v1/lead-sources/{}", uuid::Uuid::now_v7()),
+            &json!({"enabled": false}),
+        )
+        .await;
+
+    problem(bad, 422).await;
+    problem(missing, 404).await;
+    let updates = get_json(&app, &admin, "/v1/audit?action=lead_source.updated").await;
+    assert_eq!(updates["items"], json!([]));
 }

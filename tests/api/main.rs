@@ -8,6 +8,7 @@ mod cache;
 mod cli;
 mod docs;
 mod durability;
+mod embed;
 mod errors;
 mod events;
 mod faults;

@@ -156,7 +156,8 @@ fn lead_example() -> serde_json::Value {
         "interests": ["treatment_resistant_depression"],
         "message": "I have tried three medications without success.",
         "preferred_contact_time": "Weekday mornings",
-        "attribution": attribution.clone()
+        "attribution": attribution.clone(),
+        "lead_source": null
     });
     let consent = serde_json::json!({
         "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a91", "kind": "form",

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::services::erasure::TombstoneView;
-use crate::services::lead_management::{LeadDetail, LeadView, SubmissionView};
+use crate::services::lead_management::{LeadDetail, LeadView, SourceRef, SubmissionView};
 
 /// A lead in the queue, with the contact details and consent of its first enquiry (a repeat
 /// never changes them; see `other_contact_details`).
@@ -84,6 +84,16 @@ pub struct LeadSourceRef {
     kind: String,
 }
 
+impl From<SourceRef> for LeadSourceRef {
+    fn from(source: SourceRef) -> Self {
+        LeadSourceRef {
+            id: source.id,
+            name: source.name,
+            kind: source.kind.as_str().to_owned(),
+        }
+    }
+}
+
 impl LeadSummary {
     pub(super) fn new(lead: LeadView, now: DateTime<Utc>) -> Self {
         LeadSummary {
@@ -107,11 +117,7 @@ impl LeadSummary {
             updated_at: lead.updated_at,
             version: lead.version,
             opted_out_at: lead.opted_out_at,
-            lead_source: lead.lead_source.map(|source| LeadSourceRef {
-                id: source.id,
-                name: source.name,
-                kind: source.kind.as_str().to_owned(),
-            }),
+            lead_source: lead.lead_source.map(LeadSourceRef::from),
         }
     }
 }
@@ -173,6 +179,8 @@ pub struct Submission {
     #[schema(example = "Weekday mornings")]
     pub(super) preferred_contact_time: Option<String>,
     pub(super) attribution: Attribution,
+    /// The lead source this enquiry came through; null for the site's own form.
+    pub(super) lead_source: Option<LeadSourceRef>,
 }
 
 /// Consent evidence: what the person was shown and answered, or their opt-out.
@@ -295,6 +303,7 @@ impl Lead {
                 .into_iter()
                 .map(|submission| Submission {
                     attribution: attribution(&submission),
+                    lead_source: submission.lead_source.map(LeadSourceRef::from),
                     interests: submission.interests,
                     id: submission.id,
                     received_at: submission.received_at,

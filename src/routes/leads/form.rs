@@ -2,14 +2,14 @@
 //! the JSON document intake already takes, and the answers a browser gets (303 to the
 //! thank-you or crisis page, or a small HTML page of its own).
 
-use actix_web::HttpResponse;
 use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Map, Value, json};
 
 use crate::config::LeadSettings;
-use crate::domain::form_page::{self, Problem};
+use crate::domain::form_page::{self, Problem, Refusal};
 use crate::domain::text;
-use crate::error::FieldError;
+use crate::error::{Error, FieldError};
 use crate::routes::middleware::NotAProblem;
 
 /// What checking the consent box sends: `on` by default, or the box's own `value`.
@@ -122,6 +122,28 @@ pub(super) fn errors(errors: &[FieldError], back: Option<&str>) -> HttpResponse 
     );
     response.extensions_mut().insert(NotAProblem);
     response
+}
+
+/// The page for an enquiry refused as a whole (409, 413, 429), keeping the status and its
+/// `Retry-After`; `None` for any other error, which stays problem+json.
+pub(super) fn refused(error: &Error, back: Option<&str>) -> Option<HttpResponse> {
+    let refusal = match error {
+        Error::Conflict(_) => Refusal::Busy,
+        Error::PayloadTooLarge { .. } => Refusal::TooLarge,
+        Error::TooManyRequests { retry_after_secs } => Refusal::TooMany {
+            retry_after_secs: *retry_after_secs,
+        },
+        _ => return None,
+    };
+    let mut response = html(error.status_code(), form_page::refused(refusal, back));
+    if let Refusal::TooMany { retry_after_secs } = refusal {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(retry_after_secs),
+        );
+    }
+    response.extensions_mut().insert(NotAProblem);
+    Some(response)
 }
 
 fn see_other(url: &str) -> HttpResponse {

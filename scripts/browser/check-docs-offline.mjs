@@ -1,6 +1,6 @@
 // Opens Swagger UI in headless Chromium and fails if the page requests anything outside Beacon,
 // or if it does not render the API. Usage (needs Debian's chromium and `npm i playwright-core`):
-//   BEACON_URL=http://127.0.0.1:8080 node scripts/check-docs-offline.mjs [screenshot.png]
+//   BEACON_URL=http://127.0.0.1:8080 node scripts/browser/check-docs-offline.mjs [screenshot.png]
 import { chromium } from 'playwright-core';
 
 const base = new URL(process.env.BEACON_URL ?? 'http://127.0.0.1:8080');
