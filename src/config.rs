@@ -632,9 +632,8 @@ impl Env<'_> {
         let version = self
             .get(VERSION)
             .map(|value| {
-                text::single_line(&value, CONSENT_VERSION_MAX_CHARS).map_err(|e| {
-                    self.error(VERSION, &value, format!("one line of text ({e})"))
-                })
+                text::single_line(&value, CONSENT_VERSION_MAX_CHARS)
+                    .map_err(|e| self.error(VERSION, &value, format!("one line of text ({e})")))
             })
             .transpose()?;
         let Some(wording) = self.get(TEXT) else {
@@ -1195,7 +1194,10 @@ mod tests {
     fn the_consent_wording_is_optional_and_its_version_needs_it() {
         assert_eq!(settings(&[]).unwrap().leads.consent, None);
         let leads = settings(&[
-            ("BEACON_CONSENT_TEXT", " I agree that the clinic may call me. "),
+            (
+                "BEACON_CONSENT_TEXT",
+                " I agree that the clinic may call me. ",
+            ),
             ("BEACON_CONSENT_VERSION", "2026-03"),
         ])
         .unwrap()

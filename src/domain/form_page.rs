@@ -208,7 +208,12 @@ mod tests {
 
     #[test]
     fn a_refused_enquiry_says_so_and_when_to_try_again() {
-        let page = refused(Refusal::TooMany { retry_after_secs: 61 }, None);
+        let page = refused(
+            Refusal::TooMany {
+                retry_after_secs: 61,
+            },
+            None,
+        );
         assert!(page.contains("<title>Too many enquiries</title>"));
         assert!(page.contains("wait 2 minutes"));
         assert!(page.contains("role=\"alert\""));

@@ -181,7 +181,9 @@ mod tests {
 
     #[test]
     fn the_settings_are_written_into_the_script_and_change_its_version() {
-        let mut settings = crate::config::Settings::from_lookup(|_| None).unwrap().leads;
+        let mut settings = crate::config::Settings::from_lookup(|_| None)
+            .unwrap()
+            .leads;
         let plain = EmbedScript::new(&settings);
         settings.consent = Some(crate::config::ConsentWording {
             text: "I agree \"to\" calls </script>".to_owned(),
@@ -191,7 +193,9 @@ mod tests {
 
         let text = std::str::from_utf8(&with_consent.identity).unwrap();
         assert!(!text.contains(PLACEHOLDER));
-        assert!(text.contains(r#""consent":{"text":"I agree \"to\" calls </script>","version":"v2"}"#));
+        assert!(
+            text.contains(r#""consent":{"text":"I agree \"to\" calls </script>","version":"v2"}"#)
+        );
         assert!(text.contains(r#""honeypot":"website""#));
         assert_ne!(plain.version(), with_consent.version());
         assert_eq!(plain.version().len(), 16);

@@ -25,7 +25,10 @@ enum Segment {
     Literal(String),
     Parameter,
     /// A parameter between fixed text within one segment, such as `lead-form.{version}.js`.
-    Template { prefix: String, suffix: String },
+    Template {
+        prefix: String,
+        suffix: String,
+    },
 }
 
 /// An operation's `security` that Beacon cannot enforce.

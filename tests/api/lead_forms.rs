@@ -333,14 +333,20 @@ async fn a_browser_over_the_network_limit_gets_an_html_429_page_and_a_json_clien
     let browser = submit(&app, BROWSER_ACCEPT, "name=John&phone=2125550143").await;
     let json = submit(&app, "application/json", "name=John&phone=2125550143").await;
 
-    let retry_after = browser.headers()["retry-after"].to_str().unwrap().to_owned();
+    let retry_after = browser.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let (status, content_type, page) = page_of(browser).await;
     assert_eq!(status, 429, "{page}");
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(retry_after.parse::<u64>().unwrap() <= 60);
     assert!(page.contains("<title>Too many enquiries</title>"), "{page}");
     assert!(page.contains("role=\"alert\""), "{page}");
-    assert!(page.contains("href=\"https://clinic.example\""), "a way back: {page}");
+    assert!(
+        page.contains("href=\"https://clinic.example\""),
+        "a way back: {page}"
+    );
     crate::helpers::problem(json, 429).await;
     assert_eq!(lead_count(&app), 1);
 }

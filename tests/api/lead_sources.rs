@@ -269,7 +269,11 @@ async fn each_submission_in_the_staff_view_names_the_source_it_came_through() {
         submissions[1]["lead_source"],
         json!({"id": source["id"], "name": "Zapier", "kind": "api"})
     );
-    assert_eq!(lead["lead_source"], Value::Null, "the lead keeps its first touch");
+    assert_eq!(
+        lead["lead_source"],
+        Value::Null,
+        "the lead keeps its first touch"
+    );
 }
 
 #[actix_web::test]
@@ -380,10 +384,17 @@ async fn changing_and_deleting_a_source_are_written_to_the_access_audit() {
 async fn a_refused_source_change_writes_nothing_to_the_audit() {
     let app = spawn_app().await;
     let admin = app.key(&["admin"]);
-    let id = zapier(&app, &admin).await["id"].as_str().unwrap().to_owned();
+    let id = zapier(&app, &admin).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let bad = app
-        .patch_json(&admin, &format!("/v1/lead-sources/{id}"), &json!({"name": " "}))
+        .patch_json(
+            &admin,
+            &format!("/v1/lead-sources/{id}"),
+            &json!({"name": " "}),
+        )
         .await;
     let missing = app
         .patch_json(
