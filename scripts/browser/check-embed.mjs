@@ -100,7 +100,10 @@ const button = (element) => element.tag === 'button';
 async function openForm() {
   const page = await context.newPage();
   await page.goto(`${pageOrigin}/`, { waitUntil: 'networkidle' });
-  await page.locator('beacon-lead-form input[name=interests]').first().waitFor({ timeout: 10000 });
+  await page.locator('beacon-lead-form input[name=interests]').first().waitFor({ timeout: 10000 })
+    .catch(() => {
+      throw new Error('the checklist never rendered (is the page in BEACON_CORS_ORIGINS?)');
+    });
   return page;
 }
 
@@ -110,6 +113,8 @@ async function retype(page, text) {
   await page.keyboard.type(text);
 }
 
+// A step that cannot go on (a timeout, Tab never reaching a field) fails the check by name.
+try {
 // 1. The checklist renders from /v1/interests, in order, inside a fieldset with a legend.
 let page = await openForm();
 const interests = (await (await fetch(new URL('/v1/interests', api))).json()).items;
@@ -225,9 +230,12 @@ listed = await leads();
 const urgent = listed.filter((lead) => lead.priority === 'urgent');
 check(urgent.length === 1, 'the crisis enquiry is an urgent lead');
 await page.close();
-
-await browser.close();
-site.close();
+} catch (error) {
+  check(false, `the check stopped: ${String(error.message).split('\n')[0]}`);
+} finally {
+  await browser.close();
+  site.close();
+}
 
 check(outside.length === 0, `no request left the machine${outside.length ? `: ${outside.join(', ')}` : ''}`);
 check(failed.length === 0, `no request failed${failed.length ? `: ${failed.join(', ')}` : ''}`);
