@@ -152,6 +152,7 @@ pub async fn lead_form_script(req: HttpRequest, script: web::Data<EmbedScript>) 
         (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
         (status = 307, description = "Another version: to the current script",
             headers(("Location" = String, description = "`/v1/embed/lead-form.js`"))),
+        (status = 404, description = "No version at all: the address names no script"),
     ),
 )]
 #[get("/embed/lead-form.{version}.js")]
