@@ -134,6 +134,10 @@ impl Workers {
         tasks.extend(self.start_webhooks(listener.as_ref()));
         tasks.extend(self.start_mail(listener.as_ref()));
         tasks.extend(self.start_cache_invalidation());
+        tasks.push(actix_web::rt::spawn(crate::workers::prune::run(
+            self.pool.clone(),
+            self.settings.leads.clone(),
+        )));
         let retention = crate::workers::retention::Retention {
             leads: self.settings.leads.retention,
             events: self.settings.events.retention,

@@ -42,7 +42,6 @@ pub const IDEMPOTENCY_SCOPE: &str = "POST /v1/leads";
 /// How long an idempotency key's answer is replayed.
 pub const IDEMPOTENCY_TTL: TimeDelta = TimeDelta::hours(24);
 
-const PRUNE_BATCH: i64 = 100;
 const IP_BUCKET: &str = "lead_ip";
 const IDEMPOTENCY_LOCK: &str = "idempotency";
 
@@ -207,9 +206,7 @@ pub fn submit(
     if let Some(outcome) = outcome(&submitted) {
         metrics::lead_submission(LeadKind::Form, outcome);
     }
-    let submitted = submitted?;
-    prune(conn, settings, received);
-    Ok(submitted)
+    submitted
 }
 
 /// What a submission is counted as, after its transaction: `None` for an answer that records
@@ -227,22 +224,21 @@ fn outcome(submitted: &Result<Submitted, Error>) -> Option<LeadOutcome> {
     })
 }
 
-/// Deletes a batch of finished rate windows and expired idempotency keys. Outside the intake
-/// transaction, so it never holds a lock an enquiry waits for, and a failure loses nothing.
-fn prune(conn: &mut PgConnection, settings: &LeadSettings, now: DateTime<Utc>) {
+/// Deletes up to `batch` finished rate windows and as many expired idempotency keys; returns
+/// how many rows went. Run by a background loop, never by an enquiry: it adds no round trip to
+/// intake and never holds a lock an enquiry waits for.
+pub fn prune(
+    conn: &mut PgConnection,
+    settings: &LeadSettings,
+    now: DateTime<Utc>,
+    batch: i64,
+) -> Result<usize, Error> {
     let longest_window = settings
         .rate_per_ip
         .length
         .max(settings.rate_per_phone.length);
-    let results = [
-        db::rate_limits::prune(conn, now - longest_window, PRUNE_BATCH),
-        idempotency::prune_expired(conn, now, PRUNE_BATCH),
-    ];
-    for result in results {
-        if let Err(error) = result {
-            tracing::warn!(%error, "pruning old rate windows or idempotency keys failed");
-        }
-    }
+    Ok(db::rate_limits::prune(conn, now - longest_window, batch)?
+        + idempotency::prune_expired(conn, now, batch)?)
 }
 
 /// The advisory lock a request with this `Idempotency-Key` and body hash holds while it runs.
@@ -371,6 +367,11 @@ fn record(
     spam: Option<SpamReason>,
     received: DateTime<Utc>,
 ) -> Result<(Receipt, Recorded), Error> {
+    if spam.is_none() {
+        // Held until the transaction ends: two enquiries racing in from one number cannot
+        // both create a lead, nor interleave with an opt-out of it.
+        queries::lock_phone(conn, lead.phone.as_str())?;
+    }
     let existing = match spam {
         None => find_existing(conn, settings, &lead.phone, received)?,
         Some(_) => None,
@@ -596,8 +597,7 @@ fn insert_consent(
     Ok(())
 }
 
-/// The lead a repeat enquiry joins, holding the number's lock until the transaction ends so
-/// two enquiries racing in from one number cannot both create a lead.
+/// The lead a repeat enquiry joins; the caller holds the number's lock.
 fn find_existing(
     conn: &mut PgConnection,
     settings: &LeadSettings,
@@ -607,7 +607,6 @@ fn find_existing(
     if settings.dedupe_window <= TimeDelta::zero() {
         return Ok(None);
     }
-    queries::lock_phone(conn, phone.as_str())?;
     Ok(queries::find_recent_by_phone(
         conn,
         phone.as_str(),

@@ -127,7 +127,8 @@ pub fn opt_out(
 /// staff when it opted out, so they can judge whether the enquiry is real consent; a lead the
 /// opt-out had made `do_not_contact` goes back to `new`. Nothing is suppressed: until staff
 /// reinstate the number the lead can only move to `do_not_contact` or `spam`. Returns the
-/// status the lead was reopened from, if it was.
+/// status the lead was reopened from, if it was. The caller holds the number's lock
+/// (`db::leads::lock_phone`), as an opt-out does.
 pub fn on_intake(
     conn: &mut PgConnection,
     key: &SuppressionKey,
@@ -135,7 +136,6 @@ pub fn on_intake(
     lead_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<LeadStatus>, Error> {
-    leads::lock_phone(conn, phone.as_str())?;
     let Some(opted_out_at) = suppression::opted_out_at(conn, &key.tag(phone))? else {
         return Ok(None);
     };
