@@ -25,7 +25,7 @@ pub mod webhooks;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, ManageConnection, Pool as R2d2Pool};
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::BigInt;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use sha2::{Digest, Sha256};
 
@@ -163,21 +163,6 @@ pub fn lock_key(namespace: &str, name: &str) -> i64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(first)
-}
-
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Bool)]
-    locked: bool,
-}
-
-/// Takes a lock held until the current transaction ends, or returns `false` at once when
-/// another transaction holds it.
-pub fn try_lock_for_transaction(conn: &mut PgConnection, key: i64) -> QueryResult<bool> {
-    diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-        .bind::<BigInt, _>(key)
-        .get_result::<Locked>(conn)
-        .map(|row| row.locked)
 }
 
 /// Takes a lock held until the current transaction ends, waiting for it if need be (at most

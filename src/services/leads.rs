@@ -253,15 +253,21 @@ fn claim_key(
     key: &IdempotencyKey,
     now: DateTime<Utc>,
 ) -> Result<Option<StoredResponse>, Error> {
-    if !db::try_lock_for_transaction(conn, idempotency_lock(&key.key, &key.request_sha256))? {
+    let claim = idempotency::claim(
+        conn,
+        idempotency_lock(&key.key, &key.request_sha256),
+        IDEMPOTENCY_SCOPE,
+        &key.key,
+        &key.request_sha256,
+        now,
+    )?;
+    if !claim.locked {
         return Err(Error::Conflict(
             "A request with this Idempotency-Key is still being processed; retry it shortly."
                 .to_owned(),
         ));
     }
-    let found =
-        idempotency::find_live(conn, IDEMPOTENCY_SCOPE, &key.key, &key.request_sha256, now)?;
-    let Some(stored) = found else {
+    let Some(stored) = claim.stored() else {
         return Ok(None);
     };
     let status = u16::try_from(stored.response_status)
@@ -367,14 +373,21 @@ fn record(
     spam: Option<SpamReason>,
     received: DateTime<Utc>,
 ) -> Result<(Receipt, Recorded), Error> {
-    if spam.is_none() {
-        // Held until the transaction ends: two enquiries racing in from one number cannot
-        // both create a lead, nor interleave with an opt-out of it.
-        queries::lock_phone(conn, lead.phone.as_str())?;
-    }
-    let existing = match spam {
-        None => find_existing(conn, settings, &lead.phone, received)?,
+    // The number's lock, held until the transaction ends: two enquiries racing in from one
+    // number cannot both create a lead, nor interleave with an opt-out of it. Spam joins
+    // nothing and reopens nothing, so it takes no lock.
+    let number = match spam {
+        None => Some(queries::lock_number(
+            conn,
+            lead.phone.as_str(),
+            (settings.dedupe_window > TimeDelta::zero()).then(|| received - settings.dedupe_window),
+            &suppression_key.tag(&lead.phone),
+        )?),
         Some(_) => None,
+    };
+    let (existing, opted_out_at) = match number {
+        Some(number) => (number.existing, number.opted_out_at),
+        None => (None, None),
     };
     // Whole seconds: a deadline a fraction earlier is still the promise, and reads better.
     let deadline = settings.calendar.contact_by(received).trunc_subsecs(0);
@@ -390,15 +403,9 @@ fn record(
             spam,
         },
     };
-    let reopened_from = match spam {
-        None => opt_out::on_intake(
-            conn,
-            suppression_key,
-            &lead.phone,
-            recorded.lead_id,
-            received,
-        )?,
-        Some(_) => None,
+    let reopened_from = match opted_out_at {
+        Some(opted_out_at) => opt_out::on_intake(conn, opted_out_at, recorded.lead_id, received)?,
+        None => None,
     };
     let submission_id = insert_submission(conn, &recorded, &lead, interests, spam, received)?;
     if spam.is_none() {
@@ -595,21 +602,4 @@ fn insert_consent(
         },
     )?;
     Ok(())
-}
-
-/// The lead a repeat enquiry joins; the caller holds the number's lock.
-fn find_existing(
-    conn: &mut PgConnection,
-    settings: &LeadSettings,
-    phone: &E164Phone,
-    received: DateTime<Utc>,
-) -> Result<Option<queries::LeadForMerge>, Error> {
-    if settings.dedupe_window <= TimeDelta::zero() {
-        return Ok(None);
-    }
-    Ok(queries::find_recent_by_phone(
-        conn,
-        phone.as_str(),
-        received - settings.dedupe_window,
-    )?)
 }
