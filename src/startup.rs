@@ -300,8 +300,14 @@ impl Application {
                 .unwrap_or_else(|| database.url.clone()),
             cache: cache.clone(),
         };
+        // r2d2 pools are shared handles: without a replica both names are the one pool.
+        let read_pool = match &settings.read_database_url {
+            Some(url) => db::pool(url, &settings.database),
+            None => pool.clone(),
+        };
         let state = web::Data::new(AppState {
             pool,
+            read_pool,
             settings,
             readiness: preparation.readiness.clone(),
         });
