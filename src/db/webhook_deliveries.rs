@@ -10,7 +10,7 @@ use super::enums::literal;
 use super::queue::Queue;
 use super::schema::webhook_attempts;
 use crate::domain::event::EventType;
-use crate::domain::webhook::{ALL_EVENTS, DeliveryState};
+use crate::domain::webhook::DeliveryState;
 
 /// One delivery of the event to this subscription only (a test delivery); returns its id.
 pub fn insert_one(conn: &mut PgConnection, webhook_id: Uuid, event_id: Uuid) -> QueryResult<Uuid> {

@@ -146,10 +146,7 @@ pub async fn list_interests(
             ))?;
     }
     let pool = state.pool_for_read(!include_inactive);
-    let rows = db::run(pool, move |conn| {
-        interests::list(conn, include_inactive)
-    })
-    .await?;
+    let rows = db::run(pool, move |conn| interests::list(conn, include_inactive)).await?;
     let audience = if include_inactive {
         Audience::Private
     } else {

@@ -165,10 +165,7 @@ pub async fn get_tag(
     let now = Utc::now();
     let slug = path.into_inner();
     let pool = state.pool_for_read(!editor);
-    let found = db::run(pool, move |conn| {
-        tags::find(conn, &slug, editor, now)
-    })
-    .await?;
+    let found = db::run(pool, move |conn| tags::find(conn, &slug, editor, now)).await?;
     let last_modified = Some(found.tag.updated_at);
     Cacheable {
         audience: audience(editor, &state.settings.content.public_cache_control),

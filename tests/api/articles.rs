@@ -1719,7 +1719,7 @@ async fn bodies_that_are_not_json_are_a_415_and_a_preview_for_nothing_is_a_404()
 
 #[actix_web::test]
 async fn with_a_read_replica_public_reads_come_from_it_while_writes_and_keyed_reads_use_the_primary()
-{
+ {
     // The "replica": a second migrated database, holding none of the primary's articles.
     let replica = crate::helpers::TestDatabase::create();
     let replica_url = replica.url.clone();
@@ -1746,7 +1746,14 @@ async fn with_a_read_replica_public_reads_come_from_it_while_writes_and_keyed_re
         .unwrap();
     assert_eq!(keyed_list["items"][0]["slug"], slug);
     let public_tags: Value = app.get("/v1/tags").await.json().await.unwrap();
-    let keyed_tags: Value = keyed_get(&app, &key, "/v1/tags").await.json().await.unwrap();
-    assert_ne!(public_tags, keyed_tags, "the tags were written to the primary only");
+    let keyed_tags: Value = keyed_get(&app, &key, "/v1/tags")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(
+        public_tags, keyed_tags,
+        "the tags were written to the primary only"
+    );
     drop(replica);
 }

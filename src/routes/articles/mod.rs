@@ -240,10 +240,7 @@ pub async fn get_article(
     let reader = reader(&caller, params.preview_token.as_deref(), &state, now)?;
     let key = path.into_inner();
     let pool = state.pool_for_read(reader == Reader::Public);
-    let found = db::run(pool, move |conn| {
-        service::find(conn, &key, reader, now)
-    })
-    .await?;
+    let found = db::run(pool, move |conn| service::find(conn, &key, reader, now)).await?;
     let view = match found {
         Found::Moved(slug) => {
             return Ok(redirect(
