@@ -43,7 +43,9 @@ done
 # BENCH_PROFILE=dev smoke-tests the script itself; its numbers mean nothing.
 profile=${BENCH_PROFILE:-release}
 # BENCH_BINARY=path runs a binary built elsewhere (an older commit, for a before/after pair).
+# Its numbers are not this commit's, so they are printed only.
 beacon=${BENCH_BINARY:-}
+[ -n "$beacon" ] && write=false
 if [ -z "$beacon" ]; then
   cargo build --profile "$profile" --locked --bin beacon >&2
   beacon=target/$([ "$profile" = dev ] && echo debug || echo "$profile")/beacon
