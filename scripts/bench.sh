@@ -4,6 +4,9 @@
 # Not a test and not run in CI. Needs wrk and pgbench (apt-get install wrk postgresql-client).
 #   scripts/bench.sh                    BENCH_ARTICLES=2000 BENCH_SECONDS=8 BENCH_ROUNDS=3
 #   scripts/bench.sh --no-write         print the table, leave docs/PERFORMANCE.md alone
+#   BENCH_WORKLOADS="lead slug_uncached" BENCH_BINARY=/tmp/beacon-before scripts/bench.sh --no-write
+#                                       only these (of slug list slug_uncached list_uncached lead);
+#                                       a partial run never writes docs/PERFORMANCE.md
 #
 # How "the same SQL" is found: the capture instance runs with `log_statement = all` on the scratch
 # database; for one request of each workload the statements it logged (with their parameters)
@@ -18,6 +21,13 @@ seconds=${BENCH_SECONDS:-8}
 rounds=${BENCH_ROUNDS:-3}
 write=true
 [ "${1:-}" = "--no-write" ] && write=false
+all_workloads="slug list slug_uncached list_uncached lead"
+workloads=${BENCH_WORKLOADS:-$all_workloads}
+for w in $workloads; do
+  [[ " $all_workloads " == *" $w "* ]] || { echo "unknown workload $w (of: $all_workloads)" >&2; exit 1; }
+done
+[ "$workloads" = "$all_workloads" ] || write=false
+want() { [[ " $workloads " == *" $1 "* ]]; }
 database="beacon_bench_$$"
 work=$(mktemp -d)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -32,8 +42,14 @@ done
 
 # BENCH_PROFILE=dev smoke-tests the script itself; its numbers mean nothing.
 profile=${BENCH_PROFILE:-release}
-cargo build --profile "$profile" --locked --bin beacon >&2
-beacon=target/$([ "$profile" = dev ] && echo debug || echo "$profile")/beacon
+# BENCH_BINARY=path runs a binary built elsewhere (an older commit, for a before/after pair).
+# Its numbers are not this commit's, so they are printed only.
+beacon=${BENCH_BINARY:-}
+[ -n "$beacon" ] && write=false
+if [ -z "$beacon" ]; then
+  cargo build --profile "$profile" --locked --bin beacon >&2
+  beacon=target/$([ "$profile" = dev ] && echo debug || echo "$profile")/beacon
+fi
 psql "$server/postgres" -qc "CREATE DATABASE $database" >/dev/null
 export DATABASE_URL="$server/$database"
 pid=
@@ -196,16 +212,26 @@ results="$work/results"
 : >"$results"
 for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds" >&2
-  echo "slug beacon $(wrk_round slug -s "$work/slug.lua" "$base")" >>"$results"
-  echo "slug pgbench $(pgbench_round slug.sql)" >>"$results"
-  echo "list beacon $(wrk_round list "$base/v1/articles?limit=20")" >>"$results"
-  echo "list pgbench $(pgbench_round list.sql)" >>"$results"
-  echo "slug_uncached beacon $(wrk_round slug_uncached -s "$work/slug.lua" "$uncached")" >>"$results"
-  echo "slug_uncached pgbench $(pgbench_round slug.sql)" >>"$results"
-  echo "list_uncached beacon $(wrk_round list_uncached "$uncached/v1/articles?limit=20")" >>"$results"
-  echo "list_uncached pgbench $(pgbench_round list.sql)" >>"$results"
-  echo "lead beacon $(wrk_round lead -s "$work/lead.lua" "$base")" >>"$results"
-  echo "lead pgbench $(pgbench_round insert.sql)" >>"$results"
+  if want slug; then
+    echo "slug beacon $(wrk_round slug -s "$work/slug.lua" "$base")" >>"$results"
+    echo "slug pgbench $(pgbench_round slug.sql)" >>"$results"
+  fi
+  if want list; then
+    echo "list beacon $(wrk_round list "$base/v1/articles?limit=20")" >>"$results"
+    echo "list pgbench $(pgbench_round list.sql)" >>"$results"
+  fi
+  if want slug_uncached; then
+    echo "slug_uncached beacon $(wrk_round slug_uncached -s "$work/slug.lua" "$uncached")" >>"$results"
+    echo "slug_uncached pgbench $(pgbench_round slug.sql)" >>"$results"
+  fi
+  if want list_uncached; then
+    echo "list_uncached beacon $(wrk_round list_uncached "$uncached/v1/articles?limit=20")" >>"$results"
+    echo "list_uncached pgbench $(pgbench_round list.sql)" >>"$results"
+  fi
+  if want lead; then
+    echo "lead beacon $(wrk_round lead -s "$work/lead.lua" "$base")" >>"$results"
+    echo "lead pgbench $(pgbench_round insert.sql)" >>"$results"
+  fi
 done
 peak_rss=$(awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$pid/status")
 peak_rss_uncached=$(awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$uncached_pid/status")
@@ -229,6 +255,8 @@ baseline = {"slug": "same SQL", "list": "same SQL", "slug_uncached": "same SQL",
 rows = ["| workload | Beacon req/s | p50 / p99 ms | errors | pgbench tps | pgbench p50 / p99 ms | pgbench runs | ratio |",
         "|---|---|---|---|---|---|---|---|"]
 for w in ("slug", "list", "slug_uncached", "list_uncached", "lead"):
+    if (w, "beacon") not in runs:
+        continue
     b, p = median(w, "beacon", 0), median(w, "pgbench", 0)
     rows.append(f"| {names[w]} | {b:.0f} | {median(w, 'beacon', 1):.1f} / {median(w, 'beacon', 2):.1f} | "
                 f"{sum(r[3] for r in runs[(w, 'beacon')]):.0f} | {p:.0f} | {median(w, 'pgbench', 1):.1f} / "

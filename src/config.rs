@@ -34,6 +34,9 @@ pub struct Settings {
     /// `BEACON_LISTEN_DATABASE_URL`: where the `LISTEN` connections go, when `DATABASE_URL`
     /// passes through a pooler in transaction mode (which cannot keep a `LISTEN`).
     pub listen_database_url: Option<String>,
+    /// `DATABASE_READ_URL`: a read replica for public (keyless) reads of articles, tags and
+    /// interests; writes and keyed reads stay on `DATABASE_URL`. Unset: one pool for all.
+    pub read_database_url: Option<String>,
     /// `BEACON_ADDR`: where the HTTP server listens.
     pub addr: SocketAddr,
     /// `BEACON_METRICS_ADDR`: a second listener serving only `GET /metrics`, without a key
@@ -177,6 +180,7 @@ impl Settings {
         Ok(Self {
             database_url: env.get("DATABASE_URL"),
             listen_database_url: env.get("BEACON_LISTEN_DATABASE_URL"),
+            read_database_url: env.get("DATABASE_READ_URL"),
             addr: env.parse(
                 "BEACON_ADDR",
                 "127.0.0.1:8080",
@@ -259,6 +263,10 @@ impl std::fmt::Debug for Settings {
             .field(
                 "listen_database_url",
                 &self.listen_database_url.as_ref().map(|_| "<set>"),
+            )
+            .field(
+                "read_database_url",
+                &self.read_database_url.as_ref().map(|_| "<set>"),
             )
             .field("addr", &self.addr)
             .field("metrics_addr", &self.metrics_addr)
@@ -883,8 +891,10 @@ mod tests {
                 "BEACON_LISTEN_DATABASE_URL",
                 "postgres://u:pa55word@db:5432/beacon",
             ),
+            ("DATABASE_READ_URL", "postgres://u:pa55word@replica/beacon"),
         ])
         .unwrap();
+        assert!(settings.read_database_url.is_some());
         assert!(!format!("{settings:?}").contains("pa55word"));
     }
 

@@ -268,7 +268,10 @@ impl From<diesel::result::Error> for Error {
             E::DatabaseError(Kind::SerializationFailure, _) => {
                 Self::Conflict("A concurrent change won; retry the request.".to_owned())
             }
-            E::DatabaseError(Kind::ClosedConnection, _) => Self::Unavailable(error.to_string()),
+            // A connection that died while idle in the pool fails at its next use.
+            E::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _) => {
+                Self::Unavailable(error.to_string())
+            }
             E::DatabaseError(_, info) if is_statement_timeout(info.message()) => {
                 Self::Unavailable(error.to_string())
             }
@@ -285,7 +288,9 @@ fn query_error_kind(error: &diesel::result::Error) -> Option<&'static str> {
         E::DatabaseError(_, info) if is_statement_timeout(info.message()) => "statement_timeout",
         E::DatabaseError(Kind::UniqueViolation, _) => "unique_violation",
         E::DatabaseError(Kind::SerializationFailure, _) => "serialization_failure",
-        E::DatabaseError(Kind::ClosedConnection, _) => "closed_connection",
+        E::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _) => {
+            "closed_connection"
+        }
         E::DatabaseError(..) => "database",
         _ => "other",
     })

@@ -135,6 +135,10 @@ impl Workers {
         tasks.extend(self.start_webhooks(listener.as_ref()));
         tasks.extend(self.start_mail(listener.as_ref()));
         tasks.extend(self.start_cache_invalidation());
+        tasks.push(actix_web::rt::spawn(crate::workers::prune::run(
+            self.pool.clone(),
+            self.settings.leads.clone(),
+        )));
         let retention = crate::workers::retention::Retention {
             leads: self.settings.leads.retention,
             events: self.settings.events.retention,
@@ -297,8 +301,14 @@ impl Application {
                 .unwrap_or_else(|| database.url.clone()),
             cache: cache.clone(),
         };
+        // r2d2 pools are shared handles: without a replica both names are the one pool.
+        let read_pool = match &settings.read_database_url {
+            Some(url) => db::pool(url, &settings.database),
+            None => pool.clone(),
+        };
         let state = web::Data::new(AppState {
             pool,
+            read_pool,
             settings,
             readiness: preparation.readiness.clone(),
         });

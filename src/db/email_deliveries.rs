@@ -38,17 +38,6 @@ pub fn set_recipients(conn: &mut PgConnection, addresses: &[String]) -> QueryRes
     })
 }
 
-/// One e-mail per recipient; call it in the event's transaction.
-pub fn fan_out(conn: &mut PgConnection, event_id: Uuid) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO email_deliveries (id, event_id, recipient) \
-         SELECT gen_random_uuid(), $1, r.address FROM notification_recipients r \
-         ON CONFLICT (event_id, recipient) DO NOTHING",
-    )
-    .bind::<SqlUuid, _>(event_id)
-    .execute(conn)
-}
-
 /// A claimed e-mail with the event it reports. `urgent` is worked out here so the priority
 /// itself never leaves the database: from the event's personal part, else (an SLA breach
 /// carries none) the lead's, while the lead is not erased.

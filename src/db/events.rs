@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Bool, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::enums::literal;
@@ -13,6 +13,7 @@ use super::schema::events;
 use crate::domain::article::Status;
 use crate::domain::event::EventType;
 use crate::domain::pipeline::LeadStatus;
+use crate::domain::webhook::ALL_EVENTS;
 
 /// The channel every new event is announced on (`pg_notify`, delivered at commit).
 pub const CHANNEL: &str = "beacon_events";
@@ -46,8 +47,48 @@ pub struct FeedRow {
     pub payload: serde_json::Value,
 }
 
-/// Inserts the event; `false` when its dedupe key was taken already (by this process or
-/// another), in which case nothing was written.
+/// Inserts the event with one webhook delivery per enabled subscription that wants it, one
+/// staff e-mail per recipient when `mail_staff`, and a `pg_notify` on [`CHANNEL`] (delivered at
+/// commit): one statement, one round trip. Returns `false`, having written nothing, when the
+/// event's dedupe key was taken already (by this process or another).
+pub fn insert_and_fan_out(
+    conn: &mut PgConnection,
+    row: &NewEventRow<'_>,
+    mail_staff: bool,
+) -> QueryResult<bool> {
+    // Data-modifying CTEs all run to completion, whether or not the final SELECT reads them;
+    // with no event inserted they have no row to fan out from.
+    diesel::sql_query(
+        "WITH event AS ( \
+           INSERT INTO events (id, type, occurred_at, subject_id, payload, personal, dedupe_key) \
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id \
+         ), hooks AS ( \
+           INSERT INTO webhook_deliveries (id, webhook_id, event_id) \
+           SELECT gen_random_uuid(), w.id, event.id FROM event, webhooks w \
+           WHERE w.enabled AND ($2 = ANY (w.events) OR $8 = ANY (w.events)) \
+           ON CONFLICT (webhook_id, event_id) DO NOTHING \
+         ), mail AS ( \
+           INSERT INTO email_deliveries (id, event_id, recipient) \
+           SELECT gen_random_uuid(), event.id, r.address FROM event, notification_recipients r \
+           WHERE $9 ON CONFLICT (event_id, recipient) DO NOTHING \
+         ) \
+         SELECT count(*) AS inserted FROM (SELECT pg_notify($10, '') FROM event) announced",
+    )
+    .bind::<SqlUuid, _>(row.id)
+    .bind::<Text, _>(row.kind.as_str())
+    .bind::<Timestamptz, _>(row.occurred_at)
+    .bind::<SqlUuid, _>(row.subject_id)
+    .bind::<Jsonb, _>(&row.payload)
+    .bind::<Nullable<Jsonb>, _>(&row.personal)
+    .bind::<Nullable<Text>, _>(row.dedupe_key)
+    .bind::<Text, _>(ALL_EVENTS)
+    .bind::<Bool, _>(mail_staff)
+    .bind::<Text, _>(CHANNEL)
+    .get_result::<Inserted>(conn)
+    .map(|row| row.inserted == 1)
+}
+
+/// Inserts the event alone; `false` when its dedupe key was taken already.
 pub fn insert(conn: &mut PgConnection, row: &NewEventRow<'_>) -> QueryResult<bool> {
     diesel::insert_into(events::table)
         .values(row)
@@ -55,6 +96,12 @@ pub fn insert(conn: &mut PgConnection, row: &NewEventRow<'_>) -> QueryResult<boo
         .do_nothing()
         .execute(conn)
         .map(|inserted| inserted == 1)
+}
+
+#[derive(QueryableByName)]
+struct Inserted {
+    #[diesel(sql_type = BigInt)]
+    inserted: i64,
 }
 
 /// Where the event `id` sits in the feed's order: its transaction id.

@@ -4,12 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Bytea, Jsonb, Nullable, SmallInt, Text, Timestamptz};
 use diesel::upsert::excluded;
 
 use super::schema::idempotency_keys;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = idempotency_keys)]
+#[derive(Debug, Clone)]
 pub struct StoredKey {
     pub response_status: i16,
     pub response_body: serde_json::Value,
@@ -27,20 +27,47 @@ pub struct NewKey<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-/// The stored answer for a key sent with this body, unless it has expired.
-pub fn find_live(
+/// What claiming a key found.
+#[derive(QueryableByName)]
+pub struct Claim {
+    /// `false`: the same request holds the key's lock elsewhere.
+    #[diesel(sql_type = Bool)]
+    pub locked: bool,
+    #[diesel(sql_type = Nullable<SmallInt>)]
+    pub response_status: Option<i16>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    pub response_body: Option<serde_json::Value>,
+}
+
+impl Claim {
+    /// The live stored answer of the key with this body, if the claim found one.
+    pub fn stored(self) -> Option<StoredKey> {
+        Some(StoredKey {
+            response_status: self.response_status?,
+            response_body: self.response_body?,
+        })
+    }
+}
+
+/// Takes the transaction-scoped advisory lock `lock` without waiting and, holding it, reads
+/// the live answer stored for the key sent with this body: one round trip (the
+/// `beacon_claim_idempotency_key` function, whose read sees whatever the lock's previous
+/// holder committed).
+pub fn claim(
     conn: &mut PgConnection,
+    lock: i64,
     scope: &str,
     key: &str,
     request_sha256: &[u8],
     now: DateTime<Utc>,
-) -> QueryResult<Option<StoredKey>> {
-    idempotency_keys::table
-        .find((scope, key, request_sha256))
-        .filter(idempotency_keys::expires_at.gt(now))
-        .select(StoredKey::as_select())
-        .first(conn)
-        .optional()
+) -> QueryResult<Claim> {
+    diesel::sql_query("SELECT * FROM beacon_claim_idempotency_key($1, $2, $3, $4, $5)")
+        .bind::<BigInt, _>(lock)
+        .bind::<Text, _>(scope)
+        .bind::<Text, _>(key)
+        .bind::<Bytea, _>(request_sha256)
+        .bind::<Timestamptz, _>(now)
+        .get_result(conn)
 }
 
 /// Stores an answer; an expired row with the same key is replaced.

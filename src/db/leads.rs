@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::schema::{consent_records, lead_submissions, leads};
@@ -16,8 +17,6 @@ pub fn lock_phone(conn: &mut PgConnection, phone_e164: &str) -> QueryResult<()> 
 }
 
 /// The parts of a lead intake needs to merge a repeat enquiry into it.
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = leads)]
 pub struct LeadForMerge {
     pub id: Uuid,
     /// Null only on an erased lead's tombstone, which never matches a number.
@@ -97,20 +96,58 @@ pub struct NewConsentRow<'a> {
     pub page_url: Option<&'a str>,
 }
 
-/// The most recent real (not quarantined) lead for a number enquiring since `since`.
-pub fn find_recent_by_phone(
+/// What intake learns about a number once it holds the number's lock.
+pub struct LockedNumber {
+    /// The most recent real (not quarantined) lead of the number enquiring since `since`.
+    pub existing: Option<LeadForMerge>,
+    /// When the number opted out, while its opt-out stands.
+    pub opted_out_at: Option<DateTime<Utc>>,
+}
+
+#[derive(QueryableByName)]
+struct LockedNumberRow {
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    lead_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    priority: Option<Priority>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    contact_by: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Array<Nullable<Text>>>)]
+    interests: Option<Vec<Option<String>>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    opted_out_at: Option<DateTime<Utc>>,
+}
+
+/// Takes the number's lock (as [`lock_phone`]) and, holding it, reads its recent lead (none
+/// when `since` is `None`: dedupe is off) and its opt-out, by the number's suppression tag: one
+/// round trip (the `beacon_lock_number` function, whose reads see whatever the lock's previous
+/// holder committed).
+pub fn lock_number(
     conn: &mut PgConnection,
     phone_e164: &str,
-    since: DateTime<Utc>,
-) -> QueryResult<Option<LeadForMerge>> {
-    leads::table
-        .filter(leads::phone_e164.eq(phone_e164))
-        .filter(leads::status.ne(LeadStatus::Spam))
-        .filter(leads::last_received_at.ge(since))
-        .order(leads::last_received_at.desc())
-        .select(LeadForMerge::as_select())
-        .first(conn)
-        .optional()
+    since: Option<DateTime<Utc>>,
+    suppression_tag: &[u8],
+) -> QueryResult<LockedNumber> {
+    let row: LockedNumberRow =
+        diesel::sql_query("SELECT * FROM beacon_lock_number($1, $2, $3, $4)")
+            .bind::<BigInt, _>(super::lock_key("lead_phone", phone_e164))
+            .bind::<Text, _>(phone_e164)
+            .bind::<Nullable<Timestamptz>, _>(since)
+            .bind::<Bytea, _>(suppression_tag)
+            .get_result(conn)?;
+    let existing = row
+        .lead_id
+        .zip(row.contact_by)
+        .map(|(id, contact_by)| LeadForMerge {
+            id,
+            priority: row.priority,
+            contact_by,
+            interests: row.interests,
+        });
+    Ok(LockedNumber {
+        existing,
+        opted_out_at: row.opted_out_at,
+    })
 }
 
 pub fn insert(conn: &mut PgConnection, lead: &NewLeadRow<'_>) -> QueryResult<()> {

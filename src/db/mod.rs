@@ -24,8 +24,8 @@ pub mod webhooks;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool as R2d2Pool};
-use diesel::sql_types::{BigInt, Bool};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, ManageConnection, Pool as R2d2Pool};
+use diesel::sql_types::BigInt;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use sha2::{Digest, Sha256};
 
@@ -33,7 +33,7 @@ use crate::config::DatabaseSettings;
 use crate::error::Error;
 use crate::telemetry::metrics;
 
-pub type Pool = R2d2Pool<ConnectionManager<PgConnection>>;
+pub type Pool = R2d2Pool<Manager>;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
@@ -42,15 +42,47 @@ const MIGRATION_LOCK_KEY: i64 = 0x6265_6163_6f6e;
 
 /// Builds the pool without connecting, so start-up never hangs on an unreachable database;
 /// a request that cannot get a connection within `connect_timeout` gets a 503.
+///
+/// Connections are not tested on checkout: that `SELECT 1` was a round trip before every
+/// request. A connection found dead by the work itself is dropped instead (see [`run`]).
 pub fn pool(url: &str, settings: &DatabaseSettings) -> Pool {
     R2d2Pool::builder()
         .max_size(settings.pool_size)
         .min_idle(Some(settings.pool_size.min(2)))
         .connection_timeout(settings.connect_timeout)
+        .test_on_check_out(false)
         .connection_customizer(Box::new(SessionSettings {
             statement_timeout_ms: settings.statement_timeout.as_millis(),
         }))
-        .build_unchecked(ConnectionManager::new(url))
+        .build_unchecked(Manager(ConnectionManager::new(url)))
+}
+
+/// diesel's connection manager, which counts a connection as broken only when a transaction
+/// was left open or failed, plus connections [`run`] found lost.
+#[derive(Debug)]
+pub struct Manager(ConnectionManager<PgConnection>);
+
+/// A pooled connection, and whether it was found lost (r2d2 then drops it on return).
+pub struct Conn {
+    pub pg: PgConnection,
+    lost: bool,
+}
+
+impl ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        self.0.connect().map(|pg| Conn { pg, lost: false })
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        self.0.is_valid(&mut conn.pg)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.lost || self.0.has_broken(&mut conn.pg)
+    }
 }
 
 #[derive(Debug)]
@@ -58,13 +90,14 @@ struct SessionSettings {
     statement_timeout_ms: u128,
 }
 
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(&format!(
-            "SET statement_timeout = {}; SET TIME ZONE 'UTC';",
-            self.statement_timeout_ms
-        ))
-        .map_err(diesel::r2d2::Error::QueryError)
+impl CustomizeConnection<Conn, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
+        conn.pg
+            .batch_execute(&format!(
+                "SET statement_timeout = {}; SET TIME ZONE 'UTC';",
+                self.statement_timeout_ms
+            ))
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -89,7 +122,14 @@ where
             }
         };
         drop(checkout);
-        work(&mut conn)
+        let done = work(&mut conn.pg);
+        // Only a failure can mean the connection died (the server restarted, say); the ping
+        // tells that apart from a statement timeout, and a dead one is never handed out again.
+        if matches!(done, Err(Error::Unavailable(_))) && conn.pg.batch_execute("SELECT 1").is_err()
+        {
+            conn.lost = true;
+        }
+        done
     })
     .await?
 }
@@ -123,21 +163,6 @@ pub fn lock_key(namespace: &str, name: &str) -> i64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(first)
-}
-
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Bool)]
-    locked: bool,
-}
-
-/// Takes a lock held until the current transaction ends, or returns `false` at once when
-/// another transaction holds it.
-pub fn try_lock_for_transaction(conn: &mut PgConnection, key: i64) -> QueryResult<bool> {
-    diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-        .bind::<BigInt, _>(key)
-        .get_result::<Locked>(conn)
-        .map(|row| row.locked)
 }
 
 /// Takes a lock held until the current transaction ends, waiting for it if need be (at most

@@ -10,21 +10,7 @@ use super::enums::literal;
 use super::queue::Queue;
 use super::schema::webhook_attempts;
 use crate::domain::event::EventType;
-use crate::domain::webhook::{ALL_EVENTS, DeliveryState};
-
-/// One delivery per enabled subscription that wants `kind`; call it in the event's transaction.
-pub fn fan_out(conn: &mut PgConnection, event_id: Uuid, kind: EventType) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO webhook_deliveries (id, webhook_id, event_id) \
-         SELECT gen_random_uuid(), w.id, $1 FROM webhooks w \
-         WHERE w.enabled AND ($2 = ANY (w.events) OR $3 = ANY (w.events)) \
-         ON CONFLICT (webhook_id, event_id) DO NOTHING",
-    )
-    .bind::<SqlUuid, _>(event_id)
-    .bind::<Text, _>(kind.as_str())
-    .bind::<Text, _>(ALL_EVENTS)
-    .execute(conn)
-}
+use crate::domain::webhook::DeliveryState;
 
 /// One delivery of the event to this subscription only (a test delivery); returns its id.
 pub fn insert_one(conn: &mut PgConnection, webhook_id: Uuid, event_id: Uuid) -> QueryResult<Uuid> {

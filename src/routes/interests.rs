@@ -145,10 +145,8 @@ pub async fn list_interests(
                 "Listing inactive interests needs an `admin` key as `Authorization: Bearer <key>`.",
             ))?;
     }
-    let rows = db::run(&state.pool, move |conn| {
-        interests::list(conn, include_inactive)
-    })
-    .await?;
+    let pool = state.pool_for_read(!include_inactive);
+    let rows = db::run(pool, move |conn| interests::list(conn, include_inactive)).await?;
     let audience = if include_inactive {
         Audience::Private
     } else {

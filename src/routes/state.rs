@@ -9,12 +9,21 @@ use crate::domain::suppression::SuppressionKey;
 use crate::error::Error;
 
 pub struct AppState {
+    /// The primary: every write and every keyed read.
     pub pool: Pool,
+    /// Public (keyless) reads: `DATABASE_READ_URL`'s replica, else the primary's pool.
+    pub read_pool: Pool,
     pub settings: Settings,
     pub readiness: Readiness,
 }
 
 impl AppState {
+    /// Where a read goes: a public one may be served by the replica, which may lag the
+    /// primary a little; anything keyed sees the primary.
+    pub fn pool_for_read(&self, public: bool) -> &Pool {
+        if public { &self.read_pool } else { &self.pool }
+    }
+
     /// The signing keys, or 503 while start-up still waits for the database (which every
     /// request that signs or checks something needs anyway).
     pub fn keys(&self) -> Result<&Keys, Error> {

@@ -120,7 +120,8 @@ pub async fn list_tags(
 ) -> Result<HttpResponse, Error> {
     let editor = is_editor(&caller);
     let now = Utc::now();
-    let found = db::run(&state.pool, move |conn| tags::list(conn, editor, now)).await?;
+    let pool = state.pool_for_read(!editor);
+    let found = db::run(pool, move |conn| tags::list(conn, editor, now)).await?;
     let last_modified = found.iter().map(|tag| tag.tag.updated_at).max();
     let body = TagList {
         items: found.into_iter().map(Tag::from).collect(),
@@ -163,10 +164,8 @@ pub async fn get_tag(
     let editor = is_editor(&caller);
     let now = Utc::now();
     let slug = path.into_inner();
-    let found = db::run(&state.pool, move |conn| {
-        tags::find(conn, &slug, editor, now)
-    })
-    .await?;
+    let pool = state.pool_for_read(!editor);
+    let found = db::run(pool, move |conn| tags::find(conn, &slug, editor, now)).await?;
     let last_modified = Some(found.tag.updated_at);
     Cacheable {
         audience: audience(editor, &state.settings.content.public_cache_control),

@@ -21,7 +21,6 @@ use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
-use crate::db::email_deliveries;
 use crate::db::events::{self as queries, FeedRow, NewEventRow};
 use crate::db::lead_admin::{self, LeadRow};
 use crate::db::notify;
@@ -46,16 +45,12 @@ const SCAN_BATCH: i64 = 100;
 /// already: then nothing was written.
 pub fn record(conn: &mut PgConnection, event: &NewEvent) -> Result<bool, Error> {
     let row = event_row(event)?;
-    let inserted = queries::insert(conn, &row)?;
-    if inserted {
-        // Same transaction: every subscription wanting it gets exactly one delivery.
-        webhook_deliveries::fan_out(conn, row.id, row.kind)?;
-        if notifies_staff(row.kind) {
-            email_deliveries::fan_out(conn, row.id)?;
-        }
-        notify::notify(conn, queries::CHANNEL)?;
-    }
-    Ok(inserted)
+    // Same transaction: every subscription wanting it gets exactly one delivery.
+    Ok(queries::insert_and_fan_out(
+        conn,
+        &row,
+        notifies_staff(row.kind),
+    )?)
 }
 
 fn event_row(event: &NewEvent) -> Result<NewEventRow<'_>, Error> {

@@ -42,7 +42,6 @@ pub const IDEMPOTENCY_SCOPE: &str = "POST /v1/leads";
 /// How long an idempotency key's answer is replayed.
 pub const IDEMPOTENCY_TTL: TimeDelta = TimeDelta::hours(24);
 
-const PRUNE_BATCH: i64 = 100;
 const IP_BUCKET: &str = "lead_ip";
 const IDEMPOTENCY_LOCK: &str = "idempotency";
 
@@ -207,9 +206,7 @@ pub fn submit(
     if let Some(outcome) = outcome(&submitted) {
         metrics::lead_submission(LeadKind::Form, outcome);
     }
-    let submitted = submitted?;
-    prune(conn, settings, received);
-    Ok(submitted)
+    submitted
 }
 
 /// What a submission is counted as, after its transaction: `None` for an answer that records
@@ -227,22 +224,21 @@ fn outcome(submitted: &Result<Submitted, Error>) -> Option<LeadOutcome> {
     })
 }
 
-/// Deletes a batch of finished rate windows and expired idempotency keys. Outside the intake
-/// transaction, so it never holds a lock an enquiry waits for, and a failure loses nothing.
-fn prune(conn: &mut PgConnection, settings: &LeadSettings, now: DateTime<Utc>) {
+/// Deletes up to `batch` finished rate windows and as many expired idempotency keys; returns
+/// how many rows went. Run by a background loop, never by an enquiry: it adds no round trip to
+/// intake and never holds a lock an enquiry waits for.
+pub fn prune(
+    conn: &mut PgConnection,
+    settings: &LeadSettings,
+    now: DateTime<Utc>,
+    batch: i64,
+) -> Result<usize, Error> {
     let longest_window = settings
         .rate_per_ip
         .length
         .max(settings.rate_per_phone.length);
-    let results = [
-        db::rate_limits::prune(conn, now - longest_window, PRUNE_BATCH),
-        idempotency::prune_expired(conn, now, PRUNE_BATCH),
-    ];
-    for result in results {
-        if let Err(error) = result {
-            tracing::warn!(%error, "pruning old rate windows or idempotency keys failed");
-        }
-    }
+    Ok(db::rate_limits::prune(conn, now - longest_window, batch)?
+        + idempotency::prune_expired(conn, now, batch)?)
 }
 
 /// The advisory lock a request with this `Idempotency-Key` and body hash holds while it runs.
@@ -257,15 +253,21 @@ fn claim_key(
     key: &IdempotencyKey,
     now: DateTime<Utc>,
 ) -> Result<Option<StoredResponse>, Error> {
-    if !db::try_lock_for_transaction(conn, idempotency_lock(&key.key, &key.request_sha256))? {
+    let claim = idempotency::claim(
+        conn,
+        idempotency_lock(&key.key, &key.request_sha256),
+        IDEMPOTENCY_SCOPE,
+        &key.key,
+        &key.request_sha256,
+        now,
+    )?;
+    if !claim.locked {
         return Err(Error::Conflict(
             "A request with this Idempotency-Key is still being processed; retry it shortly."
                 .to_owned(),
         ));
     }
-    let found =
-        idempotency::find_live(conn, IDEMPOTENCY_SCOPE, &key.key, &key.request_sha256, now)?;
-    let Some(stored) = found else {
+    let Some(stored) = claim.stored() else {
         return Ok(None);
     };
     let status = u16::try_from(stored.response_status)
@@ -371,9 +373,21 @@ fn record(
     spam: Option<SpamReason>,
     received: DateTime<Utc>,
 ) -> Result<(Receipt, Recorded), Error> {
-    let existing = match spam {
-        None => find_existing(conn, settings, &lead.phone, received)?,
+    // The number's lock, held until the transaction ends: two enquiries racing in from one
+    // number cannot both create a lead, nor interleave with an opt-out of it. Spam joins
+    // nothing and reopens nothing, so it takes no lock.
+    let number = match spam {
+        None => Some(queries::lock_number(
+            conn,
+            lead.phone.as_str(),
+            (settings.dedupe_window > TimeDelta::zero()).then(|| received - settings.dedupe_window),
+            &suppression_key.tag(&lead.phone),
+        )?),
         Some(_) => None,
+    };
+    let (existing, opted_out_at) = match number {
+        Some(number) => (number.existing, number.opted_out_at),
+        None => (None, None),
     };
     // Whole seconds: a deadline a fraction earlier is still the promise, and reads better.
     let deadline = settings.calendar.contact_by(received).trunc_subsecs(0);
@@ -389,15 +403,9 @@ fn record(
             spam,
         },
     };
-    let reopened_from = match spam {
-        None => opt_out::on_intake(
-            conn,
-            suppression_key,
-            &lead.phone,
-            recorded.lead_id,
-            received,
-        )?,
-        Some(_) => None,
+    let reopened_from = match opted_out_at {
+        Some(opted_out_at) => opt_out::on_intake(conn, opted_out_at, recorded.lead_id, received)?,
+        None => None,
     };
     let submission_id = insert_submission(conn, &recorded, &lead, interests, spam, received)?;
     if spam.is_none() {
@@ -594,23 +602,4 @@ fn insert_consent(
         },
     )?;
     Ok(())
-}
-
-/// The lead a repeat enquiry joins, holding the number's lock until the transaction ends so
-/// two enquiries racing in from one number cannot both create a lead.
-fn find_existing(
-    conn: &mut PgConnection,
-    settings: &LeadSettings,
-    phone: &E164Phone,
-    received: DateTime<Utc>,
-) -> Result<Option<queries::LeadForMerge>, Error> {
-    if settings.dedupe_window <= TimeDelta::zero() {
-        return Ok(None);
-    }
-    queries::lock_phone(conn, phone.as_str())?;
-    Ok(queries::find_recent_by_phone(
-        conn,
-        phone.as_str(),
-        received - settings.dedupe_window,
-    )?)
 }

@@ -127,18 +127,14 @@ pub fn opt_out(
 /// staff when it opted out, so they can judge whether the enquiry is real consent; a lead the
 /// opt-out had made `do_not_contact` goes back to `new`. Nothing is suppressed: until staff
 /// reinstate the number the lead can only move to `do_not_contact` or `spam`. Returns the
-/// status the lead was reopened from, if it was.
+/// status the lead was reopened from, if it was. The caller read `opted_out_at` holding the
+/// number's lock (`db::leads::lock_number`), as an opt-out takes it, and holds it still.
 pub fn on_intake(
     conn: &mut PgConnection,
-    key: &SuppressionKey,
-    phone: &E164Phone,
+    opted_out_at: DateTime<Utc>,
     lead_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<LeadStatus>, Error> {
-    leads::lock_phone(conn, phone.as_str())?;
-    let Some(opted_out_at) = suppression::opted_out_at(conn, &key.tag(phone))? else {
-        return Ok(None);
-    };
     let lead = queries::find_for_update(conn, lead_id)?.ok_or(Error::NotFound)?;
     let reopen = lead.status == LeadStatus::DoNotContact;
     queries::update(

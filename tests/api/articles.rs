@@ -1716,3 +1716,44 @@ async fn bodies_that_are_not_json_are_a_415_and_a_preview_for_nothing_is_a_404()
     problem(publish_text, 415).await;
     problem(preview_nothing, 404).await;
 }
+
+#[actix_web::test]
+async fn with_a_read_replica_public_reads_come_from_it_while_writes_and_keyed_reads_use_the_primary()
+ {
+    // The "replica": a second migrated database, holding none of the primary's articles.
+    let replica = crate::helpers::TestDatabase::create();
+    let replica_url = replica.url.clone();
+    let app = spawn_app_with(|settings| {
+        settings.read_database_url = Some(replica_url);
+        settings.content.response_cache = None;
+    })
+    .await;
+    let key = app.key(&["content:write"]);
+
+    let written = created(&app, &key, &published("Only on the primary")).await;
+    let slug = written["slug"].as_str().unwrap();
+    let path = format!("/v1/articles/{slug}");
+
+    // Public reads see the replica (where the article is not), keyed ones the primary.
+    assert_eq!(app.get(&path).await.status(), 404);
+    assert_eq!(keyed_get(&app, &key, &path).await.status(), 200);
+    let public_list: Value = app.get("/v1/articles").await.json().await.unwrap();
+    assert_eq!(public_list["items"], json!([]));
+    let keyed_list: Value = keyed_get(&app, &key, "/v1/articles?status=published")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keyed_list["items"][0]["slug"], slug);
+    let public_tags: Value = app.get("/v1/tags").await.json().await.unwrap();
+    let keyed_tags: Value = keyed_get(&app, &key, "/v1/tags")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(
+        public_tags, keyed_tags,
+        "the tags were written to the primary only"
+    );
+    drop(replica);
+}

@@ -266,6 +266,59 @@ async fn restarting_the_database_under_load_fails_only_requests_in_flight_and_lo
 }
 
 #[actix_web::test]
+async fn pooled_connections_killed_while_idle_cost_at_most_one_503_each_and_are_replaced() {
+    const POOL: u32 = 3;
+    let database = TestDatabase::create();
+    let proxy = Proxy::refusing(&database.url).await;
+    proxy.open();
+    let url = proxy.url_for(&database.url);
+    let app = spawn_app_on(database, url, |settings| {
+        settings.database.pool_size = POOL;
+    })
+    .await;
+    let client = client(Duration::from_secs(10));
+    let articles = app.url("/v1/articles");
+    // Every connection of the pool has served a request.
+    let warm = futures_util::future::join_all((0..POOL * 2).map(|_| client.get(&articles).send()));
+    assert!(
+        warm.await
+            .iter()
+            .all(|r| r.as_ref().is_ok_and(|r| r.status() == 200))
+    );
+
+    // Act: the database drops every connection while they sit idle in the pool (no checkout
+    // test notices), then comes straight back.
+    proxy.cut();
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    proxy.open();
+    let mut statuses = Vec::new();
+    for _ in 0..POOL * 4 {
+        statuses.push(
+            client
+                .get(&articles)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+
+    // Assert: only the requests that met a dead connection failed, as retryable 503s, and each
+    // dead connection was dropped rather than handed out again.
+    assert!(
+        statuses.iter().all(|s| [200, 503].contains(s)),
+        "{statuses:?}"
+    );
+    let failed = statuses.iter().filter(|s| **s == 503).count();
+    assert!(failed <= POOL as usize, "{failed} failures: {statuses:?}");
+    assert!(
+        statuses[POOL as usize..].iter().all(|s| *s == 200),
+        "{statuses:?}"
+    );
+}
+
+#[actix_web::test]
 async fn a_request_that_cannot_get_a_connection_answers_503_with_retry_after_within_the_connect_timeout()
  {
     let app = spawn_app_with(|settings| {
@@ -337,7 +390,7 @@ async fn every_pooled_connection_has_the_statement_timeout() {
 
     for mut conn in connections {
         let shown = diesel::sql_query("SHOW statement_timeout")
-            .get_result::<StatementTimeout>(&mut conn)
+            .get_result::<StatementTimeout>(&mut conn.pg)
             .unwrap();
         assert_eq!(shown.statement_timeout, "2s");
     }

@@ -15,6 +15,7 @@ mod faults;
 mod health;
 mod helpers;
 mod hostile_input;
+mod intake_functions;
 mod interests;
 mod keys;
 mod layers;

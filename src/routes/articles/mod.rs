@@ -128,7 +128,8 @@ pub async fn list_articles(
         Caller::extract(&req).await?;
     }
     let query = list_query(params)?;
-    let page: Page = db::run(&state.pool, move |conn| service::list(conn, &query, now)).await?;
+    let pool = state.pool_for_read(!editor);
+    let page: Page = db::run(pool, move |conn| service::list(conn, &query, now)).await?;
     let content = &state.settings.content;
     let last_modified = page
         .items
@@ -238,10 +239,8 @@ pub async fn get_article(
     let content = &state.settings.content;
     let reader = reader(&caller, params.preview_token.as_deref(), &state, now)?;
     let key = path.into_inner();
-    let found = db::run(&state.pool, move |conn| {
-        service::find(conn, &key, reader, now)
-    })
-    .await?;
+    let pool = state.pool_for_read(reader == Reader::Public);
+    let found = db::run(pool, move |conn| service::find(conn, &key, reader, now)).await?;
     let view = match found {
         Found::Moved(slug) => {
             return Ok(redirect(
@@ -315,7 +314,8 @@ pub async fn related_articles(
     let reader = reader(&caller, None, &state, now)?;
     let limit = caching::page_limit(params.limit, service::RELATED_DEFAULT, service::RELATED_MAX)?;
     let key = path.into_inner();
-    let found = db::run(&state.pool, move |conn| {
+    let pool = state.pool_for_read(reader == Reader::Public);
+    let found = db::run(pool, move |conn| {
         service::related(conn, &key, limit, reader, now)
     })
     .await?;
