@@ -140,6 +140,14 @@ if summary["first_errors"]:
     lines += ["First errors:", "", *[f"- `{e}`" for e in summary["first_errors"]], ""]
 lines += ["<details><summary>Samples (every 10 s)</summary>", "", "| " + " | ".join(rows[0]) + " |",
           "|" + "---|" * len(rows[0]), *["| " + " | ".join(r.values()) + " |" for r in rows], "", "</details>", ""]
+# The hand-written notes after the marker (what grew and why) outlive the run that replaces the rest.
+marker = "<!-- notes: kept by soak.sh -->"
+try:
+    notes = open(f"{report}/SOAK.md").read().partition(marker)
+except FileNotFoundError:
+    notes = ("", "", "")
+if notes[1]:
+    lines += [marker + notes[2].rstrip("\n"), ""]
 open(f"{report}/SOAK.md", "w").write("\n".join(lines))
 print("\n".join(lines[:20]))
 EOF
