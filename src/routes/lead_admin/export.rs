@@ -81,11 +81,7 @@ pub(super) fn csv_record(lead: &LeadView, now: DateTime<Utc>) -> String {
 pub(super) const MAX_CHUNK_BYTES: usize = 16 * 1024;
 
 /// One page of leads as CSV, in chunks of at most `MAX_CHUNK_BYTES` (slices of one buffer).
-pub(super) fn csv_chunks(
-    leads: &[LeadView],
-    now: DateTime<Utc>,
-    header: bool,
-) -> Vec<web::Bytes> {
+pub(super) fn csv_chunks(leads: &[LeadView], now: DateTime<Utc>, header: bool) -> Vec<web::Bytes> {
     let mut page = String::with_capacity(leads.len() * 256 + 256);
     if header {
         page.push_str(&csv::row(CSV_COLUMNS));
@@ -113,13 +109,18 @@ mod tests {
 
     #[test]
     fn a_page_is_split_into_bounded_chunks_that_join_up_to_the_page() {
-        let page: String = (0..40_000).map(|n| char::from(b'a' + (n % 26) as u8)).collect();
+        let page: String = (0..40_000)
+            .map(|n| char::from(b'a' + (n % 26) as u8))
+            .collect();
         let chunks = split(web::Bytes::from(page.clone()));
         assert_eq!(chunks.len(), 3);
         assert!(chunks.iter().all(|chunk| chunk.len() <= MAX_CHUNK_BYTES));
         assert_eq!(chunks.concat(), page.as_bytes());
 
         assert_eq!(split(web::Bytes::from_static(b"id\n")).len(), 1);
-        assert!(split(web::Bytes::new()).is_empty(), "an empty page sends nothing");
+        assert!(
+            split(web::Bytes::new()).is_empty(),
+            "an empty page sends nothing"
+        );
     }
 }
