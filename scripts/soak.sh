@@ -33,9 +33,12 @@ ADMIN=$($beacon keys create --name soak-admin --scopes admin | tail -n1)
 WRITER=$($beacon keys create --name soak-writer --scopes content:write | tail -n1)
 STAFF=$($beacon keys create --name soak-staff --scopes leads:read,leads:write | tail -n1)
 
-# Rate limits and the fill-time check would refuse one client posting many enquiries.
+# Rate limits and the fill-time check would refuse one client posting many enquiries. The
+# malloc settings are the Dockerfile's (see the comment there); set them empty to compare.
 BEACON_ADDR="127.0.0.1:$port" BEACON_LEAD_RATE_PER_IP=0 BEACON_LEAD_RATE_PER_PHONE=0 \
-  BEACON_MIN_FILL_SECONDS=0 RUST_LOG=warn ${SOAK_WRAP:-} $beacon serve &
+  BEACON_MIN_FILL_SECONDS=0 RUST_LOG=warn \
+  MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX-2} MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_-131072} \
+  ${SOAK_WRAP:-} $beacon serve &
 wrapper=$!
 pid=$wrapper
 # Under a wrapper, sample and stop the service itself (its child), so the wrapper can finish.
