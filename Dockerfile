@@ -15,8 +15,14 @@ RUN apt-get update \
  && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin beacon
 COPY --from=build /src/target/release/beacon /usr/local/bin/beacon
 USER beacon
+# glibc malloc, tuned so memory stays flat under exports (docs/SOAK.md, "What grew, and why"):
+# a freed large block (an export page, its query result) raises glibc's mmap threshold, after
+# which such blocks come from per-thread arenas and stay in RSS; a fixed threshold keeps them
+# in mmap, returned on free, and two arenas bound what the blocking-pool threads hold.
 ENV BEACON_ADDR=0.0.0.0:8080 \
-    BEACON_LOG_FORMAT=json
+    BEACON_LOG_FORMAT=json \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=131072
 EXPOSE 8080
 # bash's /dev/tcp keeps the image free of curl.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

@@ -4,6 +4,9 @@
 # against the database (exactly once each), and the report with its plot goes to docs/SOAK.md.
 # Not run in CI. Needs psql and gnuplot (installed with apt-get when missing).
 #   scripts/soak.sh                     SOAK_MINUTES=60 SOAK_RATE=40 scripts/soak.sh
+# SOAK_REPORT=DIR writes the report and plot there instead of docs/ (for comparison runs), and
+# SOAK_WRAP runs the service under a profiler, e.g. SOAK_WRAP="heaptrack -o /tmp/beacon".
+# Anything else in the environment reaches the service: BEACON_CACHE=off, MALLOC_ARENA_MAX=8...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +16,8 @@ rate=${SOAK_RATE:-40}
 articles=${SOAK_ARTICLES:-500}
 database="beacon_soak_$$"
 out=$(mktemp -d)
+report=${SOAK_REPORT:-docs}
+mkdir -p "$report"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 command -v gnuplot >/dev/null ||
@@ -28,13 +33,23 @@ ADMIN=$($beacon keys create --name soak-admin --scopes admin | tail -n1)
 WRITER=$($beacon keys create --name soak-writer --scopes content:write | tail -n1)
 STAFF=$($beacon keys create --name soak-staff --scopes leads:read,leads:write | tail -n1)
 
-# Rate limits and the fill-time check would refuse one client posting many enquiries.
+# Rate limits and the fill-time check would refuse one client posting many enquiries. The
+# malloc settings are the Dockerfile's (see the comment there); set them empty to compare.
 BEACON_ADDR="127.0.0.1:$port" BEACON_LEAD_RATE_PER_IP=0 BEACON_LEAD_RATE_PER_PHONE=0 \
-  BEACON_MIN_FILL_SECONDS=0 RUST_LOG=warn $beacon serve &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; psql "$server/postgres" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null; rm -rf "$out"' EXIT
+  BEACON_MIN_FILL_SECONDS=0 RUST_LOG=warn \
+  MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX-2} MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_-131072} \
+  ${SOAK_WRAP:-} $beacon serve &
+wrapper=$!
+pid=$wrapper
+# Under a wrapper, sample and stop the service itself (its child), so the wrapper can finish.
+[ -n "${SOAK_WRAP:-}" ] && for _ in $(seq 1 100); do
+  pid=$(pgrep -P "$wrapper" -x beacon || true); [ -n "$pid" ] && break; sleep 0.1
+done
+trap 'kill $pid 2>/dev/null; wait $wrapper 2>/dev/null; psql "$server/postgres" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null; rm -rf "$out"' EXIT
 base="http://127.0.0.1:$port"
-for _ in $(seq 1 100); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+# A minute: a profiler wrapping a loaded machine's start-up takes a while.
+for _ in $(seq 1 300); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fs "$base/readyz" >/dev/null || { echo "the service did not become ready" >&2; exit 1; }
 
 echo "seeding $articles articles of about 6 KB through the API" >&2
 python3 - "$base" "$WRITER" "$articles" <<'EOF'
@@ -75,7 +90,7 @@ read -r acknowledged missing unacknowledged <<<"$reconcile"
 # The plot: RSS and p99 over time.
 gnuplot <<EOF
 set terminal svg size 900,420 font "sans,12"
-set output "docs/soak.svg"
+set output "$report/soak.svg"
 set datafile separator ","
 set key autotitle columnhead top left
 set xlabel "seconds"
@@ -89,9 +104,9 @@ plot "$out/samples.csv" using "seconds":"rss_mb" with lines lw 2 title "RSS (MB)
      "" using "seconds":"p99_ms" axes x1y2 with lines lw 2 title "p99 (ms)"
 EOF
 
-python3 - "$out" "$minutes" "$rate" "$articles" "$acknowledged" "$missing" "$unacknowledged" "$profile" <<'EOF'
+python3 - "$out" "$minutes" "$rate" "$articles" "$acknowledged" "$missing" "$unacknowledged" "$profile" "$report" <<'EOF'
 import csv, json, subprocess, sys, datetime, os
-out, minutes, rate, articles, acknowledged, missing, unacknowledged, profile = sys.argv[1:9]
+out, minutes, rate, articles, acknowledged, missing, unacknowledged, profile, report = sys.argv[1:10]
 rows = list(csv.DictReader(open(f"{out}/samples.csv")))
 summary = json.load(open(f"{out}/summary.json"))
 def at(second, field):
@@ -128,9 +143,17 @@ if summary["first_errors"]:
     lines += ["First errors:", "", *[f"- `{e}`" for e in summary["first_errors"]], ""]
 lines += ["<details><summary>Samples (every 10 s)</summary>", "", "| " + " | ".join(rows[0]) + " |",
           "|" + "---|" * len(rows[0]), *["| " + " | ".join(r.values()) + " |" for r in rows], "", "</details>", ""]
-open("docs/SOAK.md", "w").write("\n".join(lines))
+# The hand-written notes after the marker (what grew and why) outlive the run that replaces the rest.
+marker = "<!-- notes: kept by soak.sh -->"
+try:
+    notes = open(f"{report}/SOAK.md").read().partition(marker)
+except FileNotFoundError:
+    notes = ("", "", "")
+if notes[1]:
+    lines += [marker + notes[2].rstrip("\n"), ""]
+open(f"{report}/SOAK.md", "w").write("\n".join(lines))
 print("\n".join(lines[:20]))
 EOF
 
 # A failed check fails the run, so an unattended hour ends with an honest exit status.
-grep -q '\*\*FAIL\*\*' docs/SOAK.md && exit 1 || true
+grep -q '\*\*FAIL\*\*' "$report/SOAK.md" && exit 1 || true

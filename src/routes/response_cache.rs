@@ -255,6 +255,27 @@ struct Stored {
     serial: u64,
 }
 
+impl State {
+    /// Frees expired answers from the front of the queue (nearly oldest first: all share the
+    /// TTL, and one cut short by a publication goes when it reaches the front), with the stale
+    /// items of replaced answers, so an answer nobody asks for again does not hold its memory
+    /// until the limits push it out.
+    fn free_expired(&mut self, now: DateTime<Utc>) {
+        while let Some((key, serial)) = self.order.front() {
+            match self.entries.get(key) {
+                Some(stored) if stored.serial == *serial && now < stored.expires_at => break,
+                Some(stored) if stored.serial == *serial => {
+                    let size = stored.size;
+                    self.entries.remove(key);
+                    self.bytes -= size;
+                }
+                _ => {}
+            }
+            self.order.pop_front();
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Horizon {
     generation: u64,
@@ -332,8 +353,9 @@ impl ResponseCache {
         Some(next.map_or(ttl_end, |at| at.min(ttl_end)))
     }
 
-    /// Stores `entry` unless the cache was cleared since `generation` began, evicting the
-    /// oldest entries to stay within the limits.
+    /// Stores `entry` unless the cache was cleared since `generation` began, first freeing
+    /// the expired answers at the front of the queue and then evicting the oldest ones to stay
+    /// within the limits.
     fn insert(&self, key: Key, entry: Arc<Entry>, expires_at: DateTime<Utc>, generation: u64) {
         let Some(settings) = &self.settings else {
             return;
@@ -346,6 +368,7 @@ impl ResponseCache {
         if state.generation != generation {
             return;
         }
+        state.free_expired(Utc::now());
         if let Some(old) = state.entries.remove(&key) {
             state.bytes -= old.size;
         }
@@ -603,6 +626,32 @@ mod tests {
         }
         assert!(cache.read().order.len() <= 7);
         assert_eq!(cache.read().entries.len(), 1);
+    }
+
+    #[test]
+    fn expired_answers_are_freed_when_the_next_answer_is_stored() {
+        let cache = ResponseCache::new(settings(100, 1 << 20));
+        let past = Utc::now() - chrono::Duration::seconds(1);
+        for target in ["/a", "/b", "/c"] {
+            cache.insert(key(target), entry("expired"), past, cache.generation());
+        }
+        cache.insert(key("/d"), entry("fresh"), later(), cache.generation());
+
+        let state = cache.read();
+        assert_eq!(state.entries.len(), 1, "only the fresh answer is held");
+        assert_eq!(state.order.len(), 1);
+        assert_eq!(state.bytes, entry("fresh").size(&key("/d")));
+    }
+
+    #[test]
+    fn freeing_expired_answers_never_drops_a_fresh_one() {
+        let cache = ResponseCache::new(settings(100, 1 << 20));
+        let past = Utc::now() - chrono::Duration::seconds(1);
+        cache.insert(key("/fresh"), entry("x"), later(), cache.generation());
+        cache.insert(key("/old"), entry("x"), past, cache.generation());
+        cache.insert(key("/next"), entry("x"), later(), cache.generation());
+        assert!(cache.get(&key("/fresh"), Utc::now()).is_some());
+        assert!(cache.get(&key("/next"), Utc::now()).is_some());
     }
 
     #[test]

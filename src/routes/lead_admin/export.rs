@@ -74,13 +74,53 @@ pub(super) fn csv_record(lead: &LeadView, now: DateTime<Utc>) -> String {
     ])
 }
 
-pub(super) fn csv_chunk(leads: &[LeadView], now: DateTime<Utc>, header: bool) -> web::Bytes {
-    let mut chunk = String::with_capacity(leads.len() * 256 + 256);
+/// The most bytes handed to actix at once. actix copies each chunk whole into the connection's
+/// write buffer, which keeps its size for as long as the keep-alive connection lives: sent as
+/// one chunk, a 1,000-lead page (about 300 KB) left every connection that ever carried an
+/// export holding that much, and RSS grew with the connections (docs/SOAK.md).
+pub(super) const MAX_CHUNK_BYTES: usize = 16 * 1024;
+
+/// One page of leads as CSV, in chunks of at most `MAX_CHUNK_BYTES` (slices of one buffer).
+pub(super) fn csv_chunks(leads: &[LeadView], now: DateTime<Utc>, header: bool) -> Vec<web::Bytes> {
+    let mut page = String::with_capacity(leads.len() * 256 + 256);
     if header {
-        chunk.push_str(&csv::row(CSV_COLUMNS));
+        page.push_str(&csv::row(CSV_COLUMNS));
     }
     for lead in leads {
-        chunk.push_str(&csv_record(lead, now));
+        page.push_str(&csv_record(lead, now));
     }
-    web::Bytes::from(chunk)
+    split(web::Bytes::from(page))
+}
+
+fn split(mut bytes: web::Bytes) -> Vec<web::Bytes> {
+    let mut chunks = Vec::with_capacity(bytes.len() / MAX_CHUNK_BYTES + 1);
+    while bytes.len() > MAX_CHUNK_BYTES {
+        chunks.push(bytes.split_to(MAX_CHUNK_BYTES));
+    }
+    if !bytes.is_empty() {
+        chunks.push(bytes);
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_is_split_into_bounded_chunks_that_join_up_to_the_page() {
+        let page: String = (0..40_000)
+            .map(|n| char::from(b'a' + (n % 26) as u8))
+            .collect();
+        let chunks = split(web::Bytes::from(page.clone()));
+        assert_eq!(chunks.len(), 3);
+        assert!(chunks.iter().all(|chunk| chunk.len() <= MAX_CHUNK_BYTES));
+        assert_eq!(chunks.concat(), page.as_bytes());
+
+        assert_eq!(split(web::Bytes::from_static(b"id\n")).len(), 1);
+        assert!(
+            split(web::Bytes::new()).is_empty(),
+            "an empty page sends nothing"
+        );
+    }
 }

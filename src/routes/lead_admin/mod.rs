@@ -10,6 +10,7 @@ mod responses;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::Utc;
+use futures_util::StreamExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -567,9 +568,15 @@ pub async fn export_leads(
                     }
                 }
             };
-            let chunk = csv_chunk(&page.leads, now, header);
-            Some((Ok::<_, Error>(chunk), page.next.map(Step::Fetch)))
+            let chunks = csv_chunks(&page.leads, now, header);
+            Some((Ok::<_, Error>(chunks), page.next.map(Step::Fetch)))
         }
+    })
+    .flat_map(|page| {
+        futures_util::stream::iter(match page {
+            Ok(chunks) => chunks.into_iter().map(Ok).collect(),
+            Err(error) => vec![Err(error)],
+        })
     });
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
