@@ -17,7 +17,7 @@ small, big = sizes[0], sizes[-1]
 NAMES = {
     "first": "first list page",
     "tag": "tag page, common tag (`ptsd`, ~1/6 of articles)",
-    "rare_tag": "tag page, rare tag (`eating-disorders`, ~0.6%)",
+    "rare_tag": "tag page, rare tag (`eating-disorders`, ~1.2%)",
     "deep": "page 51 of the cursor chain",
     "search": "search, 50 matches at every size (`microdosing`)",
     "common_search": "search, common word (`ptsd`, ~1/6 of articles match)",

@@ -1,7 +1,7 @@
 -- One batch of scripts/bench-big.sh: articles :first .. :first + :last (below :size), copied
 -- from the templates Beacon wrote, with their tags and some old slugs. psql variables: first,
 -- last, size, templates.
-SET session_replication_role = replica;  -- no foreign-key triggers or notifications: see bench-big.sh
+SET session_replication_role = replica;  -- no triggers (foreign keys, notifications, copies): see bench-big.sh
 SET synchronous_commit = off;
 
 WITH src AS MATERIALIZED (
@@ -64,13 +64,14 @@ inserted AS (
   FROM src s JOIN bench_templates t USING (k)
 ),
 tagged AS (
-  INSERT INTO article_tags (article_id, tag_id, position)
-  SELECT s.id, tags.id, 0 FROM src s JOIN tags ON tags.slug = s.topic_key
+  -- With the article's status and published_at, as the trigger copies them on Beacon's writes.
+  INSERT INTO article_tags (article_id, tag_id, position, status, published_at)
+  SELECT s.id, tags.id, 0, s.status, s.published_at FROM src s JOIN tags ON tags.slug = s.topic_key
   UNION ALL
-  SELECT s.id, tags.id, 1 FROM src s JOIN tags ON tags.slug = 'ketamine-therapy' WHERE s.t1 < 0.5
+  SELECT s.id, tags.id, 1, s.status, s.published_at FROM src s JOIN tags ON tags.slug = 'ketamine-therapy' WHERE s.t1 < 0.5
   UNION ALL
-  -- Skewed: the first of the thirty others is on about 13% of articles, the last on about 0.6%.
-  SELECT s.id, tags.id, CASE WHEN s.t1 < 0.5 THEN 2 ELSE 1 END
+  -- Skewed: the first of the thirty others is on about 13% of articles, the last few on about 1%.
+  SELECT s.id, tags.id, CASE WHEN s.t1 < 0.5 THEN 2 ELSE 1 END, s.status, s.published_at
   FROM src s JOIN bench_tags bt ON bt.i = floor(30 * s.t3 * s.t3)::int JOIN tags ON tags.slug = bt.slug
   WHERE s.t2 < 0.7
 ),

@@ -4,12 +4,14 @@
 # Not a test and not run in CI. Needs wrk and pgbench (apt-get install wrk postgresql-client).
 #   scripts/bench.sh                    BENCH_ARTICLES=2000 BENCH_SECONDS=8 BENCH_ROUNDS=3
 #   scripts/bench.sh --no-write         print the table, leave docs/PERFORMANCE.md alone
+#   scripts/bench.sh --big [--no-write] the 1,000,000-article scaling run: scripts/bench-big.sh
 #
 # How "the same SQL" is found: the capture instance runs with `log_statement = all` on the scratch
 # database; for one request of each workload the statements it logged (with their parameters)
 # become the pgbench script, one transaction per request. For the lead workload the baseline is
 # a single-row insert of a lead-sized row, as the issue's targets are stated against it.
 set -euo pipefail
+[ "${1:-}" = "--big" ] && exec "$(dirname "$0")/bench-big.sh" "${@:2}"
 cd "$(dirname "$0")/.."
 
 server=${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}
