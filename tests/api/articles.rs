@@ -1307,7 +1307,11 @@ async fn a_tag_page_pages_through_the_tags_public_articles_newest_first_with_its
     let start = Utc::now() - Duration::days(30);
     for n in 0..7 {
         let mut body = published(&format!("t{n}"));
-        body["tags"] = json!(if n % 3 == 0 { vec!["Other"] } else { vec!["Anxiety", "Other"] });
+        body["tags"] = json!(if n % 3 == 0 {
+            vec!["Other"]
+        } else {
+            vec!["Anxiety", "Other"]
+        });
         // Two pairs share an instant: the id breaks the tie, as in the whole list.
         body["published_at"] = json!((start + Duration::hours(n / 2)).to_rfc3339());
         created(&app, &key, &body).await;
@@ -1327,7 +1331,9 @@ async fn a_tag_page_pages_through_the_tags_public_articles_newest_first_with_its
         &app,
         &format!(
             "/v1/articles?tag=anxiety&limit=1&published_before={}",
-            (start + Duration::hours(2)).to_rfc3339().replace('+', "%2B")
+            (start + Duration::hours(2))
+                .to_rfc3339()
+                .replace('+', "%2B")
         ),
     )
     .await;
