@@ -99,9 +99,11 @@ for w in workloads:
     ratio99 = med(w, big, 2) / med(w, small, 2)
     requests = f"{sum(r[0] for r in runs[(w, small)]):.0f} / {sum(r[0] for r in runs[(w, big)]):.0f}"
     errors = sum(r[3] for size in sizes for r in runs[(w, size)])
+    done = all(r[0] > 0 for size in sizes for r in runs[(w, size)])
+    verdict = "**no**: no request finished in a round" if not done else "yes" if ratio <= 1.5 else "**no**"
     lines.append(f"| {NAMES[w]} | {med(w, small, 1):.2f} / {med(w, small, 2):.2f} | {med(w, big, 1):.2f} / "
                  f"{med(w, big, 2):.2f} | **{ratio:.2f}** ({', '.join(f'{r:.2f}' for r in per_round)}) | {ratio99:.2f} | "
-                 f"{requests}{f', {errors:.0f} errors' if errors else ''} | {'yes' if ratio <= 1.5 else '**no**'} |")
+                 f"{requests}{f', {errors:.0f} errors' if errors else ''} | {verdict} |")
 lines += ["", "The page query of one request as auto_explain logged it: its time of the request's total time in "
           "PostgreSQL, its plan (actual rows) and its shared buffers:", "",
           "| workload | size | ms | plan | buffers |", "|---|---|---|---|---|"]
