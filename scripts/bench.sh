@@ -7,12 +7,14 @@
 #   BENCH_WORKLOADS="lead slug_uncached" BENCH_BINARY=/tmp/beacon-before scripts/bench.sh --no-write
 #                                       only these (of slug list slug_uncached list_uncached lead);
 #                                       a partial run never writes docs/PERFORMANCE.md
+#   scripts/bench.sh --big [--no-write] the 1,000,000-article scaling run: scripts/bench-big.sh
 #
 # How "the same SQL" is found: the capture instance runs with `log_statement = all` on the scratch
 # database; for one request of each workload the statements it logged (with their parameters)
 # become the pgbench script, one transaction per request. For the lead workload the baseline is
 # a single-row insert of a lead-sized row, as the issue's targets are stated against it.
 set -euo pipefail
+[ "${1:-}" = "--big" ] && exec "$(dirname "$0")/bench-big.sh" "${@:2}"
 cd "$(dirname "$0")/.."
 
 server=${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}

@@ -406,7 +406,16 @@ pub fn list_newest(
         Newest::Published => "articles.published_at",
         Newest::Created => "articles.created_at",
     };
-    let mut query = visible(filter, now);
+    let mut query = match tag_page(filter, by, after, limit, now) {
+        Some(ids) => {
+            let others = ListFilter {
+                tag: None,
+                ..filter.clone()
+            };
+            visible(&others, now).filter(articles::id.eq_any(ids))
+        }
+        None => visible(filter, now),
+    };
     if let Some((at, id)) = after {
         // A row comparison the (time DESC, id DESC) order can seek to directly.
         query = query.filter(
@@ -425,6 +434,61 @@ pub fn list_newest(
         .limit(limit)
         .select(SummaryRow::as_select())
         .load(conn)
+}
+
+/// The ids of a public tag page, newest first, when the tag's rows can answer every filter:
+/// `article_tags_public_idx` (the article's status and `published_at` copied beside its tags)
+/// then yields the page in order, at the same cost however many articles the tag has. `None`
+/// for other lists (editors', featured, by author), which filter the articles themselves.
+fn tag_page(
+    filter: &ListFilter,
+    by: Newest,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Option<article_tags::BoxedQuery<'static, Pg, SqlUuid>> {
+    let (Newest::Published, None, None, None, Some(tag)) = (
+        by,
+        &filter.statuses,
+        filter.featured,
+        &filter.author,
+        &filter.tag,
+    ) else {
+        return None;
+    };
+    // A scalar subquery, not a join: the index is then walked for one known tag, in order.
+    let tag_id = tags::table
+        .filter(tags::slug.eq(tag.clone()))
+        .select(tags::id)
+        .single_value();
+    let mut ids = article_tags::table
+        .filter(article_tags::tag_id.nullable().eq(tag_id))
+        .filter(sql::<Bool>(&public_status("article_tags")))
+        .filter(article_tags::published_at.assume_not_null().le(now))
+        .select(article_tags::article_id)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        ids = ids.filter(
+            sql::<Bool>("(article_tags.published_at, article_tags.article_id) < (")
+                .bind::<Timestamptz, _>(at)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
+        );
+    }
+    if let Some(after) = filter.published_after {
+        ids = ids.filter(article_tags::published_at.assume_not_null().ge(after));
+    }
+    if let Some(before) = filter.published_before {
+        ids = ids.filter(article_tags::published_at.assume_not_null().lt(before));
+    }
+    Some(
+        ids.order((
+            article_tags::published_at.desc(),
+            article_tags::article_id.desc(),
+        ))
+        .limit(limit),
+    )
 }
 
 /// Best match first: up to `limit` visible articles matching `q` after `after` (a `(rank, id)`
@@ -454,12 +518,11 @@ pub fn search(
     }
     let rank_expr = sql::<Float>("ts_rank(articles.search, websearch_to_tsquery('english', ")
         .bind::<Text, _>(q.to_owned())
-        .sql("))");
-    let order_expr = sql::<Float>("ts_rank(articles.search, websearch_to_tsquery('english', ")
-        .bind::<Text, _>(q.to_owned())
-        .sql("))");
+        .sql(")) AS search_rank");
+    // By the output column's name: the same expression written again would be a second bind
+    // parameter, and PostgreSQL would rank every match twice.
     query
-        .order((order_expr.desc(), articles::id.desc()))
+        .order((sql::<Float>("search_rank").desc(), articles::id.desc()))
         .limit(limit)
         .select((SummaryRow::as_select(), rank_expr))
         .load(conn)

@@ -46,6 +46,8 @@ diesel::table! {
         article_id -> Uuid,
         tag_id -> Uuid,
         position -> Int2,
+        status -> Text,
+        published_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -1286,6 +1286,104 @@ async fn filters_narrow_the_list_by_tag_featured_author_and_date() {
     problem(bad_date, 400).await;
 }
 
+/// Every slug of a public list, following `next_cursor` from `path` (which has a `?`).
+async fn every_page(app: &TestApp, path: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut next = path.to_owned();
+    loop {
+        let page = json(app.get(&next).await).await;
+        seen.extend(slugs(&page));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => next = format!("{path}&cursor={cursor}"),
+            None => break seen,
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_tag_page_pages_through_the_tags_public_articles_newest_first_with_its_cursor() {
+    let app = spawn_app().await;
+    let key = app.key(&["content:write"]);
+    let start = Utc::now() - Duration::days(30);
+    for n in 0..7 {
+        let mut body = published(&format!("t{n}"));
+        body["tags"] = json!(if n % 3 == 0 {
+            vec!["Other"]
+        } else {
+            vec!["Anxiety", "Other"]
+        });
+        // Two pairs share an instant: the id breaks the tie, as in the whole list.
+        body["published_at"] = json!((start + Duration::hours(n / 2)).to_rfc3339());
+        created(&app, &key, &body).await;
+    }
+    let mut draft = article("Draft");
+    draft["tags"] = json!(["Anxiety"]);
+    created(&app, &key, &draft).await;
+    let mut future = article("Future");
+    future["tags"] = json!(["Anxiety"]);
+    future["status"] = json!("scheduled");
+    future["published_at"] = json!((Utc::now() + Duration::days(1)).to_rfc3339());
+    created(&app, &key, &future).await;
+    let whole = every_page(&app, "/v1/articles?limit=50").await;
+
+    let tagged = every_page(&app, "/v1/articles?tag=anxiety&limit=2").await;
+    let before = every_page(
+        &app,
+        &format!(
+            "/v1/articles?tag=anxiety&limit=1&published_before={}",
+            (start + Duration::hours(2))
+                .to_rfc3339()
+                .replace('+', "%2B")
+        ),
+    )
+    .await;
+
+    let expected: Vec<&String> = whole
+        .iter()
+        .filter(|slug| ["t1", "t2", "t4", "t5"].contains(&slug.as_str()))
+        .collect();
+    assert_eq!(tagged.iter().collect::<Vec<_>>(), expected);
+    assert_eq!(before, ["t2", "t1"]);
+}
+
+#[actix_web::test]
+async fn a_tag_page_follows_its_articles_through_lifecycle_tag_edits_and_writes_outside_beacon() {
+    let app = spawn_app_with(|settings| settings.content.response_cache = None).await;
+    let key = app.key(&["content:write"]);
+    let id_of = |article: Value| article["id"].as_str().unwrap().to_owned();
+    let mut older = published("Older");
+    older["tags"] = json!(["Sleep"]);
+    older["published_at"] = json!("2026-01-01T00:00:00Z");
+    let older = id_of(created(&app, &key, &older).await);
+    let mut newer = published("Newer");
+    newer["tags"] = json!(["Sleep"]);
+    newer["published_at"] = json!("2026-02-01T00:00:00Z");
+    let newer = id_of(created(&app, &key, &newer).await);
+    let untagged = id_of(created(&app, &key, &published("Untagged")).await);
+    let page = {
+        let app = &app;
+        move || async move { slugs(&json(app.get("/v1/articles?tag=sleep").await).await) }
+    };
+
+    let at_first = page().await;
+    json(post_action(&app, &key, &newer, "unpublish", None).await).await;
+    let unpublished = page().await;
+    let republish = Some(json!({"published_at": "2025-06-01T00:00:00Z"}));
+    json(post_action(&app, &key, &newer, "publish", republish).await).await;
+    let backdated = page().await;
+    json(patch(&app, &key, &untagged, json!({"tags": ["Sleep"]}), None).await).await;
+    json(patch(&app, &key, &older, json!({"tags": ["Other"]}), None).await).await;
+    let retagged = page().await;
+    set_published_at(&app, &untagged, "2020-01-01T00:00:00Z".parse().unwrap());
+    let moved_outside = page().await;
+
+    assert_eq!(at_first, ["newer", "older"]);
+    assert_eq!(unpublished, ["older"]);
+    assert_eq!(backdated, ["older", "newer"]);
+    assert_eq!(retagged, ["untagged", "newer"]);
+    assert_eq!(moved_outside, ["newer", "untagged"]);
+}
+
 #[actix_web::test]
 async fn search_ranks_a_title_hit_above_a_body_only_hit_and_marks_snippets() {
     let app = spawn_app().await;
