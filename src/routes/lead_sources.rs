@@ -51,6 +51,10 @@ pub struct LeadSource {
     utm_medium: Option<String>,
     #[schema(example = "trd-spring")]
     utm_campaign: Option<String>,
+    /// Webhook kinds: the ad form's question (its id or its text, any case) whose answers
+    /// name its leads' interests, matched to the managed interests by code or label.
+    #[schema(example = "Which condition would you like help with?")]
+    interests_question: Option<String>,
     /// The id of an `api` source's key (as `GET /v1/keys` lists it).
     #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60")]
     key_id: Option<Uuid>,
@@ -70,6 +74,7 @@ impl From<SourceView> for LeadSource {
             utm_source: view.defaults.utm_source,
             utm_medium: view.defaults.utm_medium,
             utm_campaign: view.defaults.utm_campaign,
+            interests_question: view.interests_question,
             key_id: view.key_id,
             created_at: view.created_at,
             updated_at: view.updated_at,
@@ -116,6 +121,10 @@ pub struct CreateLeadSource {
     utm_medium: Option<String>,
     #[schema(example = "trd-spring")]
     utm_campaign: Option<String>,
+    /// Webhook kinds: the ad form's question (its id or its text, case-insensitively) whose
+    /// answers name interests; up to 200 characters.
+    #[schema(example = "Which condition would you like help with?")]
+    interests_question: Option<String>,
 }
 
 /// Changes to a source; absent fields stay as they are. The kind cannot change.
@@ -136,6 +145,10 @@ pub struct UpdateLeadSource {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "trd-summer")]
     utm_campaign: Change<String>,
+    /// `null` or blank removes the question.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "Which condition would you like help with?")]
+    interests_question: Change<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -201,6 +214,7 @@ pub async fn create_source(
         utm_source: body.utm_source.map_or(Change::Keep, Change::Set),
         utm_medium: body.utm_medium.map_or(Change::Keep, Change::Set),
         utm_campaign: body.utm_campaign.map_or(Change::Keep, Change::Set),
+        interests_question: body.interests_question.map_or(Change::Keep, Change::Set),
     })?;
     let actor = Actor::from(&caller);
     let created = db::run(&state.pool, move |conn| {
@@ -305,6 +319,7 @@ pub async fn update_source(
         utm_source: body.utm_source,
         utm_medium: body.utm_medium,
         utm_campaign: body.utm_campaign,
+        interests_question: body.interests_question,
     })?;
     let id = id.into_inner();
     let updated = db::run(&state.pool, move |conn| {
