@@ -10,7 +10,8 @@ pub const QUESTION_MAX_CHARS: usize = 200;
 /// How a source delivers leads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceKind {
-    /// Google Ads lead form extensions (webhook; not built yet).
+    /// Google Ads lead form extensions: Google posts each lead to the source's webhook with
+    /// the source's key.
     GoogleAds,
     /// Facebook/Instagram lead ads (webhook; not built yet).
     Meta,
@@ -37,7 +38,7 @@ impl SourceKind {
 
     /// Whether Beacon can take leads from this kind yet.
     pub const fn is_supported(self) -> bool {
-        matches!(self, SourceKind::Api)
+        matches!(self, SourceKind::Api | SourceKind::GoogleAds)
     }
 
     /// The path an ad platform posts a webhook kind's leads to; `None` for `api`, whose tools
@@ -101,13 +102,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_round_trip_and_only_api_is_supported_yet() {
+    fn kinds_round_trip_and_meta_is_not_supported_yet() {
         for kind in SourceKind::ALL {
             assert_eq!(SourceKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(SourceKind::parse("zapier"), None);
-        assert!(SourceKind::Api.is_supported());
-        assert!(!SourceKind::GoogleAds.is_supported() && !SourceKind::Meta.is_supported());
+        assert!(SourceKind::Api.is_supported() && SourceKind::GoogleAds.is_supported());
+        assert!(!SourceKind::Meta.is_supported());
     }
 
     #[test]

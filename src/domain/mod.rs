@@ -31,6 +31,7 @@ pub mod rate_limit;
 pub mod scope;
 pub mod share;
 pub mod slug;
+pub mod source_key;
 pub mod suppression;
 pub mod text;
 pub mod webhook;

@@ -67,6 +67,8 @@ pub struct LeadView {
     pub lead_source_id: Option<Uuid>,
     /// Filled in by the reads that show it (`with_sources`).
     pub lead_source: Option<SourceRef>,
+    /// An ad platform's test lead.
+    pub is_test: bool,
 }
 
 /// The lead source a lead came from, as staff see it (a deleted source keeps its name).
@@ -133,6 +135,7 @@ impl From<LeadRow> for LeadView {
             opted_out_at: row.opted_out_at,
             lead_source_id: row.lead_source_id,
             lead_source: None,
+            is_test: row.is_test,
         }
     }
 }
@@ -295,6 +298,8 @@ pub struct LeadQuery {
     pub assignee: Option<String>,
     pub source: Option<String>,
     pub lead_source_id: Option<Uuid>,
+    /// Ad platforms' test leads instead of real ones.
+    pub test: bool,
     pub search: Option<SearchTerm>,
 }
 
@@ -311,6 +316,7 @@ impl LeadQuery {
             assignee_pattern: self.assignee.as_deref().map(exact_pattern),
             source_pattern: self.source.as_deref().map(exact_pattern),
             lead_source_id: self.lead_source_id,
+            test: self.test,
             search_pattern: self.search.as_ref().map(|term| term.pattern.clone()),
             search_phone: self
                 .search
@@ -360,6 +366,9 @@ impl LeadQuery {
         }
         if let Some(id) = self.lead_source_id {
             put("source_id", json!(id));
+        }
+        if self.test {
+            put("test", json!(true));
         }
         if self.search.is_some() {
             put("q", json!("[redacted]"));

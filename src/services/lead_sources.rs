@@ -1,11 +1,12 @@
-//! Lead sources (`admin`): creating one (an `api` source with its `leads:create` key, shown
-//! once), listing, changing and deleting them, and finding the source a key posts for.
+//! Lead sources (`admin`): creating one (an `api` source with its `leads:create` key, a
+//! `google_ads` source with the key Google sends with each lead; either shown once), listing, changing and deleting them, and finding the source a key posts for.
 //!
 //! Deleting a source keeps its row as a name-only record and revokes its key, so its leads
 //! still say where they came from and its tools are shut out at once.
 
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::lead_sources::{self as queries, NewSourceRow, SourceRow, SourceUpdate};
@@ -13,12 +14,15 @@ use crate::domain::api_key::Caller;
 use crate::domain::change::Change;
 use crate::domain::lead_source::{self as source, DefaultAttribution, SourceKind};
 use crate::domain::scope::Scope;
+use crate::domain::source_key::{self, SourceKey};
 use crate::domain::text::TextError;
 use crate::error::{Error, FieldError};
 use crate::services::api_keys::{self, KeyRef, NewKeyRequest};
 use crate::services::audit::Actor;
 
 pub const LIMIT_DEFAULT: i64 = 20;
+/// Where a `google_ads` source's `credentials` keep the SHA-256 of its key (hex).
+const GOOGLE_KEY_SHA256: &str = "google_key_sha256";
 pub const LIMIT_MAX: i64 = 100;
 
 /// A source as the admin API shows it: never a credential.
@@ -33,6 +37,8 @@ pub struct SourceView {
     pub interests_question: Option<String>,
     /// The id of an `api` source's key, as `GET /v1/keys` lists it.
     pub key_id: Option<Uuid>,
+    /// Where a webhook kind's platform posts its leads.
+    pub webhook_url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -51,6 +57,7 @@ impl From<SourceRow> for SourceView {
             },
             interests_question: row.interests_question,
             key_id: row.api_key_id,
+            webhook_url: row.kind.webhook_path(row.id),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -60,7 +67,8 @@ impl From<SourceRow> for SourceView {
 /// A new source with its credential, which only this answer shows.
 pub struct CreatedSource {
     pub source: SourceView,
-    /// The `leads:create` key of an `api` source.
+    /// The `leads:create` key of an `api` source, or the key a `google_ads` source's leads
+    /// must carry.
     pub key: Option<String>,
 }
 
@@ -103,7 +111,8 @@ impl SourceChanges {
             Some(_) => {
                 errors.push(FieldError::new(
                     "/kind",
-                    "is not yet supported; only `api` sources can be created for now",
+                    "is not yet supported; only `api` and `google_ads` sources can be created \
+                     for now",
                 ));
                 None
             }
@@ -190,6 +199,13 @@ pub fn create(
             "a parsed new source lacks its name or kind",
         ));
     };
+    let google_key = match kind {
+        SourceKind::GoogleAds => Some(SourceKey::generate().map_err(Error::internal)?),
+        SourceKind::Api | SourceKind::Meta => None,
+    };
+    let credentials = google_key
+        .as_ref()
+        .map(|key| json!({ GOOGLE_KEY_SHA256: hex::encode(key.sha256) }));
     let created = conn.transaction(|conn| {
         let key = match kind {
             SourceKind::Api => {
@@ -211,14 +227,16 @@ pub fn create(
                 utm_campaign: fields.utm_campaign.apply(None).as_deref(),
                 interests_question: fields.interests_question.apply(None).as_deref(),
                 api_key_id: key.as_ref().map(|key| key.summary.id),
-                credentials: None,
+                credentials: credentials.as_ref(),
                 created_at: now,
                 updated_at: now,
             },
         )?;
         Ok::<_, Error>(CreatedSource {
             source: SourceView::from(row),
-            key: key.map(|key| key.secret),
+            key: key
+                .map(|key| key.secret)
+                .or(google_key.map(|key| key.secret)),
         })
     })?;
     tracing::info!(lead_source_id = %created.source.id, kind = created.source.kind.as_str(), "lead source created");
@@ -340,6 +358,17 @@ pub struct WebhookSource {
     pub enabled: bool,
     /// The kind's secrets as stored in `lead_sources.credentials`.
     pub credentials: Option<serde_json::Value>,
+}
+
+/// Whether `presented` is the `google_ads` source's key (compared in constant time).
+pub fn google_key_matches(source: &WebhookSource, presented: &str) -> bool {
+    source
+        .credentials
+        .as_ref()
+        .and_then(|credentials| credentials.get(GOOGLE_KEY_SHA256))
+        .and_then(serde_json::Value::as_str)
+        .and_then(|stored| hex::decode(stored).ok())
+        .is_some_and(|stored| source_key::matches(&stored, presented))
 }
 
 pub fn for_webhook(

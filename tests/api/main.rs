@@ -11,6 +11,7 @@ mod durability;
 mod errors;
 mod events;
 mod faults;
+mod google_ads;
 mod health;
 mod helpers;
 mod hostile_input;

@@ -70,6 +70,9 @@ pub struct LeadSummary {
     pub(super) opted_out_at: Option<DateTime<Utc>>,
     /// The lead source its first enquiry came through; null for the site's own form.
     pub(super) lead_source: Option<LeadSourceRef>,
+    /// A test lead an ad platform sent (listed only with `test=true`).
+    #[schema(example = false)]
+    pub(super) is_test: bool,
 }
 
 /// A lead source as a lead names it; a deleted source keeps its name here.
@@ -112,6 +115,7 @@ impl LeadSummary {
                 name: source.name,
                 kind: source.kind.as_str().to_owned(),
             }),
+            is_test: lead.is_test,
         }
     }
 }
