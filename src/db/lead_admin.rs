@@ -47,6 +47,8 @@ pub struct LeadRow {
     pub opted_out_at: Option<DateTime<Utc>>,
     /// The source of the enquiry that created the lead; null for the site's own form.
     pub lead_source_id: Option<Uuid>,
+    /// An ad platform's test lead.
+    pub is_test: bool,
 }
 
 #[derive(Queryable, Selectable)]
@@ -75,6 +77,10 @@ pub struct SubmissionRow {
     pub preferred_contact_time: Option<String>,
     /// The source it came through; null for the site's own form.
     pub lead_source_id: Option<Uuid>,
+    pub external_id: Option<String>,
+    pub custom_answers: Option<serde_json::Value>,
+    pub external_context: Option<serde_json::Value>,
+    pub is_test: bool,
 }
 
 #[derive(Queryable, Selectable)]
@@ -185,6 +191,8 @@ pub struct LeadFilter {
     pub source_pattern: Option<String>,
     /// Leads whose first enquiry came from this lead source.
     pub lead_source_id: Option<Uuid>,
+    /// `true`: only ad platforms' test leads; `false` (the default): only real ones.
+    pub test: bool,
     /// Substring of the name or email, as an `ILIKE` pattern.
     pub search_pattern: Option<String>,
     /// An E.164 number the search term reads as.
@@ -197,7 +205,10 @@ pub struct LeadFilter {
 pub type Position = (DateTime<Utc>, Uuid);
 
 fn matching(filter: &LeadFilter, now: DateTime<Utc>) -> leads::BoxedQuery<'static, Pg> {
-    let mut query = leads::table.filter(leads::erased_at.is_null()).into_boxed();
+    let mut query = leads::table
+        .filter(leads::erased_at.is_null())
+        .filter(leads::is_test.eq(filter.test))
+        .into_boxed();
     if filter.statuses.is_empty() {
         if !filter.include_spam {
             query = query.filter(leads::status.ne(LeadStatus::Spam));
@@ -540,7 +551,8 @@ pub struct Totals {
 }
 
 /// Leads (tombstones included) created in `[from, to)`; `$1`, `$2` are the bounds.
-const IN_RANGE: &str = "($1::timestamptz IS NULL OR created_at >= $1) \
+/// Also leaves ad platforms' test leads out of every statistic.
+const IN_RANGE: &str = "NOT is_test AND ($1::timestamptz IS NULL OR created_at >= $1) \
                         AND ($2::timestamptz IS NULL OR created_at < $2)";
 
 pub struct StatsRange {

@@ -5,11 +5,13 @@ use crate::domain::text::{self, TextError};
 
 pub const NAME_MAX_CHARS: usize = 100;
 pub const UTM_MAX_CHARS: usize = 200;
+pub const QUESTION_MAX_CHARS: usize = 200;
 
 /// How a source delivers leads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceKind {
-    /// Google Ads lead form extensions (webhook; not built yet).
+    /// Google Ads lead form extensions: Google posts each lead to the source's webhook with
+    /// the source's key.
     GoogleAds,
     /// Facebook/Instagram lead ads (webhook; not built yet).
     Meta,
@@ -36,7 +38,17 @@ impl SourceKind {
 
     /// Whether Beacon can take leads from this kind yet.
     pub const fn is_supported(self) -> bool {
-        matches!(self, SourceKind::Api)
+        matches!(self, SourceKind::Api | SourceKind::GoogleAds)
+    }
+
+    /// The path an ad platform posts a webhook kind's leads to; `None` for `api`, whose tools
+    /// post to `/v1/leads`.
+    pub fn webhook_path(self, id: uuid::Uuid) -> Option<String> {
+        match self {
+            SourceKind::GoogleAds => Some(format!("/v1/lead-sources/{id}/google-ads")),
+            SourceKind::Meta => Some(format!("/v1/lead-sources/{id}/meta")),
+            SourceKind::Api => None,
+        }
     }
 }
 
@@ -48,6 +60,12 @@ pub fn name(input: &str) -> Result<String, TextError> {
 /// A default UTM value: 1–200 characters on one line, like the lead's own.
 pub fn utm(input: &str) -> Result<String, TextError> {
     text::single_line(input, UTM_MAX_CHARS)
+}
+
+/// The platform form's question whose answers name interests (its id or its text): 1–200
+/// characters on one line.
+pub fn interests_question(input: &str) -> Result<String, TextError> {
+    text::single_line(input, QUESTION_MAX_CHARS)
 }
 
 /// The attribution a source gives its leads when they carry none of their own.
@@ -84,13 +102,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_round_trip_and_only_api_is_supported_yet() {
+    fn kinds_round_trip_and_meta_is_not_supported_yet() {
         for kind in SourceKind::ALL {
             assert_eq!(SourceKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(SourceKind::parse("zapier"), None);
-        assert!(SourceKind::Api.is_supported());
-        assert!(!SourceKind::GoogleAds.is_supported() && !SourceKind::Meta.is_supported());
+        assert!(SourceKind::Api.is_supported() && SourceKind::GoogleAds.is_supported());
+        assert!(!SourceKind::Meta.is_supported());
     }
 
     #[test]

@@ -37,8 +37,8 @@ pub struct LeadSource {
     /// 1–100 characters, shown with each of its leads.
     #[schema(example = "Zapier: spring landing page")]
     name: String,
-    /// `api` (server-to-server tools with a `leads:create` key); `google_ads` and `meta` are
-    /// coming.
+    /// `api` (server-to-server tools with a `leads:create` key) or `google_ads` (Google Ads
+    /// lead forms posting to `webhook_url`); `meta` is coming.
     #[schema(example = "api")]
     kind: String,
     /// A disabled source's key is refused (403) until it is enabled again.
@@ -51,9 +51,17 @@ pub struct LeadSource {
     utm_medium: Option<String>,
     #[schema(example = "trd-spring")]
     utm_campaign: Option<String>,
+    /// Webhook kinds: the ad form's question (its id or its text, any case) whose answers
+    /// name its leads' interests, matched to the managed interests by code or label.
+    #[schema(example = "Which condition would you like help with?")]
+    interests_question: Option<String>,
     /// The id of an `api` source's key (as `GET /v1/keys` lists it).
     #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60")]
     key_id: Option<Uuid>,
+    /// A webhook kind's address (a path on this API) to paste into the ad platform, with the
+    /// API's public origin in front.
+    #[schema(example = json!(null))]
+    webhook_url: Option<String>,
     #[schema(example = "2026-03-10T15:20:00Z")]
     created_at: DateTime<Utc>,
     #[schema(example = "2026-03-10T15:20:00Z")]
@@ -70,7 +78,9 @@ impl From<SourceView> for LeadSource {
             utm_source: view.defaults.utm_source,
             utm_medium: view.defaults.utm_medium,
             utm_campaign: view.defaults.utm_campaign,
+            interests_question: view.interests_question,
             key_id: view.key_id,
+            webhook_url: view.webhook_url,
             created_at: view.created_at,
             updated_at: view.updated_at,
         }
@@ -83,7 +93,9 @@ pub struct CreatedLeadSource {
     #[serde(flatten)]
     source: LeadSource,
     /// An `api` source's `leads:create` key, for `Authorization: Bearer <key>` on
-    /// `POST /v1/leads`. Store it now: it is never shown again.
+    /// `POST /v1/leads`; a `google_ads` source's key, to paste into the Google Ads lead form's
+    /// webhook settings (Google sends it as `google_key`). Store it now: it is never shown
+    /// again.
     #[schema(example = "bcn_3f2d5c6b7a81_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg")]
     key: Option<String>,
 }
@@ -103,7 +115,7 @@ pub struct CreateLeadSource {
     /// 1–100 characters.
     #[schema(example = "Zapier: spring landing page")]
     name: String,
-    /// `api`. `google_ads` and `meta` are refused (422, not yet supported) for now.
+    /// `api` or `google_ads`. `meta` is refused (422, not yet supported) for now.
     #[schema(example = "api")]
     kind: String,
     /// Default `true`.
@@ -116,6 +128,10 @@ pub struct CreateLeadSource {
     utm_medium: Option<String>,
     #[schema(example = "trd-spring")]
     utm_campaign: Option<String>,
+    /// Webhook kinds: the ad form's question (its id or its text, case-insensitively) whose
+    /// answers name interests; up to 200 characters.
+    #[schema(example = "Which condition would you like help with?")]
+    interests_question: Option<String>,
 }
 
 /// Changes to a source; absent fields stay as they are. The kind cannot change.
@@ -136,6 +152,10 @@ pub struct UpdateLeadSource {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "trd-summer")]
     utm_campaign: Change<String>,
+    /// `null` or blank removes the question.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "Which condition would you like help with?")]
+    interests_question: Change<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -154,7 +174,7 @@ fn example() -> serde_json::Value {
         "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70",
         "name": "Zapier: spring landing page", "kind": "api", "enabled": true,
         "utm_source": "zapier", "utm_medium": "automation", "utm_campaign": "trd-spring",
-        "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60",
+        "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60", "interests_question": null, "webhook_url": null,
         "created_at": "2026-03-10T15:20:00Z", "updated_at": "2026-03-10T15:20:00Z"
     })
 }
@@ -165,7 +185,9 @@ fn example() -> serde_json::Value {
 /// (`key`): a tool posting `POST /v1/leads` with it has its leads attributed to the source,
 /// with the source's default `utm_*` values wherever the lead carries none of its own. Such a
 /// key may only post leads; the per-address rate limit does not apply to it, the per-number
-/// one does. Kinds `google_ads` and `meta` are not supported yet (422 on `/kind`).
+/// one does. A `google_ads` source gets a key too, and a `webhook_url`: paste both into the
+/// Google Ads lead form (see `POST /v1/lead-sources/{id}/google-ads`). Kind `meta` is not
+/// supported yet (422 on `/kind`).
 #[utoipa::path(
     tag = "lead sources",
     request_body(content = CreateLeadSource, example = json!({
@@ -179,7 +201,7 @@ fn example() -> serde_json::Value {
                 "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70",
                 "name": "Zapier: spring landing page", "kind": "api", "enabled": true,
                 "utm_source": "zapier", "utm_medium": "automation", "utm_campaign": "trd-spring",
-                "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60",
+                "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60", "interests_question": null, "webhook_url": null,
                 "created_at": "2026-03-10T15:20:00Z", "updated_at": "2026-03-10T15:20:00Z",
                 "key": "bcn_3f2d5c6b7a81_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg"
             })),
@@ -201,6 +223,7 @@ pub async fn create_source(
         utm_source: body.utm_source.map_or(Change::Keep, Change::Set),
         utm_medium: body.utm_medium.map_or(Change::Keep, Change::Set),
         utm_campaign: body.utm_campaign.map_or(Change::Keep, Change::Set),
+        interests_question: body.interests_question.map_or(Change::Keep, Change::Set),
     })?;
     let actor = Actor::from(&caller);
     let created = db::run(&state.pool, move |conn| {
@@ -306,6 +329,7 @@ pub async fn update_source(
         utm_source: body.utm_source,
         utm_medium: body.utm_medium,
         utm_campaign: body.utm_campaign,
+        interests_question: body.interests_question,
     })?;
     let id = id.into_inner();
     let actor = Actor::from(&caller);

@@ -11,6 +11,7 @@ pub mod events;
 pub mod examples;
 pub mod extract;
 pub mod fallback;
+pub mod google_ads;
 pub mod health;
 pub mod interests;
 pub mod keys;
@@ -46,6 +47,7 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(opt_out::configure)
                 .configure(lead_admin::configure)
                 .configure(lead_sources::configure)
+                .configure(google_ads::configure)
                 .configure(audit::configure)
                 .configure(events::configure)
                 .configure(webhooks::configure),

@@ -67,6 +67,8 @@ pub struct LeadView {
     pub lead_source_id: Option<Uuid>,
     /// Filled in by the reads that show it (`with_sources`).
     pub lead_source: Option<SourceRef>,
+    /// An ad platform's test lead.
+    pub is_test: bool,
 }
 
 /// The lead source a lead came from, as staff see it (a deleted source keeps its name).
@@ -144,6 +146,7 @@ impl From<LeadRow> for LeadView {
             opted_out_at: row.opted_out_at,
             lead_source_id: row.lead_source_id,
             lead_source: None,
+            is_test: row.is_test,
         }
     }
 }
@@ -180,6 +183,22 @@ pub struct SubmissionView {
     pub lead_source_id: Option<Uuid>,
     /// Filled in by `get`.
     pub lead_source: Option<SourceRef>,
+    /// An ad platform's id of the lead.
+    pub external_id: Option<String>,
+    /// The platform form's other questions and their answers.
+    pub custom_answers: Vec<CustomAnswerView>,
+    /// The platform's campaign, ad and form ids.
+    pub external_context: Option<serde_json::Value>,
+    /// A platform's test lead.
+    pub is_test: bool,
+}
+
+/// One answer to an ad platform form's question Beacon has no field for.
+#[derive(serde::Deserialize)]
+pub struct CustomAnswerView {
+    pub key: Option<String>,
+    pub question: String,
+    pub answer: String,
 }
 
 impl From<SubmissionRow> for SubmissionView {
@@ -207,6 +226,14 @@ impl From<SubmissionRow> for SubmissionView {
             preferred_contact_time: row.preferred_contact_time,
             lead_source_id: row.lead_source_id,
             lead_source: None,
+            external_id: row.external_id,
+            // Written by `services::external_leads` in this shape; anything else shows none.
+            custom_answers: row
+                .custom_answers
+                .and_then(|answers| serde_json::from_value(answers).ok())
+                .unwrap_or_default(),
+            external_context: row.external_context,
+            is_test: row.is_test,
         }
     }
 }
@@ -287,6 +314,8 @@ pub struct LeadQuery {
     pub assignee: Option<String>,
     pub source: Option<String>,
     pub lead_source_id: Option<Uuid>,
+    /// Ad platforms' test leads instead of real ones.
+    pub test: bool,
     pub search: Option<SearchTerm>,
 }
 
@@ -303,6 +332,7 @@ impl LeadQuery {
             assignee_pattern: self.assignee.as_deref().map(exact_pattern),
             source_pattern: self.source.as_deref().map(exact_pattern),
             lead_source_id: self.lead_source_id,
+            test: self.test,
             search_pattern: self.search.as_ref().map(|term| term.pattern.clone()),
             search_phone: self
                 .search
@@ -352,6 +382,9 @@ impl LeadQuery {
         }
         if let Some(id) = self.lead_source_id {
             put("source_id", json!(id));
+        }
+        if self.test {
+            put("test", json!(true));
         }
         if self.search.is_some() {
             put("q", json!("[redacted]"));

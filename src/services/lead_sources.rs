@@ -1,5 +1,5 @@
-//! Lead sources (`admin`): creating one (an `api` source with its `leads:create` key, shown
-//! once), listing, changing and deleting them, and finding the source a key posts for.
+//! Lead sources (`admin`): creating one (an `api` source with its `leads:create` key, a
+//! `google_ads` source with the key Google sends with each lead; either shown once), listing, changing and deleting them, and finding the source a key posts for.
 //!
 //! Deleting a source keeps its row as a name-only record and revokes its key, so its leads
 //! still say where they came from and its tools are shut out at once.
@@ -15,11 +15,15 @@ use crate::domain::audit::Action;
 use crate::domain::change::Change;
 use crate::domain::lead_source::{self as source, DefaultAttribution, SourceKind};
 use crate::domain::scope::Scope;
+use crate::domain::source_key::{self, SourceKey};
+use crate::domain::text::TextError;
 use crate::error::{Error, FieldError};
 use crate::services::api_keys::{self, KeyRef, NewKeyRequest};
 use crate::services::audit::{self, Actor, Subject};
 
 pub const LIMIT_DEFAULT: i64 = 20;
+/// Where a `google_ads` source's `credentials` keep the SHA-256 of its key (hex).
+const GOOGLE_KEY_SHA256: &str = "google_key_sha256";
 pub const LIMIT_MAX: i64 = 100;
 
 /// A source as the admin API shows it: never a credential.
@@ -30,8 +34,12 @@ pub struct SourceView {
     pub kind: SourceKind,
     pub enabled: bool,
     pub defaults: DefaultAttribution,
+    /// The platform form's question whose answers name its leads' interests.
+    pub interests_question: Option<String>,
     /// The id of an `api` source's key, as `GET /v1/keys` lists it.
     pub key_id: Option<Uuid>,
+    /// Where a webhook kind's platform posts its leads.
+    pub webhook_url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -48,7 +56,9 @@ impl From<SourceRow> for SourceView {
                 utm_medium: row.utm_medium,
                 utm_campaign: row.utm_campaign,
             },
+            interests_question: row.interests_question,
             key_id: row.api_key_id,
+            webhook_url: row.kind.webhook_path(row.id),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -58,7 +68,8 @@ impl From<SourceRow> for SourceView {
 /// A new source with its credential, which only this answer shows.
 pub struct CreatedSource {
     pub source: SourceView,
-    /// The `leads:create` key of an `api` source.
+    /// The `leads:create` key of an `api` source, or the key a `google_ads` source's leads
+    /// must carry.
     pub key: Option<String>,
 }
 
@@ -71,6 +82,7 @@ pub struct SourceInput {
     pub utm_source: Change<String>,
     pub utm_medium: Change<String>,
     pub utm_campaign: Change<String>,
+    pub interests_question: Change<String>,
 }
 
 /// Validated fields; `None` and `Keep` leave a field as it is.
@@ -82,10 +94,12 @@ pub struct SourceChanges {
     utm_source: Change<String>,
     utm_medium: Change<String>,
     utm_campaign: Change<String>,
+    interests_question: Change<String>,
 }
 
 impl SourceChanges {
-    /// Every invalid field at once; pointers into the HTTP body. A blank UTM value clears it.
+    /// Every invalid field at once; pointers into the HTTP body. A blank UTM value or question
+    /// clears it.
     pub fn parse(input: SourceInput) -> Result<Self, Error> {
         let mut errors = Vec::new();
         let name = input.name.and_then(|name| {
@@ -98,7 +112,8 @@ impl SourceChanges {
             Some(_) => {
                 errors.push(FieldError::new(
                     "/kind",
-                    "is not yet supported; only `api` sources can be created for now",
+                    "is not yet supported; only `api` and `google_ads` sources can be created \
+                     for now",
                 ));
                 None
             }
@@ -110,21 +125,29 @@ impl SourceChanges {
                 None
             }
         });
-        let mut utm = |pointer: &str, change: Change<String>| match change {
-            Change::Set(value) if value.trim().is_empty() => Change::Clear,
-            Change::Set(value) => match source::utm(&value) {
-                Ok(value) => Change::Set(value),
-                Err(e) => {
-                    errors.push(FieldError::new(pointer, e));
-                    Change::Keep
-                }
-            },
-            other => other,
-        };
+        let mut text =
+            |pointer: &str,
+             change: Change<String>,
+             parse: fn(&str) -> Result<String, TextError>| match change {
+                Change::Set(value) if value.trim().is_empty() => Change::Clear,
+                Change::Set(value) => match parse(&value) {
+                    Ok(value) => Change::Set(value),
+                    Err(e) => {
+                        errors.push(FieldError::new(pointer, e));
+                        Change::Keep
+                    }
+                },
+                other => other,
+            };
         let changes = SourceChanges {
-            utm_source: utm("/utm_source", input.utm_source),
-            utm_medium: utm("/utm_medium", input.utm_medium),
-            utm_campaign: utm("/utm_campaign", input.utm_campaign),
+            utm_source: text("/utm_source", input.utm_source, source::utm),
+            utm_medium: text("/utm_medium", input.utm_medium, source::utm),
+            utm_campaign: text("/utm_campaign", input.utm_campaign, source::utm),
+            interests_question: text(
+                "/interests_question",
+                input.interests_question,
+                source::interests_question,
+            ),
             name,
             kind,
             enabled: input.enabled,
@@ -177,6 +200,13 @@ pub fn create(
             "a parsed new source lacks its name or kind",
         ));
     };
+    let google_key = match kind {
+        SourceKind::GoogleAds => Some(SourceKey::generate().map_err(Error::internal)?),
+        SourceKind::Api | SourceKind::Meta => None,
+    };
+    let credentials = google_key
+        .as_ref()
+        .map(|key| json!({ GOOGLE_KEY_SHA256: hex::encode(key.sha256) }));
     let created = conn.transaction(|conn| {
         let key = match kind {
             SourceKind::Api => {
@@ -196,14 +226,18 @@ pub fn create(
                 utm_source: fields.utm_source.apply(None).as_deref(),
                 utm_medium: fields.utm_medium.apply(None).as_deref(),
                 utm_campaign: fields.utm_campaign.apply(None).as_deref(),
+                interests_question: fields.interests_question.apply(None).as_deref(),
                 api_key_id: key.as_ref().map(|key| key.summary.id),
+                credentials: credentials.as_ref(),
                 created_at: now,
                 updated_at: now,
             },
         )?;
         Ok::<_, Error>(CreatedSource {
             source: SourceView::from(row),
-            key: key.map(|key| key.secret),
+            key: key
+                .map(|key| key.secret)
+                .or(google_key.map(|key| key.secret)),
         })
     })?;
     tracing::info!(lead_source_id = %created.source.id, kind = created.source.kind.as_str(), "lead source created");
@@ -274,10 +308,11 @@ pub fn update(
             Change::Clear => Some(None),
             Change::Set(value) => Some(Some(value.clone())),
         };
-        let (utm_source, utm_medium, utm_campaign) = (
+        let (utm_source, utm_medium, utm_campaign, interests_question) = (
             clear_or_set(&changes.utm_source),
             clear_or_set(&changes.utm_medium),
             clear_or_set(&changes.utm_campaign),
+            clear_or_set(&changes.interests_question),
         );
         let row = queries::update(
             conn,
@@ -288,6 +323,7 @@ pub fn update(
                 utm_source: utm_source.as_ref().map(Option::as_deref),
                 utm_medium: utm_medium.as_ref().map(Option::as_deref),
                 utm_campaign: utm_campaign.as_ref().map(Option::as_deref),
+                interests_question: interests_question.as_ref().map(Option::as_deref),
                 updated_at: now,
             },
         )?;
@@ -317,11 +353,62 @@ pub fn delete(
     Ok(())
 }
 
-/// What intake needs of the source a `leads:create` key posts for.
+/// What intake needs of the source a lead comes from.
 #[derive(Debug, Clone)]
 pub struct IntakeSource {
     pub id: Uuid,
     pub defaults: DefaultAttribution,
+    /// The platform form's question whose answers name interests (webhook kinds).
+    pub interests_question: Option<String>,
+}
+
+impl From<&SourceRow> for IntakeSource {
+    fn from(row: &SourceRow) -> Self {
+        IntakeSource {
+            id: row.id,
+            defaults: DefaultAttribution {
+                utm_source: row.utm_source.clone(),
+                utm_medium: row.utm_medium.clone(),
+                utm_campaign: row.utm_campaign.clone(),
+            },
+            interests_question: row.interests_question.clone(),
+        }
+    }
+}
+
+/// The source an ad platform's webhook posts to, with its kind's credentials (`None` when
+/// the source is unknown, deleted, or of another kind). The caller checks the credentials and
+/// `enabled` before taking a lead.
+pub struct WebhookSource {
+    pub source: IntakeSource,
+    pub enabled: bool,
+    /// The kind's secrets as stored in `lead_sources.credentials`.
+    pub credentials: Option<serde_json::Value>,
+}
+
+/// Whether `presented` is the `google_ads` source's key (compared in constant time).
+pub fn google_key_matches(source: &WebhookSource, presented: &str) -> bool {
+    source
+        .credentials
+        .as_ref()
+        .and_then(|credentials| credentials.get(GOOGLE_KEY_SHA256))
+        .and_then(serde_json::Value::as_str)
+        .and_then(|stored| hex::decode(stored).ok())
+        .is_some_and(|stored| source_key::matches(&stored, presented))
+}
+
+pub fn for_webhook(
+    conn: &mut PgConnection,
+    id: Uuid,
+    kind: SourceKind,
+) -> Result<Option<WebhookSource>, Error> {
+    Ok(
+        queries::find_with_credentials(conn, id, kind)?.map(|(row, credentials)| WebhookSource {
+            source: IntakeSource::from(&row),
+            enabled: row.enabled,
+            credentials,
+        }),
+    )
 }
 
 /// The enabled source a `leads:create` caller posts for: 403 when it is disabled or the key
@@ -335,12 +422,5 @@ pub fn for_caller(conn: &mut PgConnection, caller: &Caller) -> Result<IntakeSour
             "This key's lead source is disabled; an admin can enable it again.",
         ));
     }
-    Ok(IntakeSource {
-        id: row.id,
-        defaults: DefaultAttribution {
-            utm_source: row.utm_source,
-            utm_medium: row.utm_medium,
-            utm_campaign: row.utm_campaign,
-        },
-    })
+    Ok(IntakeSource::from(&row))
 }

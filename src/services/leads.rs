@@ -63,8 +63,24 @@ pub struct NewLead {
     pub honeypot_filled: bool,
     /// Who sent it: counted for rate limits, kept as evidence with the consent record.
     pub client: Client,
-    /// The lead source whose `leads:create` key posted it; `None` for the site's own form.
+    /// The lead source whose `leads:create` key posted it, or whose webhook an ad platform
+    /// delivered it to; `None` for the site's own form.
     pub source: Option<Uuid>,
+    /// What an ad platform's delivery adds (see `services::external_leads`).
+    pub external: Option<ExternalSubmission>,
+    /// A platform's test lead: never joins or reopens a real lead, never counts against the
+    /// number's limit, tells no tool, and is hidden from the default queue and the statistics.
+    pub test: bool,
+}
+
+/// What an ad platform's delivery keeps on its submission.
+pub struct ExternalSubmission {
+    /// The platform's id of the lead; unique per source.
+    pub id: String,
+    /// `[{"key", "question", "answer"}]`: personal, deleted with the submission.
+    pub answers: serde_json::Value,
+    /// The platform's campaign, ad and form ids: not personal.
+    pub context: serde_json::Value,
 }
 
 impl std::fmt::Debug for NewLead {
@@ -73,6 +89,7 @@ impl std::fmt::Debug for NewLead {
             .field("interests", &self.interests.len())
             .field("consent", &self.consent.as_ref().map(|c| c.agreed))
             .field("honeypot_filled", &self.honeypot_filled)
+            .field("test", &self.test)
             .finish_non_exhaustive()
     }
 }
@@ -176,17 +193,22 @@ pub fn submit(
             settings.min_fill,
             reports_crisis,
         );
-        let spam = count_request(
-            conn,
-            settings,
-            // A source's tools post many leads from one address: only the number's limit
-            // holds them.
-            lead.source.is_none().then_some(&lead.client),
-            &lead.phone,
-            spam,
-            reports_crisis,
-            received,
-        )?;
+        let spam = if lead.test {
+            // A platform's test lead sends the same made-up number every time.
+            spam
+        } else {
+            count_request(
+                conn,
+                settings,
+                // A source's tools post many leads from one address: only the number's limit
+                // holds them.
+                lead.source.is_none().then_some(&lead.client),
+                &lead.phone,
+                spam,
+                reports_crisis,
+                received,
+            )?
+        };
         check_interests(conn, &lead.interests)?;
         let (receipt, recorded) = record(
             conn,
@@ -374,16 +396,16 @@ fn record(
     received: DateTime<Utc>,
 ) -> Result<(Receipt, Recorded), Error> {
     // The number's lock, held until the transaction ends: two enquiries racing in from one
-    // number cannot both create a lead, nor interleave with an opt-out of it. Spam joins
-    // nothing and reopens nothing, so it takes no lock.
+    // number cannot both create a lead, nor interleave with an opt-out of it. Spam and
+    // test leads join nothing and reopen nothing, so they take no lock.
     let number = match spam {
-        None => Some(queries::lock_number(
+        None if !lead.test => Some(queries::lock_number(
             conn,
             lead.phone.as_str(),
             (settings.dedupe_window > TimeDelta::zero()).then(|| received - settings.dedupe_window),
             &suppression_key.tag(&lead.phone),
         )?),
-        Some(_) => None,
+        _ => None,
     };
     let (existing, opted_out_at) = match number {
         Some(number) => (number.existing, number.opted_out_at),
@@ -408,7 +430,7 @@ fn record(
         None => None,
     };
     let submission_id = insert_submission(conn, &recorded, &lead, interests, spam, received)?;
-    if spam.is_none() {
+    if spam.is_none() && !lead.test {
         record_event(conn, &recorded, reopened_from, &lead, received)?;
     }
     if let Some(consent) = &lead.consent {
@@ -459,6 +481,7 @@ fn create(
             email: lead.email.as_ref().map(Email::as_str),
             interests,
             lead_source_id: lead.source,
+            is_test: lead.test,
         },
     )?;
     Ok(id)
@@ -536,6 +559,7 @@ fn insert_submission(
 ) -> Result<Uuid, Error> {
     let id = Uuid::now_v7();
     let attribution = &lead.attribution;
+    let external = lead.external.as_ref();
     queries::insert_submission(
         conn,
         &queries::NewSubmissionRow {
@@ -562,6 +586,10 @@ fn insert_submission(
             message: lead.message.as_deref(),
             preferred_contact_time: lead.preferred_contact_time.as_deref(),
             lead_source_id: lead.source,
+            external_id: external.map(|external| external.id.as_str()),
+            custom_answers: external.map(|external| &external.answers),
+            external_context: external.map(|external| &external.context),
+            is_test: lead.test,
         },
     )?;
     Ok(id)

@@ -69,15 +69,15 @@ async fn creating_an_api_source_shows_its_key_once_and_lists_it_without() {
 }
 
 #[actix_web::test]
-async fn ad_platform_kinds_are_not_supported_yet_and_bad_fields_are_named() {
+async fn meta_is_not_supported_yet_and_bad_fields_are_named() {
     let app = spawn_app().await;
     let admin = app.key(&["admin"]);
 
-    let google = app
+    let meta = app
         .post_json(
             &admin,
             "/v1/lead-sources",
-            &json!({"name": "Ads", "kind": "google_ads"}),
+            &json!({"name": "Ads", "kind": "meta"}),
         )
         .await;
     let bad = app
@@ -88,10 +88,10 @@ async fn ad_platform_kinds_are_not_supported_yet_and_bad_fields_are_named() {
         )
         .await;
 
-    let google = problem(google, 422).await;
-    assert_eq!(error_pointers(&google), ["/kind"]);
+    let meta = problem(meta, 422).await;
+    assert_eq!(error_pointers(&meta), ["/kind"]);
     assert!(
-        google["errors"][0]["message"]
+        meta["errors"][0]["message"]
             .as_str()
             .unwrap()
             .contains("not yet supported")

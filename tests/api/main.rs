@@ -12,6 +12,7 @@ mod embed;
 mod errors;
 mod events;
 mod faults;
+mod google_ads;
 mod health;
 mod helpers;
 mod hostile_input;

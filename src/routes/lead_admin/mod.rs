@@ -101,6 +101,7 @@ fn lead_query(params: FilterParams, region: phonenumber::country::Id) -> Result<
         assignee: one_line("assignee", params.assignee)?,
         source: one_line("source", params.source)?,
         lead_source_id: params.source_id,
+        test: params.test.unwrap_or(false),
         search,
     })
 }
@@ -195,7 +196,8 @@ fn lead_example() -> serde_json::Value {
 /// List leads
 ///
 /// The queue, newest first, with the contact details of each lead's first enquiry. Spam is left out unless
-/// `include_spam=true` (or `status` names `spam`); erased leads are never listed. Filters
+/// `include_spam=true` (or `status` names `spam`); ad platforms' test leads are listed only
+/// with `test=true` (and then alone); erased leads are never listed. Filters
 /// combine; `q` finds a name or email by any part of it, or a phone number written in any
 /// common format. Pages are keyset-paginated: follow `next_cursor` (also sent as
 /// `Link: <…>; rel="next"`) with the same filters. A bad filter, `cursor` or `limit` (1–100)

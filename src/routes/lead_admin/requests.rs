@@ -48,6 +48,10 @@ pub struct FilterParams {
     /// Include quarantined spam (default `false`; `status=spam` shows it too).
     #[param(example = false)]
     pub(super) include_spam: Option<bool>,
+    /// `true`: only the test leads ad platforms sent (`is_test`); default `false`: only real
+    /// leads.
+    #[param(example = false)]
+    pub(super) test: Option<bool>,
 }
 
 #[derive(Deserialize, IntoParams)]
