@@ -11,7 +11,8 @@ pub const UTM_MAX_CHARS: usize = 200;
 pub enum SourceKind {
     /// Google Ads lead form extensions (webhook; not built yet).
     GoogleAds,
-    /// Facebook/Instagram lead ads (webhook; not built yet).
+    /// Facebook/Instagram lead ads: Meta's webhook announces each lead, fetched from the Graph
+    /// API with the page's token.
     Meta,
     /// Server-to-server tools posting `POST /v1/leads` with the source's `leads:create` key.
     Api,
@@ -36,7 +37,7 @@ impl SourceKind {
 
     /// Whether Beacon can take leads from this kind yet.
     pub const fn is_supported(self) -> bool {
-        matches!(self, SourceKind::Api)
+        matches!(self, SourceKind::Api | SourceKind::Meta)
     }
 }
 
@@ -84,13 +85,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_round_trip_and_only_api_is_supported_yet() {
+    fn kinds_round_trip_and_api_and_meta_are_supported() {
         for kind in SourceKind::ALL {
             assert_eq!(SourceKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(SourceKind::parse("zapier"), None);
-        assert!(SourceKind::Api.is_supported());
-        assert!(!SourceKind::GoogleAds.is_supported() && !SourceKind::Meta.is_supported());
+        assert!(SourceKind::Api.is_supported() && SourceKind::Meta.is_supported());
+        assert!(!SourceKind::GoogleAds.is_supported());
     }
 
     #[test]

@@ -11,10 +11,12 @@ use uuid::Uuid;
 use crate::db;
 use crate::domain::api_key::Caller;
 use crate::domain::change::Change;
+use crate::domain::lead_source::SourceKind;
 use crate::error::Error;
 use crate::routes::caching;
 use crate::routes::extract::Json;
 use crate::routes::lead_admin::{decode_cursor, encode_cursor};
+use crate::routes::meta::webhook_path;
 use crate::routes::state::AppState;
 use crate::services::audit::Actor;
 use crate::services::lead_sources::{
@@ -37,8 +39,8 @@ pub struct LeadSource {
     /// 1–100 characters, shown with each of its leads.
     #[schema(example = "Zapier: spring landing page")]
     name: String,
-    /// `api` (server-to-server tools with a `leads:create` key); `google_ads` and `meta` are
-    /// coming.
+    /// `api` (server-to-server tools with a `leads:create` key) or `meta` (Facebook/Instagram
+    /// lead ads); `google_ads` is coming.
     #[schema(example = "api")]
     kind: String,
     /// A disabled source's key is refused (403) until it is enabled again.
@@ -54,14 +56,36 @@ pub struct LeadSource {
     /// The id of an `api` source's key (as `GET /v1/keys` lists it).
     #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60")]
     key_id: Option<Uuid>,
+    /// A `meta` source's callback URL (a path on this API): paste it, after the API's origin,
+    /// into the Meta app's Webhooks settings for the `leadgen` field.
+    #[schema(example = "/v1/lead-sources/0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70/meta")]
+    webhook_url: Option<String>,
+    /// A `meta` source's fetches of announced leads from the Graph API.
+    meta_fetches: Option<MetaFetches>,
     #[schema(example = "2026-03-10T15:20:00Z")]
     created_at: DateTime<Utc>,
     #[schema(example = "2026-03-10T15:20:00Z")]
     updated_at: DateTime<Utc>,
 }
 
+/// Where a `meta` source's lead fetches stand.
+#[derive(Serialize, ToSchema)]
+pub struct MetaFetches {
+    /// Announced leads not fetched yet (waiting for Graph, or for their next attempt).
+    #[schema(example = 0)]
+    pending: i64,
+    /// Leads that could not be fetched or recorded (a bad or expired page token, say); they
+    /// are not retried. The log names each by `meta_fetch_id` and `leadgen_id`.
+    #[schema(example = 1)]
+    failed: i64,
+    /// Why the latest failure failed: a Graph status and error code, never lead data.
+    #[schema(example = "HTTP 400, Graph error 190/463")]
+    last_error: Option<String>,
+}
+
 impl From<SourceView> for LeadSource {
     fn from(view: SourceView) -> Self {
+        let webhook_url = (view.kind == SourceKind::Meta).then(|| webhook_path(view.id));
         LeadSource {
             id: view.id,
             name: view.name,
@@ -71,6 +95,12 @@ impl From<SourceView> for LeadSource {
             utm_medium: view.defaults.utm_medium,
             utm_campaign: view.defaults.utm_campaign,
             key_id: view.key_id,
+            webhook_url,
+            meta_fetches: view.meta_fetches.map(|counts| MetaFetches {
+                pending: counts.pending,
+                failed: counts.failed,
+                last_error: counts.last_error,
+            }),
             created_at: view.created_at,
             updated_at: view.updated_at,
         }
@@ -86,6 +116,10 @@ pub struct CreatedLeadSource {
     /// `POST /v1/leads`. Store it now: it is never shown again.
     #[schema(example = "bcn_3f2d5c6b7a81_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg")]
     key: Option<String>,
+    /// A `meta` source's verify token: paste it into the Meta app's Webhooks settings beside
+    /// `webhook_url`. Store it now: it is never shown again.
+    #[schema(example = "bmv_kq3Zr8T1mVbXw0yHc2N5pL7dF4gJ6sA9")]
+    verify_token: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -103,7 +137,7 @@ pub struct CreateLeadSource {
     /// 1–100 characters.
     #[schema(example = "Zapier: spring landing page")]
     name: String,
-    /// `api`. `google_ads` and `meta` are refused (422, not yet supported) for now.
+    /// `api` or `meta`. `google_ads` is refused (422, not yet supported) for now.
     #[schema(example = "api")]
     kind: String,
     /// Default `true`.
@@ -116,6 +150,15 @@ pub struct CreateLeadSource {
     utm_medium: Option<String>,
     #[schema(example = "trd-spring")]
     utm_campaign: Option<String>,
+    /// Required for `meta`, refused for other kinds: the Meta app's secret (App settings →
+    /// Basic), which signs Meta's notifications. Never shown again.
+    #[schema(example = "5f1a8e3c2b7d4a6f9e0c1b2a3d4e5f60")]
+    app_secret: Option<String>,
+    /// Required for `meta`, refused for other kinds: a page access token with the
+    /// `leads_retrieval` permission, sent to the Graph API to fetch each lead. Never shown
+    /// again.
+    #[schema(example = "EAAGm0PX4ZCpsBA...")]
+    page_access_token: Option<String>,
 }
 
 /// Changes to a source; absent fields stay as they are. The kind cannot change.
@@ -136,6 +179,12 @@ pub struct UpdateLeadSource {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "trd-summer")]
     utm_campaign: Change<String>,
+    /// `meta` sources only: a new app secret in place of the old one.
+    #[schema(example = "0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b")]
+    app_secret: Option<String>,
+    /// `meta` sources only: a new page access token in place of the old one.
+    #[schema(example = "EAAGm0PX4ZCpsBA...")]
+    page_access_token: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -155,6 +204,7 @@ fn example() -> serde_json::Value {
         "name": "Zapier: spring landing page", "kind": "api", "enabled": true,
         "utm_source": "zapier", "utm_medium": "automation", "utm_campaign": "trd-spring",
         "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60",
+        "webhook_url": null, "meta_fetches": null,
         "created_at": "2026-03-10T15:20:00Z", "updated_at": "2026-03-10T15:20:00Z"
     })
 }
@@ -165,7 +215,12 @@ fn example() -> serde_json::Value {
 /// (`key`): a tool posting `POST /v1/leads` with it has its leads attributed to the source,
 /// with the source's default `utm_*` values wherever the lead carries none of its own. Such a
 /// key may only post leads; the per-address rate limit does not apply to it, the per-number
-/// one does. Kinds `google_ads` and `meta` are not supported yet (422 on `/kind`).
+/// one does.
+///
+/// A `meta` source takes the Meta app's `app_secret` and a `page_access_token` (both
+/// required, never shown again) and answers with a `verify_token` (shown once) and its
+/// `webhook_url`, the callback path to paste into the app's Webhooks settings (see
+/// `docs/LEAD_SOURCES.md`). Kind `google_ads` is not supported yet (422 on `/kind`).
 #[utoipa::path(
     tag = "lead sources",
     request_body(content = CreateLeadSource, example = json!({
@@ -180,7 +235,9 @@ fn example() -> serde_json::Value {
                 "name": "Zapier: spring landing page", "kind": "api", "enabled": true,
                 "utm_source": "zapier", "utm_medium": "automation", "utm_campaign": "trd-spring",
                 "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60",
+                "webhook_url": null, "meta_fetches": null,
                 "created_at": "2026-03-10T15:20:00Z", "updated_at": "2026-03-10T15:20:00Z",
+                "verify_token": null,
                 "key": "bcn_3f2d5c6b7a81_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg"
             })),
         (status = 422, description = "A field is invalid, or the kind is not supported yet"),
@@ -201,6 +258,8 @@ pub async fn create_source(
         utm_source: body.utm_source.map_or(Change::Keep, Change::Set),
         utm_medium: body.utm_medium.map_or(Change::Keep, Change::Set),
         utm_campaign: body.utm_campaign.map_or(Change::Keep, Change::Set),
+        app_secret: body.app_secret,
+        page_access_token: body.page_access_token,
     })?;
     let actor = Actor::from(&caller);
     let created = db::run(&state.pool, move |conn| {
@@ -213,6 +272,7 @@ pub async fn create_source(
         .json(CreatedLeadSource {
             source,
             key: created.key,
+            verify_token: created.verify_token,
         }))
 }
 
@@ -276,8 +336,9 @@ pub async fn get_source(
 /// Update a lead source
 ///
 /// Renames it, enables or disables it (a disabled source's key gets 403 until it is enabled
-/// again), or changes its default attribution for leads received afterwards. The kind and the
-/// key do not change.
+/// again), or changes its default attribution for leads received afterwards. A `meta`
+/// source's `app_secret` or `page_access_token` may be replaced (422 for other kinds); its
+/// verify token stays. The kind and the key do not change.
 #[utoipa::path(
     tag = "lead sources",
     params(("id" = Uuid, Path, description = "The source's id")),
@@ -305,6 +366,8 @@ pub async fn update_source(
         utm_source: body.utm_source,
         utm_medium: body.utm_medium,
         utm_campaign: body.utm_campaign,
+        app_secret: body.app_secret,
+        page_access_token: body.page_access_token,
     })?;
     let id = id.into_inner();
     let updated = db::run(&state.pool, move |conn| {

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod lead_admin;
 pub mod lead_sources;
 pub mod leads;
+pub mod meta;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -44,6 +45,7 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(opt_out::configure)
                 .configure(lead_admin::configure)
                 .configure(lead_sources::configure)
+                .configure(meta::configure)
                 .configure(audit::configure)
                 .configure(events::configure)
                 .configure(webhooks::configure),

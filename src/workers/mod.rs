@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod mail;
+pub mod meta;
 pub mod queue;
 pub mod retention;
 pub mod webhooks;
