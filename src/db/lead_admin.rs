@@ -73,6 +73,10 @@ pub struct SubmissionRow {
     pub interests: Option<Vec<Option<String>>>,
     pub message: Option<String>,
     pub preferred_contact_time: Option<String>,
+    pub external_id: Option<String>,
+    pub custom_answers: Option<serde_json::Value>,
+    pub external_context: Option<serde_json::Value>,
+    pub is_test: bool,
 }
 
 #[derive(Queryable, Selectable)]

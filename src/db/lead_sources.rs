@@ -22,6 +22,7 @@ pub struct SourceRow {
     pub utm_medium: Option<String>,
     pub utm_campaign: Option<String>,
     pub api_key_id: Option<Uuid>,
+    pub interests_question: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -37,6 +38,8 @@ pub struct NewSourceRow<'a> {
     pub utm_medium: Option<&'a str>,
     pub utm_campaign: Option<&'a str>,
     pub api_key_id: Option<Uuid>,
+    pub interests_question: Option<&'a str>,
+    pub credentials: Option<&'a serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -75,6 +78,22 @@ pub fn find_by_key(conn: &mut PgConnection, key_id: Uuid) -> QueryResult<Option<
         .filter(lead_sources::api_key_id.eq(key_id))
         .filter(lead_sources::deleted_at.is_null())
         .select(SourceRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A live source of `kind` with its credentials, enabled or not: the source a platform's
+/// webhook posts to.
+pub fn find_with_credentials(
+    conn: &mut PgConnection,
+    id: Uuid,
+    kind: SourceKind,
+) -> QueryResult<Option<(SourceRow, Option<serde_json::Value>)>> {
+    lead_sources::table
+        .find(id)
+        .filter(lead_sources::deleted_at.is_null())
+        .filter(lead_sources::kind.eq(kind))
+        .select((SourceRow::as_select(), lead_sources::credentials))
         .first(conn)
         .optional()
 }
@@ -128,6 +147,7 @@ pub struct SourceUpdate<'a> {
     pub utm_source: Option<Option<&'a str>>,
     pub utm_medium: Option<Option<&'a str>>,
     pub utm_campaign: Option<Option<&'a str>>,
+    pub interests_question: Option<Option<&'a str>>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -163,7 +183,7 @@ pub fn credentials(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<serd
         .first(conn)
 }
 
-/// Replaces the source's credentials; call it in the transaction that created or changed it.
+/// Replaces the source's credentials.
 pub fn set_credentials(
     conn: &mut PgConnection,
     id: Uuid,

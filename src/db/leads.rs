@@ -42,6 +42,7 @@ pub struct NewLeadRow<'a> {
     pub email: Option<&'a str>,
     pub interests: &'a [String],
     pub lead_source_id: Option<Uuid>,
+    pub is_test: bool,
 }
 
 /// A lead's new values after a repeat enquiry: never its contact details or consent.
@@ -78,6 +79,10 @@ pub struct NewSubmissionRow<'a> {
     pub message: Option<&'a str>,
     pub preferred_contact_time: Option<&'a str>,
     pub lead_source_id: Option<Uuid>,
+    pub external_id: Option<&'a str>,
+    pub custom_answers: Option<&'a serde_json::Value>,
+    pub external_context: Option<&'a serde_json::Value>,
+    pub is_test: bool,
 }
 
 #[derive(Insertable)]
@@ -148,4 +153,18 @@ pub fn insert_consent(conn: &mut PgConnection, consent: &NewConsentRow<'_>) -> Q
         .values(consent)
         .execute(conn)
         .map(drop)
+}
+
+/// The submission an ad platform's lead `external_id` was recorded as for this source.
+pub fn find_external(
+    conn: &mut PgConnection,
+    lead_source_id: Uuid,
+    external_id: &str,
+) -> QueryResult<Option<Uuid>> {
+    lead_submissions::table
+        .filter(lead_submissions::lead_source_id.eq(lead_source_id))
+        .filter(lead_submissions::external_id.eq(external_id))
+        .select(lead_submissions::id)
+        .first(conn)
+        .optional()
 }

@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::queue::Queue;
 use super::schema::meta_lead_fetches;
-use crate::domain::lead_source::SourceKind;
 use crate::domain::meta::LeadgenChange;
 use crate::domain::webhook::DeliveryState;
 
@@ -149,19 +148,4 @@ pub fn counts(conn: &mut PgConnection, source_id: Uuid) -> QueryResult<Counts> {
         failed: count(DeliveryState::Failed),
         last_error,
     })
-}
-
-/// A live source's kind, whether it is enabled, and its credentials: what Meta's calls to its
-/// webhook are checked against.
-pub fn source(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> QueryResult<Option<(SourceKind, bool, Option<serde_json::Value>)>> {
-    use super::schema::lead_sources as s;
-    s::table
-        .find(id)
-        .filter(s::deleted_at.is_null())
-        .select((s::kind, s::enabled, s::credentials))
-        .first(conn)
-        .optional()
 }

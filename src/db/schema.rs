@@ -192,6 +192,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        interests_question -> Nullable<Text>,
     }
 }
 
@@ -220,6 +221,10 @@ diesel::table! {
         message -> Nullable<Text>,
         preferred_contact_time -> Nullable<Text>,
         lead_source_id -> Nullable<Uuid>,
+        external_id -> Nullable<Text>,
+        custom_answers -> Nullable<Jsonb>,
+        external_context -> Nullable<Jsonb>,
+        is_test -> Bool,
     }
 }
 
@@ -251,6 +256,7 @@ diesel::table! {
         erased_by_key_id -> Nullable<Uuid>,
         opted_out_at -> Nullable<Timestamptz>,
         lead_source_id -> Nullable<Uuid>,
+        is_test -> Bool,
     }
 }
 

@@ -5,6 +5,7 @@ use crate::domain::text::{self, TextError};
 
 pub const NAME_MAX_CHARS: usize = 100;
 pub const UTM_MAX_CHARS: usize = 200;
+pub const QUESTION_MAX_CHARS: usize = 200;
 
 /// How a source delivers leads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +40,16 @@ impl SourceKind {
     pub const fn is_supported(self) -> bool {
         matches!(self, SourceKind::Api | SourceKind::Meta)
     }
+
+    /// The path an ad platform posts a webhook kind's leads to; `None` for `api`, whose tools
+    /// post to `/v1/leads`.
+    pub fn webhook_path(self, id: uuid::Uuid) -> Option<String> {
+        match self {
+            SourceKind::GoogleAds => Some(format!("/v1/lead-sources/{id}/google-ads")),
+            SourceKind::Meta => Some(format!("/v1/lead-sources/{id}/meta")),
+            SourceKind::Api => None,
+        }
+    }
 }
 
 /// A source's name: 1–100 characters on one line.
@@ -49,6 +60,12 @@ pub fn name(input: &str) -> Result<String, TextError> {
 /// A default UTM value: 1–200 characters on one line, like the lead's own.
 pub fn utm(input: &str) -> Result<String, TextError> {
     text::single_line(input, UTM_MAX_CHARS)
+}
+
+/// The platform form's question whose answers name interests (its id or its text): 1–200
+/// characters on one line.
+pub fn interests_question(input: &str) -> Result<String, TextError> {
+    text::single_line(input, QUESTION_MAX_CHARS)
 }
 
 /// The attribution a source gives its leads when they carry none of their own.

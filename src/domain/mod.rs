@@ -13,6 +13,7 @@ pub mod csv;
 pub mod cursor;
 pub mod email;
 pub mod event;
+pub mod external_lead;
 pub mod form_page;
 pub mod idempotency;
 pub mod instant;

@@ -11,12 +11,10 @@ use uuid::Uuid;
 use crate::db;
 use crate::domain::api_key::Caller;
 use crate::domain::change::Change;
-use crate::domain::lead_source::SourceKind;
 use crate::error::Error;
 use crate::routes::caching;
 use crate::routes::extract::Json;
 use crate::routes::lead_admin::{decode_cursor, encode_cursor};
-use crate::routes::meta::webhook_path;
 use crate::routes::state::AppState;
 use crate::services::audit::Actor;
 use crate::services::lead_sources::{
@@ -53,6 +51,10 @@ pub struct LeadSource {
     utm_medium: Option<String>,
     #[schema(example = "trd-spring")]
     utm_campaign: Option<String>,
+    /// Webhook kinds: the ad form's question (its id or its text, any case) whose answers
+    /// name its leads' interests, matched to the managed interests by code or label.
+    #[schema(example = "Which condition would you like help with?")]
+    interests_question: Option<String>,
     /// The id of an `api` source's key (as `GET /v1/keys` lists it).
     #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60")]
     key_id: Option<Uuid>,
@@ -85,7 +87,7 @@ pub struct MetaFetches {
 
 impl From<SourceView> for LeadSource {
     fn from(view: SourceView) -> Self {
-        let webhook_url = (view.kind == SourceKind::Meta).then(|| webhook_path(view.id));
+        let webhook_url = view.kind.webhook_path(view.id);
         LeadSource {
             id: view.id,
             name: view.name,
@@ -94,6 +96,7 @@ impl From<SourceView> for LeadSource {
             utm_source: view.defaults.utm_source,
             utm_medium: view.defaults.utm_medium,
             utm_campaign: view.defaults.utm_campaign,
+            interests_question: view.interests_question,
             key_id: view.key_id,
             webhook_url,
             meta_fetches: view.meta_fetches.map(|counts| MetaFetches {
@@ -159,6 +162,10 @@ pub struct CreateLeadSource {
     /// again.
     #[schema(example = "EAAGm0PX4ZCpsBA...")]
     page_access_token: Option<String>,
+    /// Webhook kinds: the ad form's question (its id or its text, case-insensitively) whose
+    /// answers name interests; up to 200 characters.
+    #[schema(example = "Which condition would you like help with?")]
+    interests_question: Option<String>,
 }
 
 /// Changes to a source; absent fields stay as they are. The kind cannot change.
@@ -185,6 +192,10 @@ pub struct UpdateLeadSource {
     /// `meta` sources only: a new page access token in place of the old one.
     #[schema(example = "EAAGm0PX4ZCpsBA...")]
     page_access_token: Option<String>,
+    /// `null` or blank removes the question.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "Which condition would you like help with?")]
+    interests_question: Change<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -260,6 +271,7 @@ pub async fn create_source(
         utm_campaign: body.utm_campaign.map_or(Change::Keep, Change::Set),
         app_secret: body.app_secret,
         page_access_token: body.page_access_token,
+        interests_question: body.interests_question.map_or(Change::Keep, Change::Set),
     })?;
     let actor = Actor::from(&caller);
     let created = db::run(&state.pool, move |conn| {
@@ -368,6 +380,7 @@ pub async fn update_source(
         utm_campaign: body.utm_campaign,
         app_secret: body.app_secret,
         page_access_token: body.page_access_token,
+        interests_question: body.interests_question,
     })?;
     let id = id.into_inner();
     let updated = db::run(&state.pool, move |conn| {

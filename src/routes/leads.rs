@@ -609,6 +609,8 @@ impl LeadRequest {
                 // The route fills in who sent it, and for which source.
                 client: Client::default(),
                 source: None,
+                external: None,
+                test: false,
             }),
             _ => Err(Error::Validation(fields.0)),
         }

@@ -19,11 +19,6 @@ pub fn configure(config: &mut ServiceConfig) {
     config.service(verify_subscription).service(receive_leads);
 }
 
-/// The callback path of a `meta` source.
-pub fn webhook_path(id: Uuid) -> String {
-    format!("/v1/lead-sources/{id}/meta")
-}
-
 const SIGNATURE: &str = "x-hub-signature-256";
 
 #[derive(Deserialize)]

@@ -166,6 +166,22 @@ pub struct SubmissionView {
     pub interests: Vec<String>,
     pub message: Option<String>,
     pub preferred_contact_time: Option<String>,
+    /// An ad platform's id of the lead.
+    pub external_id: Option<String>,
+    /// The platform form's other questions and their answers.
+    pub custom_answers: Vec<CustomAnswerView>,
+    /// The platform's campaign, ad and form ids.
+    pub external_context: Option<serde_json::Value>,
+    /// A platform's test lead.
+    pub is_test: bool,
+}
+
+/// One answer to an ad platform form's question Beacon has no field for.
+#[derive(serde::Deserialize)]
+pub struct CustomAnswerView {
+    pub key: Option<String>,
+    pub question: String,
+    pub answer: String,
 }
 
 impl From<SubmissionRow> for SubmissionView {
@@ -191,6 +207,14 @@ impl From<SubmissionRow> for SubmissionView {
             interests: codes(row.interests),
             message: row.message,
             preferred_contact_time: row.preferred_contact_time,
+            external_id: row.external_id,
+            // Written by `services::external_leads` in this shape; anything else shows none.
+            custom_answers: row
+                .custom_answers
+                .and_then(|answers| serde_json::from_value(answers).ok())
+                .unwrap_or_default(),
+            external_context: row.external_context,
+            is_test: row.is_test,
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::domain::change::Change;
 use crate::domain::lead_source::{self as source, DefaultAttribution, SourceKind};
 use crate::domain::meta::{AppSecret, MetaCredentials, PageToken, VerifyToken};
 use crate::domain::scope::Scope;
+use crate::domain::text::TextError;
 use crate::error::{Error, FieldError};
 use crate::services::api_keys::{self, KeyRef, NewKeyRequest};
 use crate::services::audit::Actor;
@@ -30,6 +31,8 @@ pub struct SourceView {
     pub kind: SourceKind,
     pub enabled: bool,
     pub defaults: DefaultAttribution,
+    /// The platform form's question whose answers name its leads' interests.
+    pub interests_question: Option<String>,
     /// The id of an `api` source's key, as `GET /v1/keys` lists it.
     pub key_id: Option<Uuid>,
     /// A `meta` source's lead fetches: how many wait, how many failed and why.
@@ -50,6 +53,7 @@ impl From<SourceRow> for SourceView {
                 utm_medium: row.utm_medium,
                 utm_campaign: row.utm_campaign,
             },
+            interests_question: row.interests_question,
             key_id: row.api_key_id,
             meta_fetches: None,
             created_at: row.created_at,
@@ -79,6 +83,7 @@ pub struct SourceInput {
     /// `meta` sources only: the Meta app's secret and the page access token.
     pub app_secret: Option<String>,
     pub page_access_token: Option<String>,
+    pub interests_question: Change<String>,
 }
 
 /// Validated fields; `None` and `Keep` leave a field as it is.
@@ -92,6 +97,7 @@ pub struct SourceChanges {
     utm_campaign: Change<String>,
     app_secret: Option<AppSecret>,
     page_token: Option<PageToken>,
+    interests_question: Change<String>,
 }
 
 impl SourceChanges {
@@ -99,7 +105,8 @@ impl SourceChanges {
         self.app_secret.is_some() || self.page_token.is_some()
     }
 
-    /// Every invalid field at once; pointers into the HTTP body. A blank UTM value clears it.
+    /// Every invalid field at once; pointers into the HTTP body. A blank UTM value or question
+    /// clears it.
     pub fn parse(input: SourceInput) -> Result<Self, Error> {
         let mut errors = Vec::new();
         let name = input.name.and_then(|name| {
@@ -134,23 +141,31 @@ impl SourceChanges {
                 .map_err(|e| errors.push(FieldError::new("/page_access_token", e)))
                 .ok()
         });
-        let mut utm = |pointer: &str, change: Change<String>| match change {
-            Change::Set(value) if value.trim().is_empty() => Change::Clear,
-            Change::Set(value) => match source::utm(&value) {
-                Ok(value) => Change::Set(value),
-                Err(e) => {
-                    errors.push(FieldError::new(pointer, e));
-                    Change::Keep
-                }
-            },
-            other => other,
-        };
+        let mut text =
+            |pointer: &str,
+             change: Change<String>,
+             parse: fn(&str) -> Result<String, TextError>| match change {
+                Change::Set(value) if value.trim().is_empty() => Change::Clear,
+                Change::Set(value) => match parse(&value) {
+                    Ok(value) => Change::Set(value),
+                    Err(e) => {
+                        errors.push(FieldError::new(pointer, e));
+                        Change::Keep
+                    }
+                },
+                other => other,
+            };
         let changes = SourceChanges {
             app_secret,
             page_token,
-            utm_source: utm("/utm_source", input.utm_source),
-            utm_medium: utm("/utm_medium", input.utm_medium),
-            utm_campaign: utm("/utm_campaign", input.utm_campaign),
+            utm_source: text("/utm_source", input.utm_source, source::utm),
+            utm_medium: text("/utm_medium", input.utm_medium, source::utm),
+            utm_campaign: text("/utm_campaign", input.utm_campaign, source::utm),
+            interests_question: text(
+                "/interests_question",
+                input.interests_question,
+                source::interests_question,
+            ),
             name,
             kind,
             enabled: input.enabled,
@@ -229,6 +244,23 @@ pub fn create(
             }
             SourceKind::GoogleAds | SourceKind::Meta => None,
         };
+        let meta = match (kind, fields.app_secret, fields.page_token) {
+            (SourceKind::Meta, Some(app_secret), Some(page_token)) => {
+                let token = VerifyToken::generate().map_err(Error::internal)?;
+                let credentials = MetaCredentials {
+                    app_secret,
+                    page_token,
+                    verify_token_sha256: token.digest(),
+                };
+                Some((credentials.to_json(), token))
+            }
+            (SourceKind::Meta, _, _) => {
+                return Err(Error::internal(
+                    "a parsed meta source lacks its credentials",
+                ));
+            }
+            _ => None,
+        };
         let row = queries::insert(
             conn,
             &NewSourceRow {
@@ -239,33 +271,17 @@ pub fn create(
                 utm_source: fields.utm_source.apply(None).as_deref(),
                 utm_medium: fields.utm_medium.apply(None).as_deref(),
                 utm_campaign: fields.utm_campaign.apply(None).as_deref(),
+                interests_question: fields.interests_question.apply(None).as_deref(),
                 api_key_id: key.as_ref().map(|key| key.summary.id),
+                credentials: meta.as_ref().map(|(credentials, _)| credentials),
                 created_at: now,
                 updated_at: now,
             },
         )?;
-        let verify_token = match (kind, fields.app_secret, fields.page_token) {
-            (SourceKind::Meta, Some(app_secret), Some(page_token)) => {
-                let token = VerifyToken::generate().map_err(Error::internal)?;
-                let credentials = MetaCredentials {
-                    app_secret,
-                    page_token,
-                    verify_token_sha256: token.digest(),
-                };
-                queries::set_credentials(conn, row.id, &credentials.to_json())?;
-                Some(token.expose().to_owned())
-            }
-            (SourceKind::Meta, _, _) => {
-                return Err(Error::internal(
-                    "a parsed meta source lacks its credentials",
-                ));
-            }
-            _ => None,
-        };
         Ok::<_, Error>(CreatedSource {
             source: with_fetches(conn, SourceView::from(row))?,
             key: key.map(|key| key.secret),
-            verify_token,
+            verify_token: meta.map(|(_, token)| token.expose().to_owned()),
         })
     })?;
     tracing::info!(lead_source_id = %created.source.id, kind = created.source.kind.as_str(), "lead source created");
@@ -326,10 +342,11 @@ pub fn update(
             Change::Clear => Some(None),
             Change::Set(value) => Some(Some(value.clone())),
         };
-        let (utm_source, utm_medium, utm_campaign) = (
+        let (utm_source, utm_medium, utm_campaign, interests_question) = (
             clear_or_set(&changes.utm_source),
             clear_or_set(&changes.utm_medium),
             clear_or_set(&changes.utm_campaign),
+            clear_or_set(&changes.interests_question),
         );
         let row = queries::update(
             conn,
@@ -340,6 +357,7 @@ pub fn update(
                 utm_source: utm_source.as_ref().map(Option::as_deref),
                 utm_medium: utm_medium.as_ref().map(Option::as_deref),
                 utm_campaign: utm_campaign.as_ref().map(Option::as_deref),
+                interests_question: interests_question.as_ref().map(Option::as_deref),
                 updated_at: now,
             },
         )?;
@@ -408,11 +426,51 @@ pub fn delete(
     Ok(())
 }
 
-/// What intake needs of the source a `leads:create` key posts for.
+/// What intake needs of the source a lead comes from.
 #[derive(Debug, Clone)]
 pub struct IntakeSource {
     pub id: Uuid,
     pub defaults: DefaultAttribution,
+    /// The platform form's question whose answers name interests (webhook kinds).
+    pub interests_question: Option<String>,
+}
+
+impl From<&SourceRow> for IntakeSource {
+    fn from(row: &SourceRow) -> Self {
+        IntakeSource {
+            id: row.id,
+            defaults: DefaultAttribution {
+                utm_source: row.utm_source.clone(),
+                utm_medium: row.utm_medium.clone(),
+                utm_campaign: row.utm_campaign.clone(),
+            },
+            interests_question: row.interests_question.clone(),
+        }
+    }
+}
+
+/// The source an ad platform's webhook posts to, with its kind's credentials (`None` when
+/// the source is unknown, deleted, or of another kind). The caller checks the credentials and
+/// `enabled` before taking a lead.
+pub struct WebhookSource {
+    pub source: IntakeSource,
+    pub enabled: bool,
+    /// The kind's secrets as stored in `lead_sources.credentials`.
+    pub credentials: Option<serde_json::Value>,
+}
+
+pub fn for_webhook(
+    conn: &mut PgConnection,
+    id: Uuid,
+    kind: SourceKind,
+) -> Result<Option<WebhookSource>, Error> {
+    Ok(
+        queries::find_with_credentials(conn, id, kind)?.map(|(row, credentials)| WebhookSource {
+            source: IntakeSource::from(&row),
+            enabled: row.enabled,
+            credentials,
+        }),
+    )
 }
 
 /// The enabled source a `leads:create` caller posts for: 403 when it is disabled or the key
@@ -426,12 +484,5 @@ pub fn for_caller(conn: &mut PgConnection, caller: &Caller) -> Result<IntakeSour
             "This key's lead source is disabled; an admin can enable it again.",
         ));
     }
-    Ok(IntakeSource {
-        id: row.id,
-        defaults: DefaultAttribution {
-            utm_source: row.utm_source,
-            utm_medium: row.utm_medium,
-            utm_campaign: row.utm_campaign,
-        },
-    })
+    Ok(IntakeSource::from(&row))
 }

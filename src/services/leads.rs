@@ -64,8 +64,24 @@ pub struct NewLead {
     pub honeypot_filled: bool,
     /// Who sent it: counted for rate limits, kept as evidence with the consent record.
     pub client: Client,
-    /// The lead source whose `leads:create` key posted it; `None` for the site's own form.
+    /// The lead source whose `leads:create` key posted it, or whose webhook an ad platform
+    /// delivered it to; `None` for the site's own form.
     pub source: Option<Uuid>,
+    /// What an ad platform's delivery adds (see `services::external_leads`).
+    pub external: Option<ExternalSubmission>,
+    /// A platform's test lead: never joins or reopens a real lead, never counts against the
+    /// number's limit, tells no tool, and is hidden from the default queue and the statistics.
+    pub test: bool,
+}
+
+/// What an ad platform's delivery keeps on its submission.
+pub struct ExternalSubmission {
+    /// The platform's id of the lead; unique per source.
+    pub id: String,
+    /// `[{"key", "question", "answer"}]`: personal, deleted with the submission.
+    pub answers: serde_json::Value,
+    /// The platform's campaign, ad and form ids: not personal.
+    pub context: serde_json::Value,
 }
 
 impl std::fmt::Debug for NewLead {
@@ -74,6 +90,7 @@ impl std::fmt::Debug for NewLead {
             .field("interests", &self.interests.len())
             .field("consent", &self.consent.as_ref().map(|c| c.agreed))
             .field("honeypot_filled", &self.honeypot_filled)
+            .field("test", &self.test)
             .finish_non_exhaustive()
     }
 }
@@ -177,17 +194,22 @@ pub fn submit(
             settings.min_fill,
             reports_crisis,
         );
-        let spam = count_request(
-            conn,
-            settings,
-            // A source's tools post many leads from one address: only the number's limit
-            // holds them.
-            lead.source.is_none().then_some(&lead.client),
-            &lead.phone,
-            spam,
-            reports_crisis,
-            received,
-        )?;
+        let spam = if lead.test {
+            // A platform's test lead sends the same made-up number every time.
+            spam
+        } else {
+            count_request(
+                conn,
+                settings,
+                // A source's tools post many leads from one address: only the number's limit
+                // holds them.
+                lead.source.is_none().then_some(&lead.client),
+                &lead.phone,
+                spam,
+                reports_crisis,
+                received,
+            )?
+        };
         check_interests(conn, &lead.interests)?;
         let (receipt, recorded) = record(
             conn,
@@ -372,8 +394,8 @@ fn record(
     received: DateTime<Utc>,
 ) -> Result<(Receipt, Recorded), Error> {
     let existing = match spam {
-        None => find_existing(conn, settings, &lead.phone, received)?,
-        Some(_) => None,
+        None if !lead.test => find_existing(conn, settings, &lead.phone, received)?,
+        _ => None,
     };
     // Whole seconds: a deadline a fraction earlier is still the promise, and reads better.
     let deadline = settings.calendar.contact_by(received).trunc_subsecs(0);
@@ -390,17 +412,17 @@ fn record(
         },
     };
     let reopened_from = match spam {
-        None => opt_out::on_intake(
+        None if !lead.test => opt_out::on_intake(
             conn,
             suppression_key,
             &lead.phone,
             recorded.lead_id,
             received,
         )?,
-        Some(_) => None,
+        _ => None,
     };
     let submission_id = insert_submission(conn, &recorded, &lead, interests, spam, received)?;
-    if spam.is_none() {
+    if spam.is_none() && !lead.test {
         record_event(conn, &recorded, reopened_from, &lead, received)?;
     }
     if let Some(consent) = &lead.consent {
@@ -451,6 +473,7 @@ fn create(
             email: lead.email.as_ref().map(Email::as_str),
             interests,
             lead_source_id: lead.source,
+            is_test: lead.test,
         },
     )?;
     Ok(id)
@@ -528,6 +551,7 @@ fn insert_submission(
 ) -> Result<Uuid, Error> {
     let id = Uuid::now_v7();
     let attribution = &lead.attribution;
+    let external = lead.external.as_ref();
     queries::insert_submission(
         conn,
         &queries::NewSubmissionRow {
@@ -554,6 +578,10 @@ fn insert_submission(
             message: lead.message.as_deref(),
             preferred_contact_time: lead.preferred_contact_time.as_deref(),
             lead_source_id: lead.source,
+            external_id: external.map(|external| external.id.as_str()),
+            custom_answers: external.map(|external| &external.answers),
+            external_context: external.map(|external| &external.context),
+            is_test: lead.test,
         },
     )?;
     Ok(id)

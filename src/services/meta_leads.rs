@@ -7,25 +7,29 @@ use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
+use crate::config::LeadSettings;
 use crate::db::meta_fetches as queries;
 use crate::db::{events as event_queries, notify};
+use crate::domain::external_lead::{CustomAnswer, ExternalAttribution, ExternalLead};
 use crate::domain::lead_source::SourceKind;
-use crate::domain::meta::{self, FetchFailure, GraphId, MetaCredentials, PageToken};
+use crate::domain::meta::{self, FetchFailure, GraphId, GraphLead, MetaCredentials, PageToken};
+use crate::domain::suppression::SuppressionKey;
 use crate::domain::webhook::{DeliveryState, RetrySchedule};
 use crate::error::Error;
 use crate::services::delivery_queue::{self, LEASE};
+use crate::services::external_leads::{self, Delivery};
+use crate::services::{lead_sources, suppression};
 use crate::telemetry::metrics::{self, MetaFetchOutcome};
 
 /// The source's credentials, or 404 when it is not a live `meta` source.
 fn meta_source(conn: &mut PgConnection, id: Uuid) -> Result<(bool, MetaCredentials), Error> {
-    let Some((SourceKind::Meta, enabled, stored)) = queries::source(conn, id)? else {
-        return Err(Error::NotFound);
-    };
-    let credentials = stored
+    let found = lead_sources::for_webhook(conn, id, SourceKind::Meta)?.ok_or(Error::NotFound)?;
+    let credentials = found
+        .credentials
         .as_ref()
         .and_then(MetaCredentials::from_json)
         .ok_or_else(|| Error::internal(format!("lead source {id}: bad stored credentials")))?;
-    Ok((enabled, credentials))
+    Ok((found.enabled, credentials))
 }
 
 /// Meta's check of the callback URL: the challenge to echo when `mode` is `subscribe` and the
@@ -211,22 +215,130 @@ pub fn record_failure(
 /// What recording a fetched lead through the intake needs.
 #[derive(Clone)]
 pub struct Intake {
-    pub settings: crate::config::LeadSettings,
+    pub settings: LeadSettings,
     /// `BEACON_SUPPRESSION_SECRET`; `None`: the key stored in the database.
-    pub suppression_key: Option<crate::domain::suppression::SuppressionKey>,
+    pub suppression_key: Option<SuppressionKey>,
 }
 
-/// Records the fetched lead through the intake and marks the fetch delivered, in one
-/// transaction.
+/// The lead as the shared external-lead core takes it: Meta's question names are its keys.
+fn external_lead(job: &FetchJob, lead: GraphLead) -> ExternalLead {
+    let announced = &job.announced;
+    let id = |id: Option<GraphId>| id.map(|id| id.as_str().to_owned());
+    let answers = lead
+        .answers
+        .custom
+        .into_iter()
+        .map(|(name, answer)| CustomAnswer {
+            key: Some(name.clone()),
+            question: name,
+            answer,
+        })
+        .collect();
+    ExternalLead {
+        external_id: job.leadgen_id.as_str().to_owned(),
+        full_name: lead.answers.full_name,
+        first_name: lead.answers.first_name,
+        last_name: lead.answers.last_name,
+        phone: lead.answers.phone,
+        email: lead.answers.email,
+        postal_code: lead.answers.postal_code,
+        answers,
+        attribution: ExternalAttribution {
+            campaign_id: id(lead.campaign_id),
+            adgroup_id: announced.adgroup_id.clone(),
+            // Graph's answer wins; the notification's ids stand in when Graph leaves them out
+            // (an organic lead has no ad).
+            ad_id: id(lead.ad_id).or_else(|| announced.ad_id.clone()),
+            form_id: id(lead.form_id).or_else(|| announced.form_id.clone()),
+            page_id: announced.page_id.clone(),
+            ..ExternalAttribution::default()
+        },
+        consent: None,
+        is_test: false,
+    }
+}
+
+/// Records the fetched lead through the intake (once per `leadgen_id` and source) and marks
+/// the fetch delivered, in one transaction. A lead the intake refuses (no usable phone number,
+/// no name) fails the fetch for good, with the refused fields named.
 pub fn record_lead(
-    _conn: &mut PgConnection,
-    _job: &FetchJob,
-    _lead: meta::GraphLead,
-    _intake: &Intake,
-    _schedule: &RetrySchedule,
-    _now: DateTime<Utc>,
+    conn: &mut PgConnection,
+    job: &FetchJob,
+    lead: GraphLead,
+    intake: &Intake,
+    now: DateTime<Utc>,
 ) -> Result<DeliveryState, Error> {
-    Err(Error::internal(
-        "interim: waiting for the external lead core",
-    ))
+    let outcome = conn.transaction(|conn| {
+        let Some(found) = lead_sources::for_webhook(conn, job.source_id, SourceKind::Meta)? else {
+            return Err(Error::internal(format!(
+                "meta fetch {}: its source is gone",
+                job.id
+            )));
+        };
+        let suppression_key = match &intake.suppression_key {
+            Some(key) => key.clone(),
+            None => suppression::stored_key(conn)?,
+        };
+        let recorded = conn.transaction(|conn| {
+            external_leads::record(
+                conn,
+                &intake.settings,
+                &suppression_key,
+                &found.source,
+                external_lead(job, lead),
+                job.announced.submitted_at.unwrap_or(now),
+            )
+        });
+        let (state, reason, outcome) = match recorded {
+            Ok(delivery) => {
+                log_delivery(job, &delivery);
+                (DeliveryState::Delivered, None, MetaFetchOutcome::Recorded)
+            }
+            Err(Error::Validation(errors)) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.pointer.as_str()).collect();
+                let reason = format!("the intake refused the lead's {}", fields.join(", "));
+                (
+                    DeliveryState::Failed,
+                    Some(reason),
+                    MetaFetchOutcome::Refused,
+                )
+            }
+            Err(other) => return Err(other),
+        };
+        let moved = queries::finish(conn, job.id, job.attempt, state, None, reason.as_deref())?;
+        if !moved {
+            // A later claim took the fetch over: leave the lead to it (it finds it recorded).
+            return Err(Error::Conflict(format!(
+                "meta fetch {}: the claim expired",
+                job.id
+            )));
+        }
+        if let Some(reason) = &reason {
+            tracing::warn!(
+                meta_fetch_id = %job.id,
+                lead_source_id = %job.source_id,
+                leadgen_id = job.leadgen_id.as_str(),
+                reason = reason.as_str(),
+                "a fetched meta lead was refused by the intake; it is failed for good"
+            );
+        }
+        Ok((state, outcome))
+    });
+    let (state, outcome) = outcome?;
+    metrics::meta_fetch(outcome);
+    Ok(state)
+}
+
+fn log_delivery(job: &FetchJob, delivery: &Delivery) {
+    let (submission_id, new) = match delivery {
+        Delivery::Recorded { submission_id, .. } => (submission_id, true),
+        Delivery::Redelivered { submission_id } => (submission_id, false),
+    };
+    tracing::info!(
+        meta_fetch_id = %job.id,
+        lead_source_id = %job.source_id,
+        submission_id = %submission_id,
+        new,
+        "meta lead recorded"
+    );
 }

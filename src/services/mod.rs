@@ -9,6 +9,7 @@ pub mod audit;
 pub mod delivery_queue;
 pub mod erasure;
 pub mod events;
+pub mod external_leads;
 pub mod health;
 pub mod interests;
 pub mod lead_management;

@@ -54,7 +54,7 @@ impl Fetcher {
         let schedule = self.schedule.clone();
         let intake = self.intake.clone();
         let recorded = db::run(&self.pool, move |conn| match fetched {
-            Ok(lead) => service::record_lead(conn, &job, lead, &intake, &schedule, Utc::now()),
+            Ok(lead) => service::record_lead(conn, &job, lead, &intake, Utc::now()),
             Err(failed) => service::record_failure(
                 conn,
                 &job,

@@ -397,3 +397,88 @@ async fn replacing_the_app_secret_makes_only_the_new_one_sign() {
     .await;
     assert_eq!(new.status(), 200);
 }
+
+/// The one lead recorded, as staff see it.
+async fn the_lead(app: &TestApp) -> Value {
+    use beacon::db::schema::leads;
+    let id: uuid::Uuid = leads::table
+        .select(leads::id)
+        .first(&mut app.connection())
+        .unwrap();
+    get_json(app, &app.key(&["leads:read"]), &format!("/v1/leads/{id}")).await
+}
+
+#[actix_web::test]
+async fn a_signed_leadgen_notification_becomes_one_lead_with_its_answers_and_attribution() {
+    let graph = fake_graph(Vec::new()).await;
+    let app = app_with_graph(&graph).await;
+    let admin = app.key(&["admin"]);
+    let source = meta_source(&app, &admin).await;
+
+    let response = notify(&app, &source, SAMPLE, Some(&signed(SAMPLE))).await;
+
+    assert_eq!(response.status(), 200);
+    let acknowledged: Value = response.json().await.unwrap();
+    assert_eq!(acknowledged["queued"], 1);
+    assert_eq!(acknowledged["already_queued"], 0);
+    assert_eq!(settled(&app).await[0].0, "delivered");
+    let seen = graph.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].path, "/v21.0/444444444444");
+    assert_eq!(
+        seen[0].query,
+        "fields=created_time%2Cfield_data%2Cad_id%2Cform_id%2Ccampaign_id%2Cis_organic"
+    );
+    assert_eq!(
+        seen[0].authorization.as_deref(),
+        Some(format!("Bearer {PAGE_TOKEN}").as_str())
+    );
+    assert_eq!(lead_count(&app), 1);
+    let lead = the_lead(&app).await;
+    assert_eq!(lead["name"], "Dana Example");
+    assert_eq!(lead["phone"], "+14155552671");
+    assert_eq!(lead["email"], "dana@example.com");
+    assert_eq!(lead["lead_source"]["id"], source["id"]);
+    let submission = &lead["submissions"][0];
+    assert_eq!(submission["external_id"], "444444444444");
+    assert_eq!(submission["attribution"]["utm_source"], "facebook");
+    assert_eq!(submission["attribution"]["utm_medium"], "paid_social");
+    assert_eq!(
+        submission["external_context"],
+        json!({"campaign_id": "23842888888888", "adgroup_id": "44444444444",
+               "ad_id": "444444444", "form_id": "444444444444", "page_id": "444444444444"})
+    );
+    let answers = submission["custom_answers"].as_array().unwrap();
+    assert!(
+        answers
+            .iter()
+            .any(|a| a["key"] == "best_time_to_call" && a["answer"] == "mornings"),
+        "{answers:?}"
+    );
+    assert!(
+        answers.iter().any(|a| a["answer"] == "94107"),
+        "{answers:?}"
+    );
+}
+
+#[actix_web::test]
+async fn a_redelivered_notification_queues_no_second_fetch_and_makes_no_second_lead() {
+    let graph = fake_graph(Vec::new()).await;
+    let app = app_with_graph(&graph).await;
+    let admin = app.key(&["admin"]);
+    let source = meta_source(&app, &admin).await;
+
+    let first = notify(&app, &source, SAMPLE, Some(&signed(SAMPLE))).await;
+    assert_eq!(first.status(), 200);
+    settled(&app).await;
+    let again = notify(&app, &source, SAMPLE, Some(&signed(SAMPLE))).await;
+
+    assert_eq!(again.status(), 200);
+    let acknowledged: Value = again.json().await.unwrap();
+    assert_eq!(acknowledged["queued"], 0);
+    assert_eq!(acknowledged["already_queued"], 1);
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fetches(&app).len(), 1);
+    assert_eq!(graph.seen().len(), 1);
+    assert_eq!(lead_count(&app), 1);
+}

@@ -173,6 +173,30 @@ pub struct Submission {
     #[schema(example = "Weekday mornings")]
     pub(super) preferred_contact_time: Option<String>,
     pub(super) attribution: Attribution,
+    /// The ad platform's id of the lead (Google's `lead_id`, Meta's `leadgen_id`).
+    #[schema(example = json!(null))]
+    pub(super) external_id: Option<String>,
+    /// The ad platform form's other questions and their answers (postal code included).
+    pub(super) custom_answers: Vec<CustomAnswer>,
+    /// The ad platform's ids: `campaign_id`, `adgroup_id`, `ad_id`, `creative_id`, `form_id`,
+    /// `page_id`, `api_version`, those it sent.
+    #[schema(value_type = Option<Object>, example = json!(null))]
+    pub(super) external_context: Option<serde_json::Value>,
+    /// An ad platform's test lead.
+    #[schema(example = false)]
+    pub(super) is_test: bool,
+}
+
+/// An answer to an ad platform form's question.
+#[derive(Serialize, ToSchema)]
+pub struct CustomAnswer {
+    /// The platform's id of the question, if it sent one.
+    #[schema(example = "CONDITION")]
+    key: Option<String>,
+    #[schema(example = "Which condition would you like help with?")]
+    question: String,
+    #[schema(example = "PTSD")]
+    answer: String,
 }
 
 /// Consent evidence: what the person was shown and answered, or their opt-out.
@@ -305,6 +329,18 @@ impl Lead {
                     email: submission.email,
                     message: submission.message,
                     preferred_contact_time: submission.preferred_contact_time,
+                    external_id: submission.external_id,
+                    custom_answers: submission
+                        .custom_answers
+                        .into_iter()
+                        .map(|answer| CustomAnswer {
+                            key: answer.key,
+                            question: answer.question,
+                            answer: answer.answer,
+                        })
+                        .collect(),
+                    external_context: submission.external_context,
+                    is_test: submission.is_test,
                 })
                 .collect(),
             consent: detail
