@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::domain::email::Email;
+use crate::domain::meta::GraphVersion;
 use crate::domain::notification::SmtpUrl;
 use crate::domain::preview::PreviewKey;
 use crate::domain::share::SiteUrls;
@@ -56,6 +57,19 @@ pub struct Settings {
     pub leads: LeadSettings,
     pub events: EventSettings,
     pub notify: NotifySettings,
+    pub meta: MetaSettings,
+}
+
+/// Where Meta lead ads are fetched from.
+#[derive(Clone, Debug)]
+pub struct MetaSettings {
+    /// `BEACON_META_GRAPH_URL`: the Graph API's base (https).
+    pub graph_url: url::Url,
+    /// `BEACON_META_GRAPH_VERSION`: the Graph API version in each fetch's path.
+    pub graph_version: GraphVersion,
+    /// Lets fetches reach a private or loopback Graph address. Not read from the environment:
+    /// only tests set it, for their local fake Graph server.
+    pub allow_private_graph: bool,
 }
 
 /// Staff e-mail notifications (a new lead, a missed contact deadline).
@@ -251,6 +265,7 @@ impl Settings {
                     .map(TimeDelta::days),
             },
             notify: env.notify()?,
+            meta: env.meta()?,
         })
     }
 }
@@ -280,6 +295,7 @@ impl std::fmt::Debug for Settings {
             .field("leads", &self.leads)
             .field("events", &self.events)
             .field("notify", &self.notify)
+            .field("meta", &self.meta)
             .finish()
     }
 }
@@ -478,6 +494,42 @@ impl Env<'_> {
                     "at least 32 characters of random text, e.g. from `openssl rand -base64 48`",
                 )
             })
+    }
+
+    fn meta(&self) -> Result<MetaSettings, ConfigError> {
+        const URL: &str = "BEACON_META_GRAPH_URL";
+        const VERSION: &str = "BEACON_META_GRAPH_VERSION";
+        let raw = self
+            .get(URL)
+            .unwrap_or_else(|| "https://graph.facebook.com".to_owned());
+        let graph_url = url::Url::parse(raw.trim())
+            .ok()
+            .filter(|url| {
+                url.scheme() == "https"
+                    && url.host().is_some()
+                    && url.query().is_none()
+                    && url.username().is_empty()
+                    && url.password().is_none()
+            })
+            .ok_or_else(|| {
+                // A URL with credentials in it is not repeated into the logs.
+                let shown = if raw.contains('@') {
+                    "<hidden>"
+                } else {
+                    raw.as_str()
+                };
+                self.error(URL, shown, "an https URL without credentials or a query")
+            })?;
+        let graph_version = match self.get(VERSION) {
+            None => GraphVersion::default(),
+            Some(value) => GraphVersion::parse(value.trim())
+                .ok_or_else(|| self.error(VERSION, &value, "a Graph API version such as v21.0"))?,
+        };
+        Ok(MetaSettings {
+            graph_url,
+            graph_version,
+            allow_private_graph: false,
+        })
     }
 
     fn notify(&self) -> Result<NotifySettings, ConfigError> {
@@ -780,6 +832,38 @@ mod tests {
                 error.to_string().contains("BEACON_WEBHOOK_DISABLE_AFTER"),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn meta_is_fetched_from_meta_over_https_unless_set_and_never_from_a_private_address() {
+        let defaults = settings(&[]).unwrap().meta;
+        assert_eq!(defaults.graph_url.as_str(), "https://graph.facebook.com/");
+        assert_eq!(defaults.graph_version.as_str(), "v21.0");
+        assert!(!defaults.allow_private_graph);
+        let set = settings(&[
+            ("BEACON_META_GRAPH_URL", "https://graph.example.com/proxy/"),
+            ("BEACON_META_GRAPH_VERSION", "v23.0"),
+        ])
+        .unwrap()
+        .meta;
+        assert_eq!(set.graph_url.as_str(), "https://graph.example.com/proxy/");
+        assert_eq!(set.graph_version.as_str(), "v23.0");
+        assert!(
+            !set.allow_private_graph,
+            "no variable allows private addresses"
+        );
+        for (name, bad) in [
+            ("BEACON_META_GRAPH_URL", "http://graph.facebook.com"),
+            (
+                "BEACON_META_GRAPH_URL",
+                "https://user:pw@graph.facebook.com",
+            ),
+            ("BEACON_META_GRAPH_URL", "https://graph.facebook.com/?x=1"),
+            ("BEACON_META_GRAPH_VERSION", "21.0"),
+        ] {
+            let error = settings(&[(name, bad)]).unwrap_err();
+            assert_eq!(error.variable, name, "{bad}");
         }
     }
 

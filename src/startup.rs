@@ -121,19 +121,16 @@ impl Workers {
                 every,
             )));
         }
-        // One listener wakes every delivery loop; without it they still poll, only later.
-        let wanted =
-            self.settings.events.webhook_workers > 0 || self.settings.notify.smtp.is_some();
-        let listener = wanted
-            .then(|| {
-                crate::db::notify::Listener::start(&self.listen_url, &[crate::db::events::CHANNEL])
-                    .map_err(|error| tracing::warn!(%error, "delivery workers will poll only"))
-                    .ok()
-            })
-            .flatten()
-            .map(std::sync::Arc::new);
+        // One listener wakes every delivery loop (the Meta lead fetches always run); without
+        // it they still poll, only later.
+        let listener =
+            crate::db::notify::Listener::start(&self.listen_url, &[crate::db::events::CHANNEL])
+                .map_err(|error| tracing::warn!(%error, "delivery workers will poll only"))
+                .ok()
+                .map(std::sync::Arc::new);
         tasks.extend(self.start_webhooks(listener.as_ref()));
         tasks.extend(self.start_mail(listener.as_ref()));
+        tasks.extend(self.start_meta(listener.as_ref()));
         tasks.extend(self.start_cache_invalidation());
         tasks.push(actix_web::rt::spawn(crate::workers::prune::run(
             self.pool.clone(),
@@ -216,6 +213,34 @@ impl Workers {
 }
 
 impl Workers {
+    /// One loop fetching the leads Meta announces: each is a quick Graph call.
+    fn start_meta(
+        &self,
+        listener: Option<&std::sync::Arc<crate::db::notify::Listener>>,
+    ) -> Option<actix_web::rt::task::JoinHandle<()>> {
+        use crate::workers::meta::{self, Fetcher};
+        let graph = self.settings.meta.clone();
+        let client = crate::workers::webhooks::client(graph.allow_private_graph, &[])
+            .map_err(|error| tracing::error!(%error, "meta lead fetches are off: no HTTP client"))
+            .ok()?;
+        let fetcher = Fetcher {
+            pool: self.pool.clone(),
+            client,
+            graph,
+            schedule: self.settings.events.retry_schedule.clone(),
+            intake: crate::services::meta_leads::Intake {
+                settings: self.settings.leads.clone(),
+                suppression_key: self.settings.leads.suppression_secret.clone(),
+            },
+        };
+        let waiter = listener.and_then(|listener| listener.waiter(crate::db::events::CHANNEL).ok());
+        let keep = listener.cloned();
+        Some(actix_web::rt::spawn(async move {
+            let _listener = keep;
+            meta::run(fetcher, waiter).await;
+        }))
+    }
+
     /// One e-mail loop while `BEACON_SMTP_URL` is set: e-mails are few, one sender keeps up.
     fn start_mail(
         &self,

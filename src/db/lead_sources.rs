@@ -174,3 +174,23 @@ pub fn mark_deleted(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Qu
         .execute(conn)
         .map(drop)
 }
+
+/// The source's credentials (`None`: it has none).
+pub fn credentials(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<serde_json::Value>> {
+    lead_sources::table
+        .find(id)
+        .select(lead_sources::credentials)
+        .first(conn)
+}
+
+/// Replaces the source's credentials.
+pub fn set_credentials(
+    conn: &mut PgConnection,
+    id: Uuid,
+    credentials: &serde_json::Value,
+) -> QueryResult<()> {
+    diesel::update(lead_sources::table.find(id))
+        .set(lead_sources::credentials.eq(credentials))
+        .execute(conn)
+        .map(drop)
+}

@@ -12,6 +12,7 @@ pub mod interests;
 pub mod lead_admin;
 pub mod lead_sources;
 pub mod leads;
+pub mod meta_fetches;
 pub mod notify;
 pub mod queue;
 pub mod rate_limits;

@@ -1,8 +1,8 @@
-//! The delivery queue both outbox channels share (webhook deliveries, staff e-mails): a row per
-//! thing to send, claimed by any worker of any process with `FOR UPDATE SKIP LOCKED` under a
-//! lease, and moved on only by the holder of the current claim. The tables differ only in what
-//! a row sends; their queue columns are the same: `id`, `state`, `attempts`, `next_attempt_at`,
-//! `updated_at`.
+//! The delivery queue every channel shares (webhook deliveries, staff e-mails, Meta lead
+//! fetches): a row per thing to send or fetch, claimed by any worker of any process with
+//! `FOR UPDATE SKIP LOCKED` under a lease, and moved on only by the holder of the current
+//! claim. The tables differ only in what a row does; their queue columns are the same: `id`,
+//! `state`, `attempts`, `next_attempt_at`, `updated_at`.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;

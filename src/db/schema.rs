@@ -263,6 +263,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    meta_lead_fetches (id) {
+        id -> Uuid,
+        lead_source_id -> Uuid,
+        leadgen_id -> Text,
+        page_id -> Nullable<Text>,
+        form_id -> Nullable<Text>,
+        ad_id -> Nullable<Text>,
+        adgroup_id -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamptz>,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     notification_recipients (address) {
         address -> Text,
     }
@@ -350,6 +369,7 @@ diesel::joinable!(lead_sources -> api_keys (api_key_id));
 diesel::joinable!(lead_submissions -> lead_sources (lead_source_id));
 diesel::joinable!(lead_submissions -> leads (lead_id));
 diesel::joinable!(leads -> lead_sources (lead_source_id));
+diesel::joinable!(meta_lead_fetches -> lead_sources (lead_source_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(webhook_deliveries -> events (event_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
@@ -370,6 +390,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     lead_sources,
     lead_submissions,
     leads,
+    meta_lead_fetches,
     notification_recipients,
     rate_limit_windows,
     suppressed_numbers,

@@ -13,7 +13,8 @@ pub enum SourceKind {
     /// Google Ads lead form extensions: Google posts each lead to the source's webhook with
     /// the source's key.
     GoogleAds,
-    /// Facebook/Instagram lead ads (webhook; not built yet).
+    /// Facebook/Instagram lead ads: Meta's webhook announces each lead, fetched from the Graph
+    /// API with the page's token.
     Meta,
     /// Server-to-server tools posting `POST /v1/leads` with the source's `leads:create` key.
     Api,
@@ -34,11 +35,6 @@ impl SourceKind {
         SourceKind::ALL
             .into_iter()
             .find(|kind| kind.as_str() == name)
-    }
-
-    /// Whether Beacon can take leads from this kind yet.
-    pub const fn is_supported(self) -> bool {
-        matches!(self, SourceKind::Api | SourceKind::GoogleAds)
     }
 
     /// The path an ad platform posts a webhook kind's leads to; `None` for `api`, whose tools
@@ -102,13 +98,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_round_trip_and_meta_is_not_supported_yet() {
+    fn kinds_round_trip() {
         for kind in SourceKind::ALL {
             assert_eq!(SourceKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(SourceKind::parse("zapier"), None);
-        assert!(SourceKind::Api.is_supported() && SourceKind::GoogleAds.is_supported());
-        assert!(!SourceKind::Meta.is_supported());
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod lead_change;
 pub mod lead_query;
 pub mod lead_source;
 pub mod markdown;
+pub mod meta;
 pub mod notification;
 pub mod origin;
 pub mod phone;

@@ -37,8 +37,8 @@ pub struct LeadSource {
     /// 1–100 characters, shown with each of its leads.
     #[schema(example = "Zapier: spring landing page")]
     name: String,
-    /// `api` (server-to-server tools with a `leads:create` key) or `google_ads` (Google Ads
-    /// lead forms posting to `webhook_url`); `meta` is coming.
+    /// `api` (server-to-server tools with a `leads:create` key), `google_ads` (Google Ads lead
+    /// forms posting to `webhook_url`) or `meta` (Facebook/Instagram lead ads).
     #[schema(example = "api")]
     kind: String,
     /// A disabled source's key is refused (403) until it is enabled again.
@@ -59,17 +59,36 @@ pub struct LeadSource {
     #[schema(example = "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60")]
     key_id: Option<Uuid>,
     /// A webhook kind's address (a path on this API) to paste into the ad platform, with the
-    /// API's public origin in front.
+    /// API's public origin in front: Google Ads' lead form, or the Meta app's Webhooks settings
+    /// for the `leadgen` field.
     #[schema(example = json!(null))]
     webhook_url: Option<String>,
+    /// A `meta` source's fetches of announced leads from the Graph API.
+    meta_fetches: Option<MetaFetches>,
     #[schema(example = "2026-03-10T15:20:00Z")]
     created_at: DateTime<Utc>,
     #[schema(example = "2026-03-10T15:20:00Z")]
     updated_at: DateTime<Utc>,
 }
 
+/// Where a `meta` source's lead fetches stand.
+#[derive(Serialize, ToSchema)]
+pub struct MetaFetches {
+    /// Announced leads not fetched yet (waiting for Graph, or for their next attempt).
+    #[schema(example = 0)]
+    pending: i64,
+    /// Leads that could not be fetched or recorded (a bad or expired page token, say); they
+    /// are not retried. The log names each by `meta_fetch_id` and `leadgen_id`.
+    #[schema(example = 1)]
+    failed: i64,
+    /// Why the latest failure failed: a Graph status and error code, never lead data.
+    #[schema(example = "HTTP 400, Graph error 190/463")]
+    last_error: Option<String>,
+}
+
 impl From<SourceView> for LeadSource {
     fn from(view: SourceView) -> Self {
+        let webhook_url = view.kind.webhook_path(view.id);
         LeadSource {
             id: view.id,
             name: view.name,
@@ -80,7 +99,12 @@ impl From<SourceView> for LeadSource {
             utm_campaign: view.defaults.utm_campaign,
             interests_question: view.interests_question,
             key_id: view.key_id,
-            webhook_url: view.webhook_url,
+            webhook_url,
+            meta_fetches: view.meta_fetches.map(|counts| MetaFetches {
+                pending: counts.pending,
+                failed: counts.failed,
+                last_error: counts.last_error,
+            }),
             created_at: view.created_at,
             updated_at: view.updated_at,
         }
@@ -98,6 +122,10 @@ pub struct CreatedLeadSource {
     /// again.
     #[schema(example = "bcn_3f2d5c6b7a81_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg")]
     key: Option<String>,
+    /// A `meta` source's verify token: paste it into the Meta app's Webhooks settings beside
+    /// `webhook_url`. Store it now: it is never shown again.
+    #[schema(example = "bmv_kq3Zr8T1mVbXw0yHc2N5pL7dF4gJ6sA9")]
+    verify_token: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -115,7 +143,7 @@ pub struct CreateLeadSource {
     /// 1–100 characters.
     #[schema(example = "Zapier: spring landing page")]
     name: String,
-    /// `api` or `google_ads`. `meta` is refused (422, not yet supported) for now.
+    /// `api`, `google_ads` or `meta`.
     #[schema(example = "api")]
     kind: String,
     /// Default `true`.
@@ -128,6 +156,15 @@ pub struct CreateLeadSource {
     utm_medium: Option<String>,
     #[schema(example = "trd-spring")]
     utm_campaign: Option<String>,
+    /// Required for `meta`, refused for other kinds: the Meta app's secret (App settings →
+    /// Basic), which signs Meta's notifications. Never shown again.
+    #[schema(example = "5f1a8e3c2b7d4a6f9e0c1b2a3d4e5f60")]
+    app_secret: Option<String>,
+    /// Required for `meta`, refused for other kinds: a page access token with the
+    /// `leads_retrieval` permission, sent to the Graph API to fetch each lead. Never shown
+    /// again.
+    #[schema(example = "EAAGm0PX4ZCpsBA...")]
+    page_access_token: Option<String>,
     /// Webhook kinds: the ad form's question (its id or its text, case-insensitively) whose
     /// answers name interests; up to 200 characters.
     #[schema(example = "Which condition would you like help with?")]
@@ -152,6 +189,12 @@ pub struct UpdateLeadSource {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "trd-summer")]
     utm_campaign: Change<String>,
+    /// `meta` sources only: a new app secret in place of the old one.
+    #[schema(example = "0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b")]
+    app_secret: Option<String>,
+    /// `meta` sources only: a new page access token in place of the old one.
+    #[schema(example = "EAAGm0PX4ZCpsBA...")]
+    page_access_token: Option<String>,
     /// `null` or blank removes the question.
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "Which condition would you like help with?")]
@@ -174,7 +217,7 @@ fn example() -> serde_json::Value {
         "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70",
         "name": "Zapier: spring landing page", "kind": "api", "enabled": true,
         "utm_source": "zapier", "utm_medium": "automation", "utm_campaign": "trd-spring",
-        "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60", "interests_question": null, "webhook_url": null,
+        "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60", "interests_question": null, "webhook_url": null, "meta_fetches": null,
         "created_at": "2026-03-10T15:20:00Z", "updated_at": "2026-03-10T15:20:00Z"
     })
 }
@@ -186,8 +229,12 @@ fn example() -> serde_json::Value {
 /// with the source's default `utm_*` values wherever the lead carries none of its own. Such a
 /// key may only post leads; the per-address rate limit does not apply to it, the per-number
 /// one does. A `google_ads` source gets a key too, and a `webhook_url`: paste both into the
-/// Google Ads lead form (see `POST /v1/lead-sources/{id}/google-ads`). Kind `meta` is not
-/// supported yet (422 on `/kind`).
+/// Google Ads lead form (see `POST /v1/lead-sources/{id}/google-ads`).
+///
+/// A `meta` source takes the Meta app's `app_secret` and a `page_access_token` (both
+/// required, never shown again) and answers with a `verify_token` (shown once) and its
+/// `webhook_url`, the callback path to paste into the app's Webhooks settings (see
+/// `docs/LEAD_SOURCES.md`).
 #[utoipa::path(
     tag = "lead sources",
     request_body(content = CreateLeadSource, example = json!({
@@ -201,8 +248,9 @@ fn example() -> serde_json::Value {
                 "id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a70",
                 "name": "Zapier: spring landing page", "kind": "api", "enabled": true,
                 "utm_source": "zapier", "utm_medium": "automation", "utm_campaign": "trd-spring",
-                "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60", "interests_question": null, "webhook_url": null,
+                "key_id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a60", "interests_question": null, "webhook_url": null, "meta_fetches": null,
                 "created_at": "2026-03-10T15:20:00Z", "updated_at": "2026-03-10T15:20:00Z",
+                "verify_token": null,
                 "key": "bcn_3f2d5c6b7a81_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg"
             })),
         (status = 422, description = "A field is invalid, or the kind is not supported yet"),
@@ -223,6 +271,8 @@ pub async fn create_source(
         utm_source: body.utm_source.map_or(Change::Keep, Change::Set),
         utm_medium: body.utm_medium.map_or(Change::Keep, Change::Set),
         utm_campaign: body.utm_campaign.map_or(Change::Keep, Change::Set),
+        app_secret: body.app_secret,
+        page_access_token: body.page_access_token,
         interests_question: body.interests_question.map_or(Change::Keep, Change::Set),
     })?;
     let actor = Actor::from(&caller);
@@ -236,6 +286,7 @@ pub async fn create_source(
         .json(CreatedLeadSource {
             source,
             key: created.key,
+            verify_token: created.verify_token,
         }))
 }
 
@@ -299,9 +350,10 @@ pub async fn get_source(
 /// Update a lead source
 ///
 /// Renames it, enables or disables it (a disabled source's key gets 403 until it is enabled
-/// again), or changes its default attribution for leads received afterwards. The kind and the
-/// key do not change. Recorded in the access audit as `lead_source.updated` with the names of
-/// the fields sent.
+/// again), or changes its default attribution for leads received afterwards. A `meta`
+/// source's `app_secret` or `page_access_token` may be replaced (422 for other kinds); its
+/// verify token stays. The kind and the key do not change. Recorded in the access audit as `lead_source.updated` with
+/// the names of the fields sent.
 #[utoipa::path(
     tag = "lead sources",
     params(("id" = Uuid, Path, description = "The source's id")),
@@ -329,6 +381,8 @@ pub async fn update_source(
         utm_source: body.utm_source,
         utm_medium: body.utm_medium,
         utm_campaign: body.utm_campaign,
+        app_secret: body.app_secret,
+        page_access_token: body.page_access_token,
         interests_question: body.interests_question,
     })?;
     let id = id.into_inner();

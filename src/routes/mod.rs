@@ -18,6 +18,7 @@ pub mod keys;
 pub mod lead_admin;
 pub mod lead_sources;
 pub mod leads;
+pub mod meta;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -48,6 +49,7 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(lead_admin::configure)
                 .configure(lead_sources::configure)
                 .configure(google_ads::configure)
+                .configure(meta::configure)
                 .configure(audit::configure)
                 .configure(events::configure)
                 .configure(webhooks::configure),

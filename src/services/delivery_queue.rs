@@ -1,5 +1,5 @@
-//! The retry rule both outbox channels (webhooks, staff e-mails) follow after an attempt, and
-//! the lease their claims take (`db::queue`).
+//! The retry rule every queue channel (webhooks, staff e-mails, Meta lead fetches) follows after
+//! an attempt, and the lease their claims take (`db::queue`).
 
 use std::time::Duration;
 

@@ -10,10 +10,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::lead_sources::{self as queries, NewSourceRow, SourceRow, SourceUpdate};
+use crate::db::meta_fetches::{self, Counts};
 use crate::domain::api_key::Caller;
 use crate::domain::audit::Action;
 use crate::domain::change::Change;
 use crate::domain::lead_source::{self as source, DefaultAttribution, SourceKind};
+use crate::domain::meta::{AppSecret, MetaCredentials, PageToken, VerifyToken};
 use crate::domain::scope::Scope;
 use crate::domain::source_key::{self, SourceKey};
 use crate::domain::text::TextError;
@@ -40,6 +42,8 @@ pub struct SourceView {
     pub key_id: Option<Uuid>,
     /// Where a webhook kind's platform posts its leads.
     pub webhook_url: Option<String>,
+    /// A `meta` source's lead fetches: how many wait, how many failed and why.
+    pub meta_fetches: Option<Counts>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -59,6 +63,7 @@ impl From<SourceRow> for SourceView {
             interests_question: row.interests_question,
             key_id: row.api_key_id,
             webhook_url: row.kind.webhook_path(row.id),
+            meta_fetches: None,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -71,6 +76,8 @@ pub struct CreatedSource {
     /// The `leads:create` key of an `api` source, or the key a `google_ads` source's leads
     /// must carry.
     pub key: Option<String>,
+    /// The token a `meta` source's callback URL is verified with.
+    pub verify_token: Option<String>,
 }
 
 /// The fields of a create or update request, as sent.
@@ -82,6 +89,9 @@ pub struct SourceInput {
     pub utm_source: Change<String>,
     pub utm_medium: Change<String>,
     pub utm_campaign: Change<String>,
+    /// `meta` sources only: the Meta app's secret and the page access token.
+    pub app_secret: Option<String>,
+    pub page_access_token: Option<String>,
     pub interests_question: Change<String>,
 }
 
@@ -94,10 +104,16 @@ pub struct SourceChanges {
     utm_source: Change<String>,
     utm_medium: Change<String>,
     utm_campaign: Change<String>,
+    app_secret: Option<AppSecret>,
+    page_token: Option<PageToken>,
     interests_question: Change<String>,
 }
 
 impl SourceChanges {
+    fn changes_credentials(&self) -> bool {
+        self.app_secret.is_some() || self.page_token.is_some()
+    }
+
     /// Every invalid field at once; pointers into the HTTP body. A blank UTM value or question
     /// clears it.
     pub fn parse(input: SourceInput) -> Result<Self, Error> {
@@ -108,15 +124,7 @@ impl SourceChanges {
                 .ok()
         });
         let kind = input.kind.and_then(|kind| match SourceKind::parse(&kind) {
-            Some(kind) if kind.is_supported() => Some(kind),
-            Some(_) => {
-                errors.push(FieldError::new(
-                    "/kind",
-                    "is not yet supported; only `api` and `google_ads` sources can be created \
-                     for now",
-                ));
-                None
-            }
+            Some(kind) => Some(kind),
             None => {
                 errors.push(FieldError::new(
                     "/kind",
@@ -124,6 +132,16 @@ impl SourceChanges {
                 ));
                 None
             }
+        });
+        let app_secret = input.app_secret.and_then(|secret| {
+            AppSecret::parse(&secret)
+                .map_err(|e| errors.push(FieldError::new("/app_secret", e)))
+                .ok()
+        });
+        let page_token = input.page_access_token.and_then(|token| {
+            PageToken::parse(&token)
+                .map_err(|e| errors.push(FieldError::new("/page_access_token", e)))
+                .ok()
         });
         let mut text =
             |pointer: &str,
@@ -140,6 +158,8 @@ impl SourceChanges {
                 other => other,
             };
         let changes = SourceChanges {
+            app_secret,
+            page_token,
             utm_source: text("/utm_source", input.utm_source, source::utm),
             utm_medium: text("/utm_medium", input.utm_medium, source::utm),
             utm_campaign: text("/utm_campaign", input.utm_campaign, source::utm),
@@ -166,14 +186,30 @@ pub struct NewSource(SourceChanges);
 
 impl NewSource {
     pub fn parse(input: SourceInput) -> Result<Self, Error> {
-        let missing: Vec<FieldError> = [
+        let meta = input.kind.as_deref() == Some(SourceKind::Meta.as_str());
+        let mut missing: Vec<FieldError> = [
             ("/name", input.name.is_none()),
             ("/kind", input.kind.is_none()),
+            ("/app_secret", meta && input.app_secret.is_none()),
+            (
+                "/page_access_token",
+                meta && input.page_access_token.is_none(),
+            ),
         ]
         .into_iter()
         .filter(|(_, missing)| *missing)
         .map(|(pointer, _)| FieldError::new(pointer, "is required"))
         .collect();
+        if !meta && input.kind.is_some() {
+            for (pointer, given) in [
+                ("/app_secret", input.app_secret.is_some()),
+                ("/page_access_token", input.page_access_token.is_some()),
+            ] {
+                if given {
+                    missing.push(FieldError::new(pointer, "is only for `meta` sources"));
+                }
+            }
+        }
         let changes = SourceChanges::parse(input);
         match (changes, missing.is_empty()) {
             (Ok(changes), true) => Ok(NewSource(changes)),
@@ -187,7 +223,8 @@ impl NewSource {
 }
 
 /// Creates a source; an `api` source gets a `leads:create` key made like every other key (its
-/// `key.created` audit entry included), in the same transaction.
+/// `key.created` audit entry included), a `meta` source its credentials and a new verify token,
+/// in the same transaction.
 pub fn create(
     conn: &mut PgConnection,
     new: NewSource,
@@ -216,6 +253,23 @@ pub fn create(
             }
             SourceKind::GoogleAds | SourceKind::Meta => None,
         };
+        let meta = match (kind, fields.app_secret, fields.page_token) {
+            (SourceKind::Meta, Some(app_secret), Some(page_token)) => {
+                let token = VerifyToken::generate().map_err(Error::internal)?;
+                let credentials = MetaCredentials {
+                    app_secret,
+                    page_token,
+                    verify_token_sha256: token.digest(),
+                };
+                Some((credentials.to_json(), token))
+            }
+            (SourceKind::Meta, _, _) => {
+                return Err(Error::internal(
+                    "a parsed meta source lacks its credentials",
+                ));
+            }
+            _ => None,
+        };
         let row = queries::insert(
             conn,
             &NewSourceRow {
@@ -228,16 +282,19 @@ pub fn create(
                 utm_campaign: fields.utm_campaign.apply(None).as_deref(),
                 interests_question: fields.interests_question.apply(None).as_deref(),
                 api_key_id: key.as_ref().map(|key| key.summary.id),
-                credentials: credentials.as_ref(),
+                credentials: credentials
+                    .as_ref()
+                    .or(meta.as_ref().map(|(credentials, _)| credentials)),
                 created_at: now,
                 updated_at: now,
             },
         )?;
         Ok::<_, Error>(CreatedSource {
-            source: SourceView::from(row),
+            source: with_fetches(conn, SourceView::from(row))?,
             key: key
                 .map(|key| key.secret)
                 .or(google_key.map(|key| key.secret)),
+            verify_token: meta.map(|(_, token)| token.expose().to_owned()),
         })
     })?;
     tracing::info!(lead_source_id = %created.source.id, kind = created.source.kind.as_str(), "lead source created");
@@ -261,14 +318,24 @@ pub fn list(
     let next = more
         .then(|| rows.last().map(|row| (row.created_at, row.id)))
         .flatten();
-    Ok(Page {
-        items: rows.into_iter().map(SourceView::from).collect(),
-        next,
-    })
+    let items = rows
+        .into_iter()
+        .map(|row| with_fetches(conn, row.into()))
+        .collect::<Result<_, _>>()?;
+    Ok(Page { items, next })
 }
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<SourceView, Error> {
-    Ok(queries::find(conn, id)?.ok_or(Error::NotFound)?.into())
+    let view = queries::find(conn, id)?.ok_or(Error::NotFound)?.into();
+    with_fetches(conn, view)
+}
+
+/// Adds a `meta` source's fetch counts to its view.
+fn with_fetches(conn: &mut PgConnection, mut view: SourceView) -> Result<SourceView, Error> {
+    if view.kind == SourceKind::Meta {
+        view.meta_fetches = Some(meta_fetches::counts(conn, view.id)?);
+    }
+    Ok(view)
 }
 
 impl SourceChanges {
@@ -280,6 +347,12 @@ impl SourceChanges {
             ("utm_source", !matches!(self.utm_source, Change::Keep)),
             ("utm_medium", !matches!(self.utm_medium, Change::Keep)),
             ("utm_campaign", !matches!(self.utm_campaign, Change::Keep)),
+            (
+                "interests_question",
+                !matches!(self.interests_question, Change::Keep),
+            ),
+            ("app_secret", self.app_secret.is_some()),
+            ("page_access_token", self.page_token.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, sent)| sent.then_some(name))
@@ -297,7 +370,10 @@ pub fn update(
     now: DateTime<Utc>,
 ) -> Result<SourceView, Error> {
     conn.transaction(|conn| {
-        queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;
+        let current = queries::find_for_update(conn, id)?.ok_or(Error::NotFound)?;
+        if changes.changes_credentials() {
+            replace_meta_credentials(conn, &current, &changes)?;
+        }
         let subject = Subject::Filter(json!({
             "lead_source_id": id,
             "fields": changes.field_names(),
@@ -327,8 +403,49 @@ pub fn update(
                 updated_at: now,
             },
         )?;
-        Ok(row.into())
+        with_fetches(conn, row.into())
     })
+}
+
+/// Puts a new app secret or page token in place of the old one; the verify token stays. Only a
+/// `meta` source has them (422 otherwise).
+fn replace_meta_credentials(
+    conn: &mut PgConnection,
+    current: &SourceRow,
+    changes: &SourceChanges,
+) -> Result<(), Error> {
+    if current.kind != SourceKind::Meta {
+        let pointer = if changes.app_secret.is_some() {
+            "/app_secret"
+        } else {
+            "/page_access_token"
+        };
+        return Err(Error::invalid(pointer, "is only for `meta` sources"));
+    }
+    let stored = queries::credentials(conn, current.id)?;
+    let mut credentials = stored
+        .as_ref()
+        .and_then(MetaCredentials::from_json)
+        .ok_or_else(|| {
+            Error::internal(format!(
+                "lead source {}: bad stored credentials",
+                current.id
+            ))
+        })?;
+    if let Some(secret) = &changes.app_secret {
+        credentials.app_secret = secret.clone();
+    }
+    if let Some(token) = &changes.page_token {
+        credentials.page_token = token.clone();
+    }
+    queries::set_credentials(conn, current.id, &credentials.to_json())?;
+    tracing::info!(
+        lead_source_id = %current.id,
+        app_secret = changes.app_secret.is_some(),
+        page_token = changes.page_token.is_some(),
+        "meta credentials replaced"
+    );
+    Ok(())
 }
 
 /// Deletes a source: its key is revoked (audited as `key.revoked`) and its row kept as a

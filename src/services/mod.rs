@@ -16,6 +16,7 @@ pub mod lead_management;
 pub mod lead_preconditions;
 pub mod lead_sources;
 pub mod leads;
+pub mod meta_leads;
 pub mod notifications;
 pub mod opt_out;
 pub mod rate_limits;

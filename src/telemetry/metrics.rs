@@ -33,6 +33,7 @@ pub const LEADS_OVERDUE: &str = "beacon_leads_overdue";
 pub const WEBHOOK_DELIVERIES: &str = "beacon_webhook_deliveries";
 pub const WEBHOOK_OLDEST_PENDING: &str = "beacon_webhook_oldest_pending_age_seconds";
 pub const SCRAPE_DATABASE_UP: &str = "beacon_metrics_database_up";
+pub const META_LEAD_FETCHES: &str = "beacon_meta_lead_fetches_total";
 
 /// The label of a request no route matched (a 404 of the router): its path is never a label.
 pub const UNMATCHED: &str = "unmatched";
@@ -132,6 +133,10 @@ fn describe() {
         WEBHOOK_OLDEST_PENDING,
         Unit::Seconds,
         "Age of the oldest pending webhook delivery; 0 when none is pending"
+    );
+    describe_counter!(
+        META_LEAD_FETCHES,
+        "Graph API fetches of Meta leads by outcome (recorded, refused, retried, failed)"
     );
     describe_gauge!(
         SCRAPE_DATABASE_UP,
@@ -252,6 +257,34 @@ pub fn lead_submission(kind: LeadKind, outcome: LeadOutcome) {
     if let LeadOutcome::Spam(reason) = outcome {
         counter!(LEAD_SPAM, "kind" => kind.as_str(), "reason" => reason.as_str()).increment(1);
     }
+}
+
+/// What became of one attempt to fetch a Meta lead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetaFetchOutcome {
+    /// Fetched and recorded through the intake (or found recorded already).
+    Recorded,
+    /// Fetched, but the intake refused its answers (no usable phone, say): failed for good.
+    Refused,
+    /// Graph was down, slow or busy: due again on the queue's schedule.
+    Retried,
+    /// Graph refused for good (a bad token), or the last attempt failed: failed.
+    Failed,
+}
+
+impl MetaFetchOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Recorded => "recorded",
+            Self::Refused => "refused",
+            Self::Retried => "retried",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+pub fn meta_fetch(outcome: MetaFetchOutcome) {
+    counter!(META_LEAD_FETCHES, "outcome" => outcome.as_str()).increment(1);
 }
 
 /// The pool as the scraping app sees it.

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod mail;
 pub mod prune;
+pub mod meta;
 pub mod queue;
 pub mod retention;
 pub mod webhooks;

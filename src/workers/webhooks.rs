@@ -180,7 +180,7 @@ impl Delivery {
 }
 
 /// What went wrong, without the URL (or anything sent).
-fn describe(error: &reqwest::Error) -> String {
+pub fn describe(error: &reqwest::Error) -> String {
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         if let Some(refused) = cause.downcast_ref::<TargetError>() {

@@ -26,6 +26,7 @@ mod lead_privacy;
 mod lead_sources;
 mod leads;
 mod mail;
+mod meta;
 mod metrics;
 mod notify;
 mod process;
