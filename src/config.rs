@@ -70,6 +70,9 @@ pub struct MetaSettings {
     /// Lets fetches reach a private or loopback Graph address. Not read from the environment:
     /// only tests set it, for their local fake Graph server.
     pub allow_private_graph: bool,
+    /// Runs the fetch loop (on by default). Not read from the environment: a test that holds
+    /// the whole pool turns it off, so the loop's polling does not take part in what it counts.
+    pub fetch: bool,
 }
 
 /// Staff e-mail notifications (a new lead, a missed contact deadline).
@@ -529,6 +532,7 @@ impl Env<'_> {
             graph_url,
             graph_version,
             allow_private_graph: false,
+            fetch: true,
         })
     }
 
@@ -635,6 +639,9 @@ pub struct LeadSettings {
     pub retention: Option<TimeDelta>,
     /// How often the retention task runs (every hour; tests shorten it).
     pub retention_interval: Duration,
+    /// How often old rate windows and idempotency keys are pruned (every 2 s; a test that
+    /// holds the whole pool turns it off so the sweep takes no part in what it counts).
+    pub prune_interval: Option<Duration>,
 }
 
 impl LeadSettings {
@@ -670,6 +677,7 @@ impl LeadSettings {
                 .optional_bounded("BEACON_LEAD_RETENTION_DAYS", 1..=36_500)?
                 .map(TimeDelta::days),
             retention_interval: Duration::from_secs(3_600),
+            prune_interval: Some(Duration::from_secs(2)),
         })
     }
 }

@@ -121,7 +121,7 @@ impl Workers {
                 every,
             )));
         }
-        // One listener wakes every delivery loop (the Meta lead fetches always run); without
+        // One listener wakes every delivery loop (the Meta lead fetches run unless a test turns them off); without
         // it they still poll, only later.
         let listener =
             crate::db::notify::Listener::start(&self.listen_url, &[crate::db::events::CHANNEL])
@@ -132,10 +132,13 @@ impl Workers {
         tasks.extend(self.start_mail(listener.as_ref()));
         tasks.extend(self.start_meta(listener.as_ref()));
         tasks.extend(self.start_cache_invalidation());
-        tasks.push(actix_web::rt::spawn(crate::workers::prune::run(
-            self.pool.clone(),
-            self.settings.leads.clone(),
-        )));
+        if let Some(every) = self.settings.leads.prune_interval {
+            tasks.push(actix_web::rt::spawn(crate::workers::prune::run(
+                self.pool.clone(),
+                self.settings.leads.clone(),
+                every,
+            )));
+        }
         let retention = crate::workers::retention::Retention {
             leads: self.settings.leads.retention,
             events: self.settings.events.retention,
@@ -220,6 +223,9 @@ impl Workers {
     ) -> Option<actix_web::rt::task::JoinHandle<()>> {
         use crate::workers::meta::{self, Fetcher};
         let graph = self.settings.meta.clone();
+        if !graph.fetch {
+            return None;
+        }
         let client = crate::workers::webhooks::client(graph.allow_private_graph, &[])
             .map_err(|error| tracing::error!(%error, "meta lead fetches are off: no HTTP client"))
             .ok()?;

@@ -84,7 +84,7 @@ const BAD_KEY: &str = "The `google_key` does not match this lead source's key, o
 ///
 /// The webhook URL of a `google_ads` source, pasted into the Google Ads lead form with the
 /// source's key. Google's `google_key` must be that key (checked in constant time), else `401`;
-/// a disabled or deleted source answers `401` too. The lead is recorded like any enquiry
+/// a disabled source answers `401` too, an unknown or deleted one `404`. The lead is recorded like any enquiry
 /// (phone normalised, joined to a recent lead from the same number, contact deadline, crisis
 /// care, the per-number limit; the per-address limit does not apply to Google's servers) and
 /// attributed to the source: `gcl_id` becomes `gclid`, the source's default `utm_*` values
@@ -113,8 +113,8 @@ const BAD_KEY: &str = "The `google_key` does not match this lead source's key, o
     responses(
         (status = 200, description = "Recorded, or recorded already", body = GoogleLeadReceived,
             example = json!({"id": "0193a4f1-7c1e-7b52-9a0e-3f2d5c6b7a80"})),
-        (status = 401, description = "A missing or wrong `google_key`, or a disabled, deleted \
-            or unknown source"),
+        (status = 401, description = "A missing or wrong `google_key`, or a disabled source"),
+        (status = 404, description = "No `google_ads` source has this id (or it was deleted)"),
     ),
 )]
 #[post("/lead-sources/{id}/google-ads")]
@@ -131,10 +131,13 @@ pub async fn receive_google_lead(
     let keys = state.keys()?.clone();
     let task_state = state.clone();
     let delivery = db::run(&state.pool, move |conn| {
-        let source = lead_sources::for_webhook(conn, id, SourceKind::GoogleAds)?
-            .filter(|found| found.enabled)
-            .filter(|found| lead_sources::google_key_matches(found, &presented))
-            .ok_or(Error::Unauthorized(BAD_KEY))?;
+        // An unknown id is a 404, as on the Meta callback: ids are random, so it tells a
+        // guesser nothing, and it keeps 401 for what Google can fix (its key).
+        let source =
+            lead_sources::for_webhook(conn, id, SourceKind::GoogleAds)?.ok_or(Error::NotFound)?;
+        if !(source.enabled && lead_sources::google_key_matches(&source, &presented)) {
+            return Err(Error::Unauthorized(BAD_KEY));
+        }
         external_leads::record(
             conn,
             &task_state.settings.leads,

@@ -3,8 +3,8 @@
 
 pub mod events;
 pub mod mail;
-pub mod prune;
 pub mod meta;
+pub mod prune;
 pub mod queue;
 pub mod retention;
 pub mod webhooks;

@@ -10,12 +10,11 @@ use crate::config::LeadSettings;
 use crate::db::{self, Pool};
 use crate::services::leads;
 
-const EVERY: Duration = Duration::from_secs(2);
 const BATCH: i64 = 1_000;
 /// Batches per tick at most, so a backlog is worked off without hogging a connection.
 const MAX_BATCHES: usize = 10;
 
-pub async fn run(pool: Pool, settings: LeadSettings) {
+pub async fn run(pool: Pool, settings: LeadSettings, every: Duration) {
     let settings = Arc::new(settings);
     loop {
         for _ in 0..MAX_BATCHES {
@@ -35,6 +34,6 @@ pub async fn run(pool: Pool, settings: LeadSettings) {
                 }
             }
         }
-        actix_web::rt::time::sleep(EVERY).await;
+        actix_web::rt::time::sleep(every).await;
     }
 }

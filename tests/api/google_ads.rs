@@ -172,7 +172,8 @@ async fn a_test_lead_is_hidden_from_the_queue_and_the_stats_unless_asked_for() {
 }
 
 #[actix_web::test]
-async fn a_wrong_or_missing_key_or_a_disabled_source_gets_401_and_records_nothing() {
+async fn a_wrong_or_missing_key_or_a_disabled_source_gets_401_an_unknown_source_404_and_nothing_is_recorded()
+ {
     let app = spawn_app().await;
     let source = google_source(&app).await;
     let mut wrong = documented_example(&source.key);
@@ -202,7 +203,8 @@ async fn a_wrong_or_missing_key_or_a_disabled_source_gets_401_and_records_nothin
     assert_eq!(disabled.status(), 200);
     let while_disabled = deliver(&app, &source, &documented_example(&source.key)).await;
 
-    for response in [wrong, missing, unknown, while_disabled] {
+    problem(unknown, 404).await;
+    for response in [wrong, missing, while_disabled] {
         let problem = problem(response, 401).await;
         assert_eq!(
             problem["type"].as_str().unwrap().rsplit('/').next(),
@@ -223,7 +225,7 @@ async fn a_deleted_source_refuses_its_key() {
 
     let response = deliver(&app, &source, &documented_example(&source.key)).await;
 
-    problem(response, 401).await;
+    problem(response, 404).await;
     assert_eq!(submission_count(&app), 0);
 }
 

@@ -69,7 +69,7 @@ async fn creating_an_api_source_shows_its_key_once_and_lists_it_without() {
 }
 
 #[actix_web::test]
-async fn meta_is_not_supported_yet_and_bad_fields_are_named() {
+async fn a_meta_source_without_its_credentials_and_bad_fields_are_named() {
     let app = spawn_app().await;
     let admin = app.key(&["admin"]);
 
@@ -89,13 +89,7 @@ async fn meta_is_not_supported_yet_and_bad_fields_are_named() {
         .await;
 
     let meta = problem(meta, 422).await;
-    assert_eq!(error_pointers(&meta), ["/kind"]);
-    assert!(
-        meta["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("not yet supported")
-    );
+    assert_eq!(error_pointers(&meta), ["/app_secret", "/page_access_token"]);
     let bad = problem(bad, 422).await;
     assert_eq!(error_pointers(&bad), ["/name", "/kind", "/utm_source"]);
     let listed = get_json(&app, &admin, "/v1/lead-sources").await;

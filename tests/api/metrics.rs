@@ -127,6 +127,8 @@ async fn post_lead(app: &TestApp, body: &Value, idempotency_key: Option<&str>) -
 fn quiet(settings: &mut beacon::config::Settings) {
     settings.events.scan_interval = None;
     settings.events.webhook_workers = 0;
+    settings.meta.fetch = false;
+    settings.leads.prune_interval = None;
 }
 
 #[actix_web::test]
