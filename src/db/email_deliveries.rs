@@ -95,14 +95,5 @@ pub fn finish(
     next: Option<DateTime<Utc>>,
     error: Option<&str>,
 ) -> QueryResult<bool> {
-    conn.transaction(|conn| {
-        let moved = QUEUE.finish(conn, id, attempt, state, next)?;
-        if moved {
-            diesel::sql_query("UPDATE email_deliveries SET last_error = $1 WHERE id = $2")
-                .bind::<Nullable<Text>, _>(error)
-                .bind::<SqlUuid, _>(id)
-                .execute(conn)?;
-        }
-        Ok(moved)
-    })
+    QUEUE.finish_noting_error(conn, id, attempt, state, next, error)
 }

@@ -101,16 +101,7 @@ pub fn finish(
     next: Option<DateTime<Utc>>,
     error: Option<&str>,
 ) -> QueryResult<bool> {
-    conn.transaction(|conn| {
-        let moved = QUEUE.finish(conn, id, attempt, state, next)?;
-        if moved {
-            diesel::sql_query("UPDATE meta_lead_fetches SET last_error = $1 WHERE id = $2")
-                .bind::<Nullable<Text>, _>(error)
-                .bind::<SqlUuid, _>(id)
-                .execute(conn)?;
-        }
-        Ok(moved)
-    })
+    QUEUE.finish_noting_error(conn, id, attempt, state, next, error)
 }
 
 /// A source's fetches by state, for its admin view.

@@ -5,7 +5,9 @@
 //! `state`, `attempts`, `next_attempt_at`, `updated_at`.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
@@ -61,18 +63,47 @@ impl Queue {
         state: DeliveryState,
         next: Option<DateTime<Utc>>,
     ) -> QueryResult<bool> {
+        self.finish_setting("", id, attempt, state, next)
+            .execute(conn)
+            .map(|moved| moved == 1)
+    }
+
+    /// [`finish`](Self::finish) for a queue whose rows keep why their last attempt failed
+    /// (`last_error`), written by the same statement.
+    pub fn finish_noting_error(
+        &self,
+        conn: &mut PgConnection,
+        id: Uuid,
+        attempt: i32,
+        state: DeliveryState,
+        next: Option<DateTime<Utc>>,
+        error: Option<&str>,
+    ) -> QueryResult<bool> {
+        self.finish_setting(", last_error = $5", id, attempt, state, next)
+            .bind::<Nullable<Text>, _>(error)
+            .execute(conn)
+            .map(|moved| moved == 1)
+    }
+
+    fn finish_setting(
+        &self,
+        also_set: &str,
+        id: Uuid,
+        attempt: i32,
+        state: DeliveryState,
+        next: Option<DateTime<Utc>>,
+    ) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
         diesel::sql_query(format!(
             "UPDATE {table} SET state = $1, \
-               next_attempt_at = coalesce($2, next_attempt_at), updated_at = now() \
+               next_attempt_at = coalesce($2, next_attempt_at), updated_at = now(){also_set} \
              WHERE id = $3 AND attempts = $4 AND state = {pending}",
             table = self.table,
             pending = literal(DeliveryState::Pending),
         ))
+        .into_boxed()
         .bind::<Text, _>(state.as_str())
         .bind::<Nullable<Timestamptz>, _>(next)
         .bind::<SqlUuid, _>(id)
         .bind::<Integer, _>(attempt)
-        .execute(conn)
-        .map(|moved| moved == 1)
     }
 }
