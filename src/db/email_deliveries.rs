@@ -9,7 +9,6 @@ use uuid::Uuid;
 use super::queue::Queue;
 use super::schema::notification_recipients;
 use crate::domain::lead::Priority;
-use crate::domain::webhook::DeliveryState;
 
 /// Staff e-mails in the shared queue: nothing else to wait for.
 pub const QUEUE: Queue = Queue {
@@ -84,16 +83,4 @@ pub fn claim(
     .bind::<BigInt, _>(lease_ms)
     .get_result(conn)
     .optional()
-}
-
-/// Moves the claimed e-mail on ([`Queue::finish`]) and keeps why its attempt failed.
-pub fn finish(
-    conn: &mut PgConnection,
-    id: Uuid,
-    attempt: i32,
-    state: DeliveryState,
-    next: Option<DateTime<Utc>>,
-    error: Option<&str>,
-) -> QueryResult<bool> {
-    QUEUE.finish_noting_error(conn, id, attempt, state, next, error)
 }

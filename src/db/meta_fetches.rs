@@ -91,19 +91,6 @@ pub fn claim(
     .optional()
 }
 
-/// Moves the claimed fetch on ([`Queue::finish`]) and keeps why its attempt failed; `false`
-/// when a later claim took it over.
-pub fn finish(
-    conn: &mut PgConnection,
-    id: Uuid,
-    attempt: i32,
-    state: DeliveryState,
-    next: Option<DateTime<Utc>>,
-    error: Option<&str>,
-) -> QueryResult<bool> {
-    QUEUE.finish_noting_error(conn, id, attempt, state, next, error)
-}
-
 /// A source's fetches by state, for its admin view.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Counts {

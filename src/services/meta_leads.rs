@@ -192,7 +192,7 @@ pub fn record_failure(
         }
         FetchFailure::Permanent => (DeliveryState::Failed, None),
     };
-    if queries::finish(conn, job.id, job.attempt, state, next, Some(reason))? {
+    if queries::QUEUE.finish_noting_error(conn, job.id, job.attempt, state, next, Some(reason))? {
         let outcome = match state {
             DeliveryState::Pending => MetaFetchOutcome::Retried,
             _ => MetaFetchOutcome::Failed,
@@ -305,7 +305,14 @@ pub fn record_lead(
             }
             Err(other) => return Err(other),
         };
-        let moved = queries::finish(conn, job.id, job.attempt, state, None, reason.as_deref())?;
+        let moved = queries::QUEUE.finish_noting_error(
+            conn,
+            job.id,
+            job.attempt,
+            state,
+            None,
+            reason.as_deref(),
+        )?;
         if !moved {
             // A later claim took the fetch over: leave the lead to it (it finds it recorded).
             return Err(Error::Conflict(format!(

@@ -83,7 +83,7 @@ pub fn record(
 ) -> Result<DeliveryState, Error> {
     let (state, next) =
         delivery_queue::after_attempt(schedule, job.attempt, outcome.is_ok(), None, now)?;
-    queries::finish(
+    queries::QUEUE.finish_noting_error(
         conn,
         job.id,
         job.attempt,
