@@ -21,7 +21,8 @@ use phonenumber::country;
 use crate::domain::client_ip::TrustedProxies;
 use crate::domain::contact_deadline::{BusinessCalendar, CalendarError};
 use crate::domain::crisis::CrisisResources;
-use crate::domain::lead::{FORM_FIELDS, HTML_FORM_FIELDS};
+// The embed's consent wording is sent back with every enquiry, so it is held to intake's limit.
+use crate::domain::lead::{CONSENT_TEXT_MAX_CHARS, FORM_FIELDS, HTML_FORM_FIELDS};
 use crate::domain::origin::Origin;
 use crate::domain::phone;
 use crate::domain::rate_limit::FixedWindow;
@@ -689,8 +690,6 @@ pub struct ConsentWording {
     pub version: Option<String>,
 }
 
-/// As long as intake accepts: the form sends this wording back with every enquiry.
-const CONSENT_TEXT_MAX_CHARS: usize = 5_000;
 const CONSENT_VERSION_MAX_CHARS: usize = 100;
 
 impl Env<'_> {

@@ -44,6 +44,13 @@ pub const HTML_FORM_FIELDS: &[&str] = &[
 /// Longest interest code, in characters.
 pub const MAX_INTEREST_CODE_CHARS: usize = 64;
 
+/// The longest name intake keeps, from any source.
+pub const NAME_MAX_CHARS: usize = 200;
+/// The longest consent wording intake keeps (a form's, an ad platform's, the embed's setting).
+pub const CONSENT_TEXT_MAX_CHARS: usize = 5_000;
+/// The longest ad click id (`gclid`, `fbclid`) intake keeps.
+pub const CLICK_ID_MAX_CHARS: usize = 500;
+
 /// How soon the clinic should call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Priority {

@@ -31,13 +31,10 @@ use crate::services::leads::{
     self, Attribution, Consent, IdempotencyKey, NewLead, Receipt, StoredResponse, Submitted,
 };
 
-const NAME_MAX_CHARS: usize = 200;
 const MESSAGE_MAX_CHARS: usize = 2_000;
 const CONTACT_TIME_MAX_CHARS: usize = 100;
-const CONSENT_TEXT_MAX_CHARS: usize = 5_000;
 const CONSENT_VERSION_MAX_CHARS: usize = 100;
 const UTM_MAX_CHARS: usize = 200;
-const CLICK_ID_MAX_CHARS: usize = 500;
 const MAX_INTERESTS: usize = 20;
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const IDEMPOTENCY_KEY_POINTER: &str = "#/header/Idempotency-Key";
@@ -560,7 +557,7 @@ impl LeadRequest {
     /// Every invalid field is reported at once, each with its pointer.
     fn validate(self, region: country::Id, honeypot_filled: bool) -> Result<NewLead, Error> {
         let mut fields = Fields::default();
-        let name = fields.check("/name", text::single_line(&self.name, NAME_MAX_CHARS));
+        let name = fields.check("/name", text::single_line(&self.name, lead::NAME_MAX_CHARS));
         let phone = fields.check("/phone", E164Phone::parse(&self.phone, region));
         let email = fields.optional("/email", self.email.as_deref(), Email::parse);
         let interests = fields.interests(self.interests.unwrap_or_default());
@@ -577,7 +574,7 @@ impl LeadRequest {
             wording: fields
                 .check(
                     "/consent/text",
-                    text::multi_line(&consent.text, CONSENT_TEXT_MAX_CHARS),
+                    text::multi_line(&consent.text, lead::CONSENT_TEXT_MAX_CHARS),
                 )
                 .unwrap_or_default(),
             version: fields.optional("/consent/version", consent.version.as_deref(), |value| {
@@ -596,7 +593,7 @@ impl LeadRequest {
         };
         let click_id = |fields: &mut Fields, pointer: &str, value: Option<String>| {
             fields.optional(pointer, value.as_deref(), |value| {
-                text::single_line(value, CLICK_ID_MAX_CHARS)
+                text::single_line(value, lead::CLICK_ID_MAX_CHARS)
             })
         };
         let attribution = Attribution {

@@ -27,6 +27,7 @@ use crate::db::{interests, leads as queries};
 use crate::domain::client::Client;
 use crate::domain::email::Email;
 use crate::domain::external_lead::{CustomAnswer, ExternalLead, InterestChoice};
+use crate::domain::lead::{CLICK_ID_MAX_CHARS, CONSENT_TEXT_MAX_CHARS, NAME_MAX_CHARS};
 use crate::domain::phone::E164Phone;
 use crate::domain::suppression::SuppressionKey;
 use crate::domain::text;
@@ -36,13 +37,10 @@ use crate::services::leads::{
     self, Attribution, Consent, ExternalSubmission, NewLead, Recorded, StoredResponse, Submitted,
 };
 
-const NAME_MAX_CHARS: usize = 200;
 const EXTERNAL_ID_MAX_CHARS: usize = 200;
-const CLICK_ID_MAX_CHARS: usize = 500;
 const ANSWER_MAX_CHARS: usize = 2_000;
 const QUESTION_MAX_CHARS: usize = 500;
 const MAX_ANSWERS: usize = 100;
-const CONSENT_TEXT_MAX_CHARS: usize = 5_000;
 
 /// What became of a delivery.
 #[derive(Debug, Clone)]
