@@ -482,3 +482,69 @@ async fn a_redelivered_notification_queues_no_second_fetch_and_makes_no_second_l
     assert_eq!(graph.seen().len(), 1);
     assert_eq!(lead_count(&app), 1);
 }
+
+#[actix_web::test]
+async fn a_stranger_posting_a_known_number_to_the_meta_callback_learns_nothing_and_changes_nothing()
+{
+    let graph = fake_graph(Vec::new()).await;
+    let app = app_with_graph(&graph).await;
+    let admin = app.key(&["admin"]);
+    let source = meta_source(&app, &admin).await;
+    let known = app
+        .client
+        .post(app.url("/v1/leads"))
+        .json(&json!({"name": "Jane Doe", "phone": "(415) 555-2671"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(known.status(), 201);
+    let body_with = |phone: &str| {
+        json!({"object": "page", "entry": [{"id": "1", "time": 1, "changes": [{"field": "leadgen",
+            "value": {"leadgen_id": "444444444444", "page_id": "1", "form_id": "2",
+                "field_data": [{"name": "full_name", "values": ["Mallory"]},
+                               {"name": "phone_number", "values": [phone]}]}}]}]})
+        .to_string()
+    };
+
+    let mut answers = Vec::new();
+    for phone in ["+14155552671", "+14155550199"] {
+        let body = body_with(phone);
+        let unsigned = notify(&app, &source, &body, None).await;
+        let forged = AppSecret::parse("a-guessed-secret")
+            .unwrap()
+            .sign(body.as_bytes());
+        let forged = notify(&app, &source, &body, Some(&forged)).await;
+        for response in [unsigned, forged] {
+            let status = response.status().as_u16();
+            let mut headers: Vec<String> = response
+                .headers()
+                .iter()
+                .filter(|(name, _)| !matches!(name.as_str(), "date" | "x-request-id"))
+                .map(|(name, value)| format!("{name}: {value:?}"))
+                .collect();
+            headers.sort();
+            let mut body: Value = response.json().await.unwrap();
+            body.as_object_mut().unwrap().remove("request_id");
+            answers.push((status, headers, body));
+        }
+    }
+
+    assert_eq!(answers[0].0, 401);
+    assert_eq!(
+        answers[0..2],
+        answers[2..4],
+        "a known number changes nothing in the answer"
+    );
+    assert_eq!(
+        answers[0], answers[1],
+        "a forged signature is answered like a missing one"
+    );
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert!(fetches(&app).is_empty());
+    assert!(graph.seen().is_empty());
+    assert_eq!(lead_count(&app), 1);
+    let reader = app.key(&["leads:read"]);
+    let leads = get_json(&app, &reader, "/v1/leads").await;
+    assert_eq!(leads["items"][0]["name"], "Jane Doe");
+    assert_eq!(leads["items"][0]["submission_count"], 1);
+}
