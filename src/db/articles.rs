@@ -10,6 +10,7 @@ use diesel::sql_types::{BigInt, Bool, Float, Text, Timestamptz, Uuid as SqlUuid}
 use uuid::Uuid;
 
 use super::enums::literal;
+use super::prepared::KeepPrepared;
 use super::schema::{article_slug_history, article_tags, articles, tags};
 use crate::domain::article::Status;
 
@@ -430,9 +431,11 @@ pub fn list_newest(
         Newest::Published => query.order((articles::published_at.desc(), articles::id.desc())),
         Newest::Created => query.order((articles::created_at.desc(), articles::id.desc())),
     };
+    // The text varies only with which filters are set (a handful of shapes), never with values.
     query
         .limit(limit)
         .select(SummaryRow::as_select())
+        .keep_prepared()
         .load(conn)
 }
 

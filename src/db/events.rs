@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Bool, Jsonb, Nullable, Text, Timestamptz, Uuid a
 use uuid::Uuid;
 
 use super::enums::literal;
+use super::prepared::KeepPrepared;
 use super::schema::events;
 use crate::domain::article::Status;
 use crate::domain::event::EventType;
@@ -84,6 +85,7 @@ pub fn insert_and_fan_out(
     .bind::<Text, _>(ALL_EVENTS)
     .bind::<Bool, _>(mail_staff)
     .bind::<Text, _>(CHANNEL)
+    .keep_prepared()
     .get_result::<Inserted>(conn)
     .map(|row| row.inserted == 1)
 }

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Bytea, Jsonb, Nullable, SmallInt, Text, Timestamptz};
 use diesel::upsert::excluded;
 
+use super::prepared::KeepPrepared;
 use super::schema::idempotency_keys;
 
 #[derive(Debug, Clone)]
@@ -16,7 +17,7 @@ pub struct StoredKey {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = idempotency_keys)]
+#[diesel(table_name = idempotency_keys, treat_none_as_default_value = false)]
 pub struct NewKey<'a> {
     pub scope: &'a str,
     pub key: &'a str,
@@ -67,6 +68,7 @@ pub fn claim(
         .bind::<Text, _>(key)
         .bind::<Bytea, _>(request_sha256)
         .bind::<Timestamptz, _>(now)
+        .keep_prepared()
         .get_result(conn)
 }
 
@@ -86,7 +88,9 @@ pub fn store(conn: &mut PgConnection, new: &NewKey<'_>) -> QueryResult<()> {
             idempotency_keys::created_at.eq(excluded(idempotency_keys::created_at)),
             idempotency_keys::expires_at.eq(excluded(idempotency_keys::expires_at)),
         ))
-        .execute(conn)
+        .returning(idempotency_keys::created_at)
+        .keep_prepared()
+        .load::<DateTime<Utc>>(conn)
         .map(drop)
 }
 

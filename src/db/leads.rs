@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
+use super::prepared::KeepPrepared;
 use super::schema::{consent_records, lead_submissions, leads};
 use crate::domain::lead::{ConsentKind, Priority, SpamReason};
 use crate::domain::pipeline::LeadStatus;
@@ -26,7 +27,7 @@ pub struct LeadForMerge {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = leads)]
+#[diesel(table_name = leads, treat_none_as_default_value = false)]
 pub struct NewLeadRow<'a> {
     pub id: Uuid,
     pub status: LeadStatus,
@@ -53,7 +54,7 @@ pub struct LeadMerge<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = lead_submissions)]
+#[diesel(table_name = lead_submissions, treat_none_as_default_value = false)]
 pub struct NewSubmissionRow<'a> {
     pub id: Uuid,
     pub lead_id: Uuid,
@@ -85,7 +86,7 @@ pub struct NewSubmissionRow<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = consent_records)]
+#[diesel(table_name = consent_records, treat_none_as_default_value = false)]
 pub struct NewConsentRow<'a> {
     pub id: Uuid,
     pub lead_id: Uuid,
@@ -139,6 +140,7 @@ pub fn lock_number(
             .bind::<Text, _>(phone_e164)
             .bind::<Nullable<Timestamptz>, _>(since)
             .bind::<Bytea, _>(suppression_tag)
+            .keep_prepared()
             .get_result(conn)?;
     let existing = row
         .lead_id
@@ -171,7 +173,9 @@ pub fn merge(conn: &mut PgConnection, id: Uuid, merge: &LeadMerge<'_>) -> QueryR
             leads::last_received_at.eq(merge.received_at),
             leads::interests.eq(merge.interests),
         ))
-        .execute(conn)
+        .returning(leads::id)
+        .keep_prepared()
+        .load::<Uuid>(conn)
         .map(drop)
 }
 

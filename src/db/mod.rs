@@ -14,6 +14,7 @@ pub mod lead_sources;
 pub mod leads;
 pub mod meta_fetches;
 pub mod notify;
+pub mod prepared;
 pub mod queue;
 pub mod rate_limits;
 pub mod schema;

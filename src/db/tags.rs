@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Bool, Timestamptz};
 use uuid::Uuid;
 
 use super::articles::public_status;
+use super::prepared::KeepPrepared;
 use super::schema::{article_tags, articles, tags};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, QueryableByName)]
@@ -127,6 +128,7 @@ pub fn list_with_counts(
     ))
     .bind::<Timestamptz, _>(now)
     .bind::<Bool, _>(include_unused)
+    .keep_prepared()
     .load(conn)
 }
 

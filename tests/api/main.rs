@@ -29,6 +29,7 @@ mod mail;
 mod meta;
 mod metrics;
 mod notify;
+mod prepared_statements;
 mod process;
 mod scopes;
 mod seed;
