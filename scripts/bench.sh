@@ -11,8 +11,13 @@
 #
 # How "the same SQL" is found: the capture instance runs with `log_statement = all` on the scratch
 # database; for one request of each workload the statements it logged (with their parameters)
-# become the pgbench script, one transaction per request. For the lead workload the baseline is
-# a single-row insert of a lead-sized row, as the issue's targets are stated against it.
+# become the pgbench script, one transaction per request. The lead workload has two baselines: a
+# single-row insert of a lead-sized row, as the issue's target is stated against it, and the
+# captured SQL of one enquiry, with fresh ids, number, lock keys and idempotency key drawn per
+# transaction (so it records a new lead each time, as the workload does).
+#
+# Each round also records the CPU time per request of the Beacon process, of PostgreSQL, and of
+# the load generator, from /proc: on a machine they share, that says what limits a workload.
 set -euo pipefail
 [ "${1:-}" = "--big" ] && exec "$(dirname "$0")/bench-big.sh" "${@:2}"
 cd "$(dirname "$0")/.."
@@ -106,34 +111,50 @@ psql "$DATABASE_URL" -qc "CREATE TABLE bench_insert (id uuid PRIMARY KEY, create
 # request reaches the database and only it logs).
 psql "$server/postgres" -qc "ALTER DATABASE $database SET log_statement = 'all'" >/dev/null
 serve env BEACON_EVENT_SCAN_SECS=0 BEACON_WEBHOOK_WORKERS=0 BEACON_CACHE=off
-capture() {  # name, path
+capture() {  # name, path, [curl arguments]
+  curl -fs "$base$2" "${@:3}" >/dev/null  # warm the pool's prepared statements
+  capture_once "$@"
+}
+capture_once() {  # name, path, [curl arguments]
   local before
-  curl -fs "$base$2" >/dev/null  # warm the pool's prepared statements
   sleep 0.3; before=$(stat -c %s "$log")
-  curl -fs "$base$2" >/dev/null
+  curl -fs "$base$2" "${@:3}" >/dev/null
   sleep 0.3; tail -c +"$((before + 1))" "$log" >"$work/$1.log"
 }
 capture slug /v1/articles/bench-article-1
 capture list "/v1/articles?limit=20"
+# One enquiry, like the lead workload's: the first request warms, the second is captured (its
+# own number and key, which the script below turns into per-transaction values).
+lead_body() {
+  echo '{"name":"Bench Visitor","phone":"'"$1"'","interests":["ptsd"],"consent":{"agreed":true,"text":"I agree that the clinic may call and text me.","version":"bench"}}'
+}
+curl -fs "$base/v1/leads" -H 'Content-Type: application/json' -H 'Idempotency-Key: bench-warm' \
+  -d "$(lead_body +14155550100)" >/dev/null
+capture_once lead /v1/leads -H 'Content-Type: application/json' -H 'Idempotency-Key: bench-captured-key' \
+  -d "$(lead_body +14155550199)"
 stop
 psql "$server/postgres" -qc "ALTER DATABASE $database RESET log_statement" >/dev/null
 
 python3 - "$work" "$database" <<'EOF'
 import re, sys
 work, database = sys.argv[1], sys.argv[2]
-entry = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \w+ \[\d+\] \S*@(\S+) (\w+):  (.*)$")
+entry = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \w+ \[(\d+)\] \S*@(\S+) (\w+):  (.*)$")
 def statements(name):
     entries, current = [], None
     for line in open(f"{work}/{name}.log", encoding="utf-8", errors="replace"):
         match = entry.match(line.rstrip("\n"))
         if match:
-            current = [match.group(1), match.group(2), match.group(3)]
+            current = [match.group(1), match.group(2), match.group(3), match.group(4)]
             entries.append(current)
         elif current is not None:
-            current[2] += "\n" + line.rstrip("\n").lstrip("\t")
+            current[3] += "\n" + line.rstrip("\n").lstrip("\t")
+    # The request's own connection is the one that logged the most; a background sweep that
+    # happened to run meanwhile logged on another.
+    pids = [pid for pid, db, kind, _ in entries if db == database and kind == "LOG"]
+    request_pid = max(set(pids), key=pids.count) if pids else None
     out, last = [], None
-    for db, kind, text in entries:
-        if db != database:
+    for pid, db, kind, text in entries:
+        if db != database or pid != request_pid:
             continue
         if kind == "LOG" and (m := re.match(r"(?:execute [^:]*|statement): (.*)", text, re.S)):
             last = [m.group(1), {}]
@@ -149,12 +170,39 @@ def statements(name):
         script.append(sql.strip().rstrip(";") + ";")
     if not script:
         sys.exit(f"no statements captured for {name}: is log_statement honoured and the log readable?")
+    header = "\\set n random(1, %s)\n" % 2000 if name == "slug" else ""
+    if name == "lead":
+        header, script = per_transaction(script)
     with open(f"{work}/{name}.sql", "w") as f:
-        f.write("\\set n random(1, %s)\n" % 2000 if name == "slug" else "")
+        f.write(header)
         f.write("\n".join(s.replace("\n", " ") for s in script) + "\n")
     print(f"{name}: {len(script)} statements per request", file=sys.stderr)
+def per_transaction(script):
+    """An enquiry's statements as a pgbench transaction that, like the lead workload, records a
+    new lead each time: fresh row ids, number, lock keys and idempotency key, drawn first
+    (one extra statement for pgbench). Everything else (timestamps, hashes) stays as captured."""
+    # Its transaction only: the pool may have lent the connection to a background sweep after.
+    script = script[script.index("BEGIN;"):script.index("COMMIT;") + 1]
+    text = "\n".join(script)
+    ids = list(dict.fromkeys(re.findall(r"'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'", text)))
+    draws = [f"gen_random_uuid() AS id{i}" for i in range(len(ids))]
+    draws += ["'+1415' || (2000000 + (random() * 7999999)::int) AS phone", "gen_random_uuid()::text AS key",
+              "(random() * 9e18)::bigint AS number_lock", "(random() * 9e18)::bigint AS key_lock"]
+    header = "SELECT " + ", ".join(draws) + " \\gset\n"
+    def replace(sql):
+        for i, literal in enumerate(ids):
+            sql = sql.replace(literal, f":id{i}")
+        sql = sql.replace("'+14155550199'", ":phone").replace("'bench-captured-key'", ":key")
+        sql = re.sub(r"(beacon_lock_number\()'-?\d+'", r"\1:number_lock", sql)
+        return re.sub(r"(beacon_claim_idempotency_key\()'-?\d+'", r"\1:key_lock", sql)
+    script = [replace(sql) for sql in script]
+    for needed in (":phone", ":key", ":number_lock", ":key_lock"):
+        if needed not in "\n".join(script):
+            sys.exit(f"the captured enquiry has no place for {needed}: has intake's SQL changed?")
+    return header, script
 statements("slug")
 statements("list")
+statements("lead")
 EOF
 sed -i "s/random(1, 2000)/random(1, $articles)/" "$work/slug.sql"
 cat >"$work/insert.sql" <<'EOF'
@@ -184,7 +232,39 @@ BEACON_PREVIEW_SECRET=$secret BEACON_SUPPRESSION_SECRET=$secret BEACON_CACHE=off
 uncached_pid=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$uncached_port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
 uncached="http://127.0.0.1:$uncached_port"
-wrk_round() {  # workload, wrk args...; prints "rps p50_ms p99_ms errors"
+# Where the machine's CPU went during a round: clock ticks used by the Beacon process serving it,
+# by all of PostgreSQL's processes, and by everything (so the rest is the load generator).
+cpu_ticks() {  # beacon pid (or 0); prints "beacon postgres total"
+  python3 - "$1" <<'PY'
+import os, sys
+def ticks(pid):
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+postgres = sum(ticks(p) for p in os.listdir("/proc") if p.isdigit()
+               and open(f"/proc/{p}/comm").read().strip() == "postgres")
+busy = open("/proc/stat").readline().split()[1:]
+total = sum(int(n) for n in busy) - int(busy[3]) - int(busy[4])  # all but idle and iowait
+print(int(sys.argv[1]) and ticks(sys.argv[1]), postgres, total)
+PY
+}
+cpu_per_request() {  # before, after, requests; prints "beacon_us postgres_us rest_us"
+  python3 -c '
+import os, sys
+before, after, requests = sys.argv[1].split(), sys.argv[2].split(), float(sys.argv[3])
+tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
+b, p, t = (int(a) - int(c) for a, c in zip(after, before))
+print(" ".join(f"{n * tick_us / max(requests, 1):.0f}" for n in (b, p, t - b - p)))' "$1" "$2" "$3"
+}
+wrk_round() {  # workload, target pid, wrk args...; prints "rps p50_ms p99_ms errors beacon_us postgres_us rest_us"
+  local name=$1 target=$2 before line; shift 2
+  before=$(cpu_ticks "$target")
+  line=$(wrk_run "$name" "$@")
+  echo "$line $(cpu_per_request "$before" "$(cpu_ticks "$target")" "$(echo "$line" | awk -v s="$seconds" '{print $1 * s}')")"
+}
+wrk_run() {
   local name=$1; shift
   wrk -t2 -c32 -d"${seconds}s" --latency "$@" 2>&1 | tee "$work/$name.wrk" | python3 -c '
 import re, sys
@@ -198,8 +278,27 @@ errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)"
 p50, p99 = ms("50%"), ms("99%")
 print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errors}")'
 }
-pgbench_round() {  # script; prints "tps p50_ms p99_ms errors"
-  (cd "$work" && rm -f pgbench_log.* && pgbench -n -M prepared -c 8 -j 2 -T "$seconds" -l -f "$1" "$DATABASE_URL" 2>&1) |
+# pgbench's backends have exited by the time a round ends, so PostgreSQL's share of a pgbench
+# round is the machine's busy time less pgbench's own (from its resource usage).
+pgbench_round() {  # script; prints "tps p50_ms p99_ms errors 0 postgres_us pgbench_us"
+  local before line
+  before=$(cpu_ticks 0)
+  line=$(pgbench_run "$1")
+  python3 -c '
+import os, sys
+line, before, after = sys.argv[1].split(), sys.argv[2].split(), sys.argv[3].split()
+requests = max(float(line[0]) * float(sys.argv[4]), 1)
+busy_us = (int(after[2]) - int(before[2])) * 1e6 / os.sysconf("SC_CLK_TCK") / requests
+own_us = float(open(sys.argv[5]).read()) * 1e6 / requests
+print(" ".join(line), 0, f"{busy_us - own_us:.0f}", f"{own_us:.0f}")' \
+    "$line" "$before" "$(cpu_ticks 0)" "$seconds" "$work/pgbench.cpu"
+}
+pgbench_run() {
+  (cd "$work" && rm -f pgbench_log.* && python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[2:])
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write(str(usage.ru_utime + usage.ru_stime))' "$work/pgbench.cpu" pgbench -n -M prepared -c 8 -j 2 -T "$seconds" -l -f "$1" "$DATABASE_URL" 2>&1) |
     tee "$work/$1.pgbench" | python3 -c '
 import glob, re, sys
 text = sys.stdin.read()
@@ -215,24 +314,26 @@ results="$work/results"
 for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds" >&2
   if want slug; then
-    echo "slug beacon $(wrk_round slug -s "$work/slug.lua" "$base")" >>"$results"
+    echo "slug beacon $(wrk_round slug "$pid" -s "$work/slug.lua" "$base")" >>"$results"
     echo "slug pgbench $(pgbench_round slug.sql)" >>"$results"
   fi
   if want list; then
-    echo "list beacon $(wrk_round list "$base/v1/articles?limit=20")" >>"$results"
+    echo "list beacon $(wrk_round list "$pid" "$base/v1/articles?limit=20")" >>"$results"
     echo "list pgbench $(pgbench_round list.sql)" >>"$results"
   fi
   if want slug_uncached; then
-    echo "slug_uncached beacon $(wrk_round slug_uncached -s "$work/slug.lua" "$uncached")" >>"$results"
+    echo "slug_uncached beacon $(wrk_round slug_uncached "$uncached_pid" -s "$work/slug.lua" "$uncached")" >>"$results"
     echo "slug_uncached pgbench $(pgbench_round slug.sql)" >>"$results"
   fi
   if want list_uncached; then
-    echo "list_uncached beacon $(wrk_round list_uncached "$uncached/v1/articles?limit=20")" >>"$results"
+    echo "list_uncached beacon $(wrk_round list_uncached "$uncached_pid" "$uncached/v1/articles?limit=20")" >>"$results"
     echo "list_uncached pgbench $(pgbench_round list.sql)" >>"$results"
   fi
   if want lead; then
-    echo "lead beacon $(wrk_round lead -s "$work/lead.lua" "$base")" >>"$results"
+    echo "lead beacon $(wrk_round lead "$pid" -s "$work/lead.lua" "$base")" >>"$results"
     echo "lead pgbench $(pgbench_round insert.sql)" >>"$results"
+    echo "lead_sql beacon $(grep '^lead beacon' "$results" | tail -n1 | cut -d' ' -f3-)" >>"$results"
+    echo "lead_sql pgbench $(pgbench_round lead.sql)" >>"$results"
   fi
 done
 peak_rss=$(awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$pid/status")
@@ -251,28 +352,41 @@ def median(workload, side, column):
 names = {"slug": "one article by random slug", "list": "first list page (20)",
          "slug_uncached": "one article by random slug, cache off",
          "list_uncached": "first list page (20), cache off",
-         "lead": "`POST /v1/leads`, unique numbers"}
+         "lead": "`POST /v1/leads`, unique numbers",
+         "lead_sql": "`POST /v1/leads`, against the SQL of one enquiry"}
 baseline = {"slug": "same SQL", "list": "same SQL", "slug_uncached": "same SQL",
-            "list_uncached": "same SQL", "lead": "single-row insert"}
+            "list_uncached": "same SQL", "lead": "single-row insert", "lead_sql": "same SQL"}
 rows = ["| workload | Beacon req/s | p50 / p99 ms | errors | pgbench tps | pgbench p50 / p99 ms | pgbench runs | ratio |",
         "|---|---|---|---|---|---|---|---|"]
-for w in ("slug", "list", "slug_uncached", "list_uncached", "lead"):
+for w in ("slug", "list", "slug_uncached", "list_uncached", "lead", "lead_sql"):
     if (w, "beacon") not in runs:
         continue
     b, p = median(w, "beacon", 0), median(w, "pgbench", 0)
     rows.append(f"| {names[w]} | {b:.0f} | {median(w, 'beacon', 1):.1f} / {median(w, 'beacon', 2):.1f} | "
                 f"{sum(r[3] for r in runs[(w, 'beacon')]):.0f} | {p:.0f} | {median(w, 'pgbench', 1):.1f} / "
                 f"{median(w, 'pgbench', 2):.1f} | {baseline[w]} | {b / p:.2f} |")
+# CPU per request says what limits a workload on a machine the service shares with PostgreSQL
+# and the load generator: whoever spends the most of the two cores' time per request.
+cpu_rows = ["| workload | Beacon µs | its PostgreSQL µs | wrk and the rest µs | pgbench's PostgreSQL µs | pgbench µs |",
+            "|---|---|---|---|---|---|"]
+for w in ("slug", "list", "slug_uncached", "list_uncached", "lead", "lead_sql"):
+    if (w, "beacon") not in runs or len(runs[(w, "beacon")][0]) < 7:
+        continue
+    cpu_rows.append(f"| {names[w]} | {median(w, 'beacon', 4):.0f} | {median(w, 'beacon', 5):.0f} | "
+                    f"{median(w, 'beacon', 6):.0f} | {median(w, 'pgbench', 5):.0f} | {median(w, 'pgbench', 6):.0f} |")
 commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 cpu = next((l.split(":")[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 header = (f"Run on {datetime.date.today()}, commit `{commit}`, {os.cpu_count()} cores ({cpu}), {platform.system()}; "
           f"{articles} published articles of about 6 KB; wrk 2 threads × 32 connections, pgbench 8 clients "
           f"(prepared), {seconds} s rounds, median of {rounds}; peak RSS {peak_rss} MB (cache on / off).")
 scripts = ["<details><summary>The pgbench scripts (the SQL Beacon sent for one request)</summary>", ""]
-for name in ("slug.sql", "list.sql", "insert.sql"):
+for name in ("slug.sql", "list.sql", "insert.sql", "lead.sql"):
     scripts += [f"`{name}`:", "", "```sql", open(f"{work}/{name}").read().strip(), "```", ""]
 scripts.append("</details>")
-table = "\n".join([header, "", *rows, "", *scripts])
+cpu_note = ("CPU time per request (µs, medians), from /proc: for Beacon's rounds the Beacon process, all of "
+            "PostgreSQL's processes, and the rest of the machine (mostly wrk); for pgbench's rounds the "
+            "machine's busy time less pgbench's own, and pgbench's own.")
+table = "\n".join([header, "", *rows, "", cpu_note, "", *cpu_rows, "", *scripts])
 print(table)
 if write == "true":
     with open("docs/PERFORMANCE.md") as f:
