@@ -24,10 +24,13 @@ command -v gnuplot >/dev/null ||
   (apt-get install -y -qq gnuplot-nox >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq gnuplot-nox >/dev/null))
 # SOAK_PROFILE=dev smoke-tests the script itself on a debug build.
 profile=${SOAK_PROFILE:-release}
-cargo build --profile "$profile" --locked --bin beacon >&2
+# SOAK_BINARY=path soaks a binary built elsewhere (another commit, another allocator) beside this one.
+if [ -z "${SOAK_BINARY:-}" ]; then
+  cargo build --profile "$profile" --locked --bin beacon >&2
+fi
 psql "$server/postgres" -qc "CREATE DATABASE $database" >/dev/null
 export DATABASE_URL="$server/$database"
-beacon=target/$([ "$profile" = dev ] && echo debug || echo "$profile")/beacon
+beacon=${SOAK_BINARY:-target/$([ "$profile" = dev ] && echo debug || echo "$profile")/beacon}
 $beacon migrate >/dev/null
 ADMIN=$($beacon keys create --name soak-admin --scopes admin | tail -n1)
 WRITER=$($beacon keys create --name soak-writer --scopes content:write | tail -n1)
@@ -101,6 +104,7 @@ set y2tics
 set yrange [0:*]
 set y2range [0:*]
 plot "$out/samples.csv" using "seconds":"rss_mb" with lines lw 2 title "RSS (MB)", \
+     "" using "seconds":"rss_anon_mb" with lines lw 1 title "of which anonymous (MB)", \
      "" using "seconds":"p99_ms" axes x1y2 with lines lw 2 title "p99 (ms)"
 EOF
 
@@ -132,10 +136,15 @@ lines = [
     f"{minutes} minutes at {rate} requests/s (open loop), {articles} published articles of about 6 KB seeded through the API. "
     "Mix: 38% article by slug, 14% list page (some by tag), 10% search, 15% lead post with a fresh "
     "`Idempotency-Key`, 3% a lead post repeating a recent key, 10% staff list, 7% staff read + `PATCH` "
-    "with `If-Match` (a `412` from a concurrent edit counts as correct), 3% CSV export of the last five minutes.", "",
+    "with `If-Match` (a `412` from a concurrent edit counts as correct), 3% CSV export of the last minute.", "",
     "![RSS and p99 over time](soak.svg)", "",
     "| check | result | |", "|---|---|---|",
     *[f"| {name} | {'pass' if ok else '**FAIL**'} | {detail} |" for name, ok, detail in checks],
+    "", f"RSS in its two parts, from {at(warm, 'rss_mb'):.1f} MB at warm-up to {at(end, 'rss_mb'):.1f} MB at the end: "
+    f"anonymous memory (heap, stacks) {at(warm, 'rss_anon_mb'):.1f} → {at(end, 'rss_anon_mb'):.1f} MB "
+    f"({growth('rss_anon_mb'):+.1f}%); file-backed pages (the binary and its libraries, read in as code first runs; "
+    f"clean, so the kernel can drop them) {at(warm, 'rss_file_mb'):.1f} → {at(end, 'rss_file_mb'):.1f} MB "
+    f"({growth('rss_file_mb'):+.1f}%).",
     "", f"Requests sent: {sum(summary['requests'].values())} ({', '.join(f'{k} {v}' for k, v in summary['requests'].items())}).",
     f"p99 after warm-up, per 10 s interval: median {p99[len(p99)//2]:.1f} ms, worst {p99[-1]:.1f} ms.", "",
 ]
