@@ -124,6 +124,28 @@ async fn app_with_graph(graph: &FakeGraph) -> TestApp {
 }
 
 /// A `meta` source's create answer.
+/// A service whose Graph API is a fake answering `answers` first, an admin key, and a Meta
+/// source created with it.
+struct MetaSetup {
+    graph: FakeGraph,
+    app: TestApp,
+    admin: String,
+    source: Value,
+}
+
+async fn meta_setup(answers: Vec<(u16, Value)>) -> MetaSetup {
+    let graph = fake_graph(answers).await;
+    let app = app_with_graph(&graph).await;
+    let admin = app.key(&["admin"]);
+    let source = meta_source(&app, &admin).await;
+    MetaSetup {
+        graph,
+        app,
+        admin,
+        source,
+    }
+}
+
 async fn meta_source(app: &TestApp, admin: &str) -> Value {
     let response = app
         .post_json(
@@ -195,10 +217,12 @@ fn lead_count(app: &TestApp) -> i64 {
 
 #[actix_web::test]
 async fn meta_answers_the_subscription_check_only_with_the_sources_verify_token() {
-    let graph = fake_graph(Vec::new()).await;
-    let app = app_with_graph(&graph).await;
-    let admin = app.key(&["admin"]);
-    let source = meta_source(&app, &admin).await;
+    let MetaSetup {
+        graph: _graph,
+        app,
+        source,
+        ..
+    } = meta_setup(Vec::new()).await;
     let token = source["verify_token"].as_str().unwrap();
     let check = |mode: &str, token: &str| {
         let url = app.url(source["webhook_url"].as_str().unwrap());
@@ -228,10 +252,9 @@ async fn meta_answers_the_subscription_check_only_with_the_sources_verify_token(
 
 #[actix_web::test]
 async fn a_missing_or_wrong_signature_is_401_and_queues_nothing() {
-    let graph = fake_graph(Vec::new()).await;
-    let app = app_with_graph(&graph).await;
-    let admin = app.key(&["admin"]);
-    let source = meta_source(&app, &admin).await;
+    let MetaSetup {
+        graph, app, source, ..
+    } = meta_setup(Vec::new()).await;
     let other_secret = AppSecret::parse("not-the-app-secret").unwrap();
 
     let missing = notify(&app, &source, SAMPLE, None).await;
@@ -256,10 +279,9 @@ async fn a_missing_or_wrong_signature_is_401_and_queues_nothing() {
 #[actix_web::test]
 async fn a_graph_outage_that_heals_loses_nothing_and_records_the_lead_once() {
     let outage = vec![(500, json!({"error": {"code": 2, "is_transient": true}})); 3];
-    let graph = fake_graph(outage).await;
-    let app = app_with_graph(&graph).await;
-    let admin = app.key(&["admin"]);
-    let source = meta_source(&app, &admin).await;
+    let MetaSetup {
+        graph, app, source, ..
+    } = meta_setup(outage).await;
 
     let response = notify(&app, &source, SAMPLE, Some(&signed(SAMPLE))).await;
 
@@ -276,10 +298,12 @@ async fn a_graph_outage_that_heals_loses_nothing_and_records_the_lead_once() {
 async fn a_graph_refusal_fails_the_fetch_visibly_without_a_lead_or_a_retry() {
     let refusal = json!({"error": {"message": "Invalid OAuth access token.",
         "type": "OAuthException", "code": 190, "error_subcode": 463}});
-    let graph = fake_graph(vec![(400, refusal)]).await;
-    let app = app_with_graph(&graph).await;
-    let admin = app.key(&["admin"]);
-    let source = meta_source(&app, &admin).await;
+    let MetaSetup {
+        graph,
+        app,
+        admin,
+        source,
+    } = meta_setup(vec![(400, refusal)]).await;
 
     let response = notify(&app, &source, SAMPLE, Some(&signed(SAMPLE))).await;
 
@@ -370,10 +394,12 @@ async fn a_meta_source_needs_its_app_secret_and_page_token_and_never_shows_them_
 
 #[actix_web::test]
 async fn replacing_the_app_secret_makes_only_the_new_one_sign() {
-    let graph = fake_graph(Vec::new()).await;
-    let app = app_with_graph(&graph).await;
-    let admin = app.key(&["admin"]);
-    let source = meta_source(&app, &admin).await;
+    let MetaSetup {
+        graph: _graph,
+        app,
+        admin,
+        source,
+    } = meta_setup(Vec::new()).await;
     let id = source["id"].as_str().unwrap();
     let rotated = AppSecret::parse("a-rotated-app-secret").unwrap();
 
@@ -410,10 +436,9 @@ async fn the_lead(app: &TestApp) -> Value {
 
 #[actix_web::test]
 async fn a_signed_leadgen_notification_becomes_one_lead_with_its_answers_and_attribution() {
-    let graph = fake_graph(Vec::new()).await;
-    let app = app_with_graph(&graph).await;
-    let admin = app.key(&["admin"]);
-    let source = meta_source(&app, &admin).await;
+    let MetaSetup {
+        graph, app, source, ..
+    } = meta_setup(Vec::new()).await;
 
     let response = notify(&app, &source, SAMPLE, Some(&signed(SAMPLE))).await;
 
@@ -463,10 +488,9 @@ async fn a_signed_leadgen_notification_becomes_one_lead_with_its_answers_and_att
 
 #[actix_web::test]
 async fn a_redelivered_notification_queues_no_second_fetch_and_makes_no_second_lead() {
-    let graph = fake_graph(Vec::new()).await;
-    let app = app_with_graph(&graph).await;
-    let admin = app.key(&["admin"]);
-    let source = meta_source(&app, &admin).await;
+    let MetaSetup {
+        graph, app, source, ..
+    } = meta_setup(Vec::new()).await;
 
     let first = notify(&app, &source, SAMPLE, Some(&signed(SAMPLE))).await;
     assert_eq!(first.status(), 200);
@@ -486,10 +510,9 @@ async fn a_redelivered_notification_queues_no_second_fetch_and_makes_no_second_l
 #[actix_web::test]
 async fn a_stranger_posting_a_known_number_to_the_meta_callback_learns_nothing_and_changes_nothing()
 {
-    let graph = fake_graph(Vec::new()).await;
-    let app = app_with_graph(&graph).await;
-    let admin = app.key(&["admin"]);
-    let source = meta_source(&app, &admin).await;
+    let MetaSetup {
+        graph, app, source, ..
+    } = meta_setup(Vec::new()).await;
     let known = app
         .client
         .post(app.url("/v1/leads"))
