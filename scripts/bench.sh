@@ -311,27 +311,19 @@ print(f"{tps:.0f} {pick(0.5):.2f} {pick(0.99):.2f} {failed.group(1) if failed el
 
 results="$work/results"
 : >"$results"
+measure() {  # workload, pgbench script, Beacon pid, wrk args...: one Beacon round, one pgbench round
+  echo "$1 beacon $(wrk_round "$1" "${@:3}")" >>"$results"
+  echo "$1 pgbench $(pgbench_round "$2")" >>"$results"
+}
 for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds" >&2
-  if want slug; then
-    echo "slug beacon $(wrk_round slug "$pid" -s "$work/slug.lua" "$base")" >>"$results"
-    echo "slug pgbench $(pgbench_round slug.sql)" >>"$results"
-  fi
-  if want list; then
-    echo "list beacon $(wrk_round list "$pid" "$base/v1/articles?limit=20")" >>"$results"
-    echo "list pgbench $(pgbench_round list.sql)" >>"$results"
-  fi
-  if want slug_uncached; then
-    echo "slug_uncached beacon $(wrk_round slug_uncached "$uncached_pid" -s "$work/slug.lua" "$uncached")" >>"$results"
-    echo "slug_uncached pgbench $(pgbench_round slug.sql)" >>"$results"
-  fi
-  if want list_uncached; then
-    echo "list_uncached beacon $(wrk_round list_uncached "$uncached_pid" "$uncached/v1/articles?limit=20")" >>"$results"
-    echo "list_uncached pgbench $(pgbench_round list.sql)" >>"$results"
-  fi
+  want slug && measure slug slug.sql "$pid" -s "$work/slug.lua" "$base"
+  want list && measure list list.sql "$pid" "$base/v1/articles?limit=20"
+  want slug_uncached && measure slug_uncached slug.sql "$uncached_pid" -s "$work/slug.lua" "$uncached"
+  want list_uncached && measure list_uncached list.sql "$uncached_pid" "$uncached/v1/articles?limit=20"
   if want lead; then
-    echo "lead beacon $(wrk_round lead "$pid" -s "$work/lead.lua" "$base")" >>"$results"
-    echo "lead pgbench $(pgbench_round insert.sql)" >>"$results"
+    measure lead insert.sql "$pid" -s "$work/lead.lua" "$base"
+    # The same Beacon round, against pgbench sending the SQL of one enquiry.
     echo "lead_sql beacon $(grep '^lead beacon' "$results" | tail -n1 | cut -d' ' -f3-)" >>"$results"
     echo "lead_sql pgbench $(pgbench_round lead.sql)" >>"$results"
   fi
