@@ -121,3 +121,35 @@ async fn a_client_accepting_brotli_or_gzip_gets_it_with_its_own_etag() {
     let full = identity.bytes().await.unwrap().len();
     assert!(brotli.bytes().await.unwrap().len() < full / 2);
 }
+
+#[actix_web::test]
+async fn the_script_is_the_same_for_a_stranger_before_and_after_someone_enquires_from_a_number() {
+    let app = app().await;
+    let fetch = || async {
+        let response = app
+            .client
+            .get(app.url("/v1/embed/lead-form.js"))
+            .send()
+            .await
+            .unwrap();
+        let etag = header(&response, "etag").to_owned();
+        (response.status(), etag, response.text().await.unwrap())
+    };
+    let before = fetch().await;
+
+    let enquiry = app
+        .client
+        .post(app.url("/v1/leads"))
+        .json(
+            &serde_json::json!({"name": "Jane Doe", "phone": "+14155552671",
+            "interests": ["suicidal_ideation"]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enquiry.status(), 201);
+
+    // Nothing about the person, or that anyone enquired, reaches the script or its tag.
+    assert_eq!(fetch().await, before);
+    assert!(!before.2.contains("4155552671") && !before.2.contains("Jane"));
+}
